@@ -1,0 +1,1 @@
+"""Tariff service: the gRPC edge, wiring, settings and command line."""
