@@ -23,7 +23,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "proto"
 PACKAGE_DIR = ROOT / "tariff" / "v1"
-GENERATED_HEADER = '"""Generated from proto/tariff/v1 by `python -m tariff.codegen`; never edit by hand."""\n'
+GENERATED_HEADER = (
+    '"""Generated from proto/tariff/v1 by `python -m tariff.codegen`; never edit by hand."""\n'
+)
 
 BUF_CONFIG = """version: v2
 modules:

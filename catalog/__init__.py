@@ -1,0 +1,1 @@
+"""The product catalog: domain model, lifecycle, validation, store and published snapshots."""

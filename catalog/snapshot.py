@@ -1,0 +1,163 @@
+"""The published catalog as the hot path reads it: immutable, pre-indexed, shared by requests.
+
+A `Snapshot` is built once per published version. A `SnapshotRegistry` holds the timeline and
+the snapshots in one immutable state object and swaps it with a single assignment, so a request
+in flight keeps the state it started with while a publish installs the next one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+
+from catalog.areas import AreaTree
+from catalog.content import CatalogContent
+from catalog.model import (
+    Business,
+    CatalogVersionInfo,
+    Combo,
+    EntityKind,
+    LifecycleStatus,
+    Product,
+)
+from catalog.versions import AsOf, Timeline, VersionNumber
+
+Offer = Product | Combo
+
+
+def _index(pairs: Iterable[tuple[str, str]]) -> Mapping[str, frozenset[str]]:
+    grouped: dict[str, set[str]] = defaultdict(set)
+    for key, code in pairs:
+        grouped[key].add(code)
+    return MappingProxyType({k: frozenset(v) for k, v in grouped.items()})
+
+
+class Snapshot:
+    """One published version, indexed for lookups by code, area, channel and segment."""
+
+    __slots__ = (
+        "_by_area",
+        "_by_channel",
+        "_by_segment",
+        "_open_channel",
+        "_open_segment",
+        "businesses",
+        "content",
+        "info",
+        "offers",
+        "status",
+        "tree",
+    )
+
+    def __init__(self, info: CatalogVersionInfo, content: CatalogContent) -> None:
+        self.info = info
+        self.content = content
+        self.tree: AreaTree = content.area_tree()
+        self.businesses: Mapping[str, Business] = MappingProxyType(
+            {b.code: b for b in content.businesses()}
+        )
+        offers: dict[str, Offer] = {}
+        status: dict[str, LifecycleStatus] = {}
+        for (kind, code), entity in content.entities.items():
+            if kind is not EntityKind.BUSINESS:
+                definition = entity.definition
+                assert isinstance(definition, Product | Combo)
+                offers[code] = definition
+                status[code] = entity.status
+        self.offers: Mapping[str, Offer] = MappingProxyType(offers)
+        self.status: Mapping[str, LifecycleStatus] = MappingProxyType(status)
+        self._by_area = _index(
+            (area, o.code)
+            for o in offers.values()
+            for area in (o.area_codes or (o.owner_area_code,))
+        )
+        self._by_channel = _index((ch, o.code) for o in offers.values() for ch in o.channel_codes)
+        self._open_channel = frozenset(o.code for o in offers.values() if not o.channel_codes)
+        self._by_segment = _index(
+            (seg, o.code) for o in offers.values() for seg in o.audience.segment_codes
+        )
+        self._open_segment = frozenset(
+            o.code for o in offers.values() if not o.audience.segment_codes
+        )
+
+    @property
+    def number(self) -> int:
+        return self.info.number
+
+    def sold_in(self, area_code: str) -> frozenset[str]:
+        """Offers listed for the area or any area above it (a province's offers reach its
+        cities; the nation's reach everywhere)."""
+        found: frozenset[str] = frozenset()
+        for area in self.tree.lineage(area_code):
+            found |= self._by_area.get(area, frozenset())
+        return found
+
+    def sold_through(self, channel_code: str) -> frozenset[str]:
+        return self._by_channel.get(channel_code, frozenset()) | self._open_channel
+
+    def aimed_at(self, segment_codes: Iterable[str]) -> frozenset[str]:
+        found = self._open_segment
+        for segment in segment_codes:
+            found |= self._by_segment.get(segment, frozenset())
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    timeline: Timeline
+    snapshots: Mapping[int, Snapshot]
+
+
+class SnapshotRegistry:
+    """Published snapshots for the request path; never touches the database itself.
+
+    `loader` fetches a version's content when a snapshot is first needed (at start-up or
+    refresh, not per request); `install` adds a freshly published one.
+    """
+
+    def __init__(self, loader: Callable[[int], CatalogContent], keep: int = 8) -> None:
+        self._loader = loader
+        self._keep = keep
+        self._state = _State(Timeline([]), MappingProxyType({}))
+
+    @property
+    def timeline(self) -> Timeline:
+        return self._state.timeline
+
+    def sync(self, versions: Iterable[CatalogVersionInfo], now: datetime) -> None:
+        """Adopt the store's list of versions; preload the one in force and the latest."""
+        timeline = Timeline(list(versions))
+        wanted = {v.number for v in (timeline.in_force(now), timeline.latest()) if v is not None}
+        snapshots = dict(self._state.snapshots)
+        for number in wanted - snapshots.keys():
+            info = timeline.get(number)
+            assert info is not None
+            snapshots[number] = Snapshot(info, self._loader(number))
+        self._swap(timeline, snapshots, wanted)
+
+    def install(self, info: CatalogVersionInfo, content: CatalogContent) -> Snapshot:
+        """Make a just-published version visible to new requests, atomically."""
+        snapshot = Snapshot(info, content)
+        timeline = Timeline([*self._state.timeline.versions, info])
+        snapshots = {**self._state.snapshots, info.number: snapshot}
+        self._swap(timeline, snapshots, {info.number})
+        return snapshot
+
+    def get(self, selector: AsOf | VersionNumber) -> Snapshot:
+        """The snapshot a selector names (NotFound if none); loads an old version on demand."""
+        state = self._state
+        info = state.timeline.resolve(selector)
+        found = state.snapshots.get(info.number)
+        if found is None:
+            found = Snapshot(info, self._loader(info.number))
+            self._swap(state.timeline, {**state.snapshots, info.number: found}, {info.number})
+        return found
+
+    def _swap(self, timeline: Timeline, snapshots: dict[int, Snapshot], pinned: set[int]) -> None:
+        if len(snapshots) > self._keep:
+            newest = sorted(snapshots, reverse=True)[: self._keep]
+            snapshots = {n: snapshots[n] for n in snapshots if n in newest or n in pinned}
+        self._state = _State(timeline, MappingProxyType(snapshots))

@@ -1,0 +1,91 @@
+"""Choosing a catalog: the draft, an explicit version, or the version in force at an instant."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from catalog.errors import NotFound, ValidationError, Violation
+from catalog.model import CatalogVersionInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """The working draft: everything written since the last publish."""
+
+
+@dataclass(frozen=True, slots=True)
+class AsOf:
+    """The published version in force at `instant` (greatest effective_from <= instant)."""
+
+    instant: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VersionNumber:
+    number: int
+
+
+Selector = Draft | AsOf | VersionNumber
+DRAFT = Draft()
+
+
+class Timeline:
+    """Published versions ordered by effective time, for as-of lookups in O(log n).
+
+    Immutable: a publish builds a new Timeline, so readers never see a half-updated one.
+    """
+
+    __slots__ = ("_by_number", "_numbers", "_starts")
+
+    def __init__(self, versions: Sequence[CatalogVersionInfo]) -> None:
+        ordered = sorted(versions, key=lambda v: (v.effective_from, v.number))
+        self._starts = [v.effective_from for v in ordered]
+        self._numbers = [v.number for v in ordered]
+        self._by_number = {v.number: v for v in ordered}
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    @property
+    def versions(self) -> list[CatalogVersionInfo]:
+        """Oldest first by number."""
+        return [self._by_number[n] for n in sorted(self._by_number)]
+
+    def latest(self) -> CatalogVersionInfo | None:
+        """The last published version (greatest number), in force or not yet."""
+        return self._by_number[max(self._by_number)] if self._by_number else None
+
+    def in_force(self, instant: datetime) -> CatalogVersionInfo | None:
+        i = bisect.bisect_right(self._starts, instant)
+        return self._by_number[self._numbers[i - 1]] if i else None
+
+    def get(self, number: int) -> CatalogVersionInfo | None:
+        return self._by_number.get(number)
+
+    def resolve(self, selector: AsOf | VersionNumber) -> CatalogVersionInfo:
+        """The version a selector names; NotFound when there is none."""
+        if isinstance(selector, VersionNumber):
+            found = self._by_number.get(selector.number)
+            if found is None:
+                raise NotFound(f"catalog version {selector.number} does not exist")
+            return found
+        found = self.in_force(selector.instant)
+        if found is None:
+            raise NotFound(f"no catalog version is in force at {selector.instant.isoformat()}")
+        return found
+
+    def check_next_effective(self, effective_from: datetime) -> None:
+        """Published history is never rewritten: a new version starts after every other."""
+        if self._starts and effective_from <= self._starts[-1]:
+            raise ValidationError(
+                [
+                    Violation(
+                        "effective_from",
+                        f"must be later than {self._starts[-1].isoformat()}, when version "
+                        f"{self._numbers[-1]} takes effect",
+                    )
+                ]
+            )

@@ -1,0 +1,58 @@
+"""The one place where storage, services and snapshots are wired together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from catalog import migrations
+from catalog.content import CatalogContent
+from catalog.model import CatalogVersionInfo
+from catalog.repository import UnitOfWork
+from catalog.services import CatalogService, utcnow
+from catalog.snapshot import SnapshotRegistry
+from catalog.sqlstore import SqlUnitOfWork, create_engine_for
+from tariff.settings import Settings
+
+
+@dataclass
+class App:
+    """Everything a running service holds: the store, the service layer, the snapshots."""
+
+    settings: Settings
+    engine: Engine
+    catalog: CatalogService
+    snapshots: SnapshotRegistry
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    def refresh(self) -> None:
+        """Pick up versions published by other processes (blocking: run off the loop)."""
+        self.snapshots.sync(self.catalog.list_versions(), self.clock())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def bootstrap(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App:
+    """Open the database (migrating it unless told not to) and load the published snapshots."""
+    engine = create_engine_for(settings.database_url)
+    if settings.migrate:
+        migrations.upgrade(engine)
+
+    def uow() -> UnitOfWork:
+        return SqlUnitOfWork(engine)
+
+    holder: list[SnapshotRegistry] = []
+
+    def installed(info: CatalogVersionInfo, content: CatalogContent) -> None:
+        holder[0].install(info, content)
+
+    service = CatalogService(uow, clock=clock, on_publish=installed)
+    registry = SnapshotRegistry(lambda number: service.version_content_by_number(number))
+    holder.append(registry)
+    app = App(settings=settings, engine=engine, catalog=service, snapshots=registry, clock=clock)
+    app.refresh()
+    return app

@@ -1,0 +1,182 @@
+"""The `tariff` command: run the service and administer the catalog store.
+
+Every failure ends with a one-line message on stderr and a non-zero exit status, never a
+traceback (exit 1: the request was refused; exit 2: bad usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError as SettingsError
+from sqlalchemy.exc import SQLAlchemyError
+
+from catalog import bundle, codec
+from catalog.errors import CatalogError, ValidationError
+from catalog.services import ImportMode
+from tariff.settings import Settings
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        key: value
+        for key in ("host", "port", "database_url", "workers", "grace_seconds")
+        if (value := getattr(args, key, None)) is not None
+    }
+    return Settings(**overrides)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from tariff.bootstrap import bootstrap
+    from tariff.server import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = bootstrap(_settings(args))
+
+    def ready(port: int) -> None:
+        print(f"tariff: serving on {app.settings.host}:{port}", flush=True)
+
+    asyncio.run(serve(app, on_ready=ready))
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from catalog import migrations
+
+    settings = _settings(args)
+    migrations.upgrade(settings.database_url)
+    print(f"tariff: database at revision {migrations.current(settings.database_url)}")
+    return 0
+
+
+def _bundle_import(args: argparse.Namespace) -> int:
+    from tariff.bootstrap import bootstrap
+
+    content = bundle.read_path(Path(args.path))
+    app = bootstrap(_settings(args))
+    try:
+        mode = ImportMode.REPLACE if args.replace else ImportMode.MERGE
+        result = app.catalog.import_content(content, mode, dry_run=args.dry_run)
+    finally:
+        app.close()
+    verb = "would import" if args.dry_run else "imported"
+    print(
+        f"tariff: {verb} {len(result.created)} new, {len(result.updated)} changed, "
+        f"{len(result.obsoleted)} obsoleted"
+    )
+    return 0
+
+
+def _bundle_export(args: argparse.Namespace) -> int:
+    from catalog.versions import DRAFT, VersionNumber
+    from tariff.bootstrap import bootstrap
+
+    app = bootstrap(_settings(args))
+    try:
+        content = app.catalog.content(VersionNumber(args.version) if args.version else DRAFT)
+    finally:
+        app.close()
+    target = Path(args.path)
+    if target.suffix == ".zip":
+        target.write_bytes(bundle.to_zip_bytes(content))
+    else:
+        bundle.write_directory(content, target)
+    print(f"tariff: wrote {target}")
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from tariff.bootstrap import bootstrap
+
+    effective = codec.parse_instant(args.effective_from) if args.effective_from else None
+    app = bootstrap(_settings(args))
+    try:
+        published = app.catalog.publish(effective, args.description)
+    finally:
+        app.close()
+    info = published.info
+    print(
+        f"tariff: published version {info.number}, in force from "
+        f"{codec.format_instant(info.effective_from)}"
+    )
+    return 0
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url", help="SQLAlchemy URL (default: TARIFF_DATABASE_URL or tariff.sqlite)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tariff", description="Telecom tariff engine.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gRPC service")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 50051; 0 = any free port)")
+    serve.add_argument("--workers", type=int, help="threads for catalog reads and writes")
+    serve.add_argument("--grace-seconds", type=float, help="drain time on SIGTERM")
+    _add_store_options(serve)
+    serve.set_defaults(run=_serve)
+
+    db = sub.add_parser("db", help="database administration")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations up to the latest")
+    _add_store_options(upgrade)
+    upgrade.set_defaults(run=_db_upgrade)
+
+    bundles = sub.add_parser("bundle", help="import or export catalog bundles")
+    bundle_sub = bundles.add_subparsers(dest="bundle_command", required=True)
+    load = bundle_sub.add_parser("import", help="load a bundle (directory or .zip) into the draft")
+    load.add_argument("path")
+    load.add_argument("--replace", action="store_true", help="the draft becomes the bundle")
+    load.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    _add_store_options(load)
+    load.set_defaults(run=_bundle_import)
+    dump = bundle_sub.add_parser("export", help="write the draft or a version as a bundle")
+    dump.add_argument("path", help="a directory, or a file ending in .zip")
+    dump.add_argument("--version", type=int, help="a published version (default: the draft)")
+    _add_store_options(dump)
+    dump.set_defaults(run=_bundle_export)
+
+    publish = sub.add_parser("publish", help="publish the draft as a new catalog version")
+    publish.add_argument("--effective-from", help="RFC 3339 instant (default: now)")
+    publish.add_argument("--description", default="", help="release notes")
+    _add_store_options(publish)
+    publish.set_defaults(run=_publish)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError) and exc.violations:
+        first = exc.violations[0]
+        more = len(exc.violations) - 1
+        return f"{first.field}: {first.description}" + (f" (and {more} more)" if more else "")
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Command = args.run
+    try:
+        return run(args)
+    except (CatalogError, SettingsError, OSError, ValueError) as exc:
+        print(f"tariff: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        print(f"tariff: database error: {_one_line(getattr(exc, "orig", None) or exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

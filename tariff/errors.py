@@ -1,0 +1,159 @@
+"""Maps domain exceptions to gRPC status codes in one place, with google.rpc rich details.
+
+Servicers raise; this interceptor translates by exception class (most specific first). Anything
+unexpected becomes INTERNAL with a short message and is logged with its traceback here, so a
+client never sees UNKNOWN or a Python traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, NoReturn
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from catalog import errors as catalog_errors
+
+log = logging.getLogger(__name__)
+
+ERROR_DOMAIN = "tariff.v1"
+
+#: exception class -> status code; looked up along the exception's MRO.
+STATUS_BY_ERROR: dict[type[Exception], grpc.StatusCode] = {
+    catalog_errors.ValidationError: grpc.StatusCode.INVALID_ARGUMENT,
+    catalog_errors.NotFound: grpc.StatusCode.NOT_FOUND,
+    catalog_errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+    catalog_errors.StaleRevision: grpc.StatusCode.ABORTED,
+    catalog_errors.ConcurrentWrite: grpc.StatusCode.ABORTED,
+    catalog_errors.LifecycleViolation: grpc.StatusCode.FAILED_PRECONDITION,
+    catalog_errors.PublishRejected: grpc.StatusCode.FAILED_PRECONDITION,
+}
+
+
+def register(error: type[Exception], code: grpc.StatusCode) -> None:
+    """Let another package (rules, pricing) map its own exceptions."""
+    STATUS_BY_ERROR[error] = code
+
+
+def status_for(exc: BaseException) -> grpc.StatusCode | None:
+    for cls in type(exc).__mro__:
+        code = STATUS_BY_ERROR.get(cls)
+        if code is not None:
+            return code
+    return None
+
+
+def _pack(message: Any) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+def rich_status(exc: Exception, code: grpc.StatusCode) -> status_pb2.Status:
+    """google.rpc.Status for a domain error: ErrorInfo always, plus BadRequest or
+    PreconditionFailure listing every violation."""
+    details = [_pack(error_details_pb2.ErrorInfo(reason=type(exc).__name__, domain=ERROR_DOMAIN))]
+    violations = getattr(exc, "violations", ())
+    if isinstance(exc, catalog_errors.ValidationError):
+        details.append(
+            _pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(
+                            field=v.field, description=v.description
+                        )
+                        for v in violations
+                    ]
+                )
+            )
+        )
+    elif violations:
+        details.append(
+            _pack(
+                error_details_pb2.PreconditionFailure(
+                    violations=[
+                        error_details_pb2.PreconditionFailure.Violation(
+                            type="catalog", subject=v.field, description=v.description
+                        )
+                        for v in violations
+                    ]
+                )
+            )
+        )
+    return status_pb2.Status(code=getattr(code_pb2, code.name), message=str(exc), details=details)
+
+
+async def abort_for(exc: Exception, context: grpc.aio.ServicerContext[Any, Any]) -> NoReturn:
+    """Abort the call with the status the exception maps to."""
+    code = status_for(exc)
+    if code is None:
+        log.exception("unexpected error in %s", type(exc).__name__, exc_info=exc)
+        await context.abort(grpc.StatusCode.INTERNAL, "internal error; see the server log")
+    status = rpc_status.to_status(rich_status(exc, code))
+    await context.abort(status.code, status.details, trailing_metadata=status.trailing_metadata)
+
+
+Behavior = Callable[..., Any]
+
+
+def _wrap_unary(behavior: Behavior) -> Behavior:
+    async def wrapped(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        try:
+            return await behavior(request, context)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:
+            await abort_for(exc, context)
+
+    return wrapped
+
+
+def _wrap_streaming(behavior: Behavior) -> Behavior:
+    async def wrapped(
+        request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
+        try:
+            async for response in behavior(request, context):
+                yield response
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:
+            await abort_for(exc, context)
+
+    return wrapped
+
+
+class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Wraps every handler so domain exceptions leave as proper gRPC statuses."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        handler: grpc.RpcMethodHandler[Any, Any] | None = await continuation(handler_call_details)
+        if handler is None:  # unknown method: grpc answers UNIMPLEMENTED itself
+            return handler  # type: ignore[return-value]
+        common = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(_wrap_unary(handler.unary_unary), **common)
+        if handler.stream_unary is not None:
+            return grpc.stream_unary_rpc_method_handler(_wrap_unary(handler.stream_unary), **common)
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_streaming(handler.unary_stream), **common
+            )
+        if handler.stream_stream is not None:
+            return grpc.stream_stream_rpc_method_handler(
+                _wrap_streaming(handler.stream_stream), **common
+            )
+        return handler

@@ -1,0 +1,121 @@
+"""The grpc.aio server: services, health, reflection, error mapping and graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from tariff.bootstrap import App
+from tariff.errors import ErrorMappingInterceptor
+from tariff.servicers.catalog import CatalogServicer
+from tariff.v1 import catalog_service_pb2, catalog_service_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+CATALOG_SERVICE = catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
+
+
+@dataclass
+class Running:
+    """A started server and what it needs to report health and stop cleanly."""
+
+    server: grpc.aio.Server
+    port: int
+    health: HealthServicer
+    services: tuple[str, ...]
+
+    async def mark_serving(self) -> None:
+        await self.health.set("", SERVING)
+        for name in self.services:
+            await self.health.set(name, SERVING)
+
+    async def stop(self, grace: float) -> None:
+        """Health NOT_SERVING first (load balancers drain), then let calls in flight finish."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+
+async def start_server(app: App) -> Running:
+    """Create and start the server on the configured address; port 0 picks a free port.
+
+    Health answers NOT_SERVING until `mark_serving` is called (after the snapshots load).
+    """
+    settings = app.settings
+    options = [
+        ("grpc.so_reuseport", 0),  # a second server on the port must fail, not share traffic
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.max_send_message_length", settings.max_message_bytes),
+    ]
+    server = grpc.aio.server(
+        migration_thread_pool=ThreadPoolExecutor(max_workers=settings.workers),
+        interceptors=[ErrorMappingInterceptor()],
+        options=options,
+    )
+    catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
+        CatalogServicer(app.catalog), server
+    )
+    health = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    services = (CATALOG_SERVICE,)
+    reflection.enable_server_reflection(
+        (
+            *services,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    if port == 0:
+        raise OSError(f"cannot listen on {settings.host}:{settings.port}")
+    await server.start()
+    await health.set("", NOT_SERVING)
+    return Running(server=server, port=port, health=health, services=services)
+
+
+async def _refresh_forever(app: App, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(app.refresh)
+        except Exception:  # a database hiccup must not kill the server; try again later
+            log.exception("refreshing catalog versions failed")
+
+
+async def serve(app: App, *, on_ready: Callable[[int], None] | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then drain calls in flight for `grace_seconds`."""
+    running = await start_server(app)
+    await running.mark_serving()
+    log.info("serving on %s:%d", app.settings.host, running.port)
+    if on_ready is not None:
+        on_ready(running.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    refresher = None
+    if app.settings.refresh_seconds > 0:
+        refresher = asyncio.create_task(_refresh_forever(app, app.settings.refresh_seconds))
+    try:
+        await stop.wait()
+        log.info("stopping: draining calls for up to %.1f s", app.settings.grace_seconds)
+    finally:
+        if refresher is not None:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+        await running.stop(app.settings.grace_seconds)
+        app.close()

@@ -1,0 +1,239 @@
+"""CatalogService over gRPC: map the request, run the use case off the event loop, map back.
+
+The service layer does blocking database I/O, so every call goes through `asyncio.to_thread`.
+Nothing here catches catalog errors: `tariff.errors.ErrorMappingInterceptor` turns them into
+statuses once, for every servicer.
+"""
+
+# gRPC dictates the method names (the proto's CamelCase RPC names).
+# ruff: noqa: N802
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import grpc
+
+from catalog import bundle
+from catalog.model import EntityKind
+from catalog.queries import paginate
+from catalog.services import CatalogService
+from tariff.mappers import catalog as m
+from tariff.mappers.entities import listed_business, listed_combo, listed_product
+from tariff.mappers.reference import reference_data_to_proto, zone_table_to_proto
+from tariff.v1 import catalog_service_pb2 as pb
+from tariff.v1 import catalog_service_pb2_grpc
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
+    """Thin adapter: all translation lives in `tariff.mappers`, all rules in the service."""
+
+    def __init__(self, service: CatalogService) -> None:
+        self._service = service
+
+    # -- businesses -----------------------------------------------------------------------
+
+    async def CreateBusiness(
+        self, request: pb.CreateBusinessRequest, context: Context
+    ) -> pb.CreateBusinessResponse:
+        listed = await asyncio.to_thread(self._service.create, m.business_create(request))
+        return pb.CreateBusinessResponse(business=listed_business(listed))
+
+    async def GetBusiness(
+        self, request: pb.GetBusinessRequest, context: Context
+    ) -> pb.GetBusinessResponse:
+        read = m.entity_read(request)
+        listed = await asyncio.to_thread(
+            self._service.get, EntityKind.BUSINESS, read.code, read.selector
+        )
+        return pb.GetBusinessResponse(business=listed_business(listed))
+
+    async def ListBusinesses(
+        self, request: pb.ListBusinessesRequest, context: Context
+    ) -> pb.ListBusinessesResponse:
+        q = m.list_query(request)
+        page, token = await asyncio.to_thread(
+            self._service.list, EntityKind.BUSINESS, q.selector, q.filter, q.page_size, q.page_token
+        )
+        return pb.ListBusinessesResponse(
+            businesses=[listed_business(i) for i in page], next_page_token=token
+        )
+
+    async def UpdateBusiness(
+        self, request: pb.UpdateBusinessRequest, context: Context
+    ) -> pb.UpdateBusinessResponse:
+        business, revision = m.business_update(request)
+        listed = await asyncio.to_thread(self._service.update, business, revision)
+        return pb.UpdateBusinessResponse(business=listed_business(listed))
+
+    # -- products -------------------------------------------------------------------------
+
+    async def CreateProduct(
+        self, request: pb.CreateProductRequest, context: Context
+    ) -> pb.CreateProductResponse:
+        listed = await asyncio.to_thread(self._service.create, m.product_create(request))
+        return pb.CreateProductResponse(product=listed_product(listed))
+
+    async def GetProduct(
+        self, request: pb.GetProductRequest, context: Context
+    ) -> pb.GetProductResponse:
+        read = m.entity_read(request)
+        listed = await asyncio.to_thread(
+            self._service.get, EntityKind.PRODUCT, read.code, read.selector
+        )
+        return pb.GetProductResponse(product=listed_product(listed))
+
+    async def ListProducts(
+        self, request: pb.ListProductsRequest, context: Context
+    ) -> pb.ListProductsResponse:
+        q = m.list_query(request)
+        page, token = await asyncio.to_thread(
+            self._service.list, EntityKind.PRODUCT, q.selector, q.filter, q.page_size, q.page_token
+        )
+        return pb.ListProductsResponse(
+            products=[listed_product(i) for i in page], next_page_token=token
+        )
+
+    async def UpdateProduct(
+        self, request: pb.UpdateProductRequest, context: Context
+    ) -> pb.UpdateProductResponse:
+        product, revision = m.product_update(request)
+        listed = await asyncio.to_thread(self._service.update, product, revision)
+        return pb.UpdateProductResponse(product=listed_product(listed))
+
+    # -- combos ---------------------------------------------------------------------------
+
+    async def CreateCombo(
+        self, request: pb.CreateComboRequest, context: Context
+    ) -> pb.CreateComboResponse:
+        listed = await asyncio.to_thread(self._service.create, m.combo_create(request))
+        return pb.CreateComboResponse(combo=listed_combo(listed))
+
+    async def GetCombo(self, request: pb.GetComboRequest, context: Context) -> pb.GetComboResponse:
+        read = m.entity_read(request)
+        listed = await asyncio.to_thread(
+            self._service.get, EntityKind.COMBO, read.code, read.selector
+        )
+        return pb.GetComboResponse(combo=listed_combo(listed))
+
+    async def ListCombos(
+        self, request: pb.ListCombosRequest, context: Context
+    ) -> pb.ListCombosResponse:
+        q = m.list_query(request)
+        page, token = await asyncio.to_thread(
+            self._service.list, EntityKind.COMBO, q.selector, q.filter, q.page_size, q.page_token
+        )
+        return pb.ListCombosResponse(combos=[listed_combo(i) for i in page], next_page_token=token)
+
+    async def UpdateCombo(
+        self, request: pb.UpdateComboRequest, context: Context
+    ) -> pb.UpdateComboResponse:
+        combo, revision = m.combo_update(request)
+        listed = await asyncio.to_thread(self._service.update, combo, revision)
+        return pb.UpdateComboResponse(combo=listed_combo(listed))
+
+    # -- rule sources and lifecycle -------------------------------------------------------
+
+    async def AttachRuleSources(
+        self, request: pb.AttachRuleSourcesRequest, context: Context
+    ) -> pb.AttachRuleSourcesResponse:
+        a = m.attach(request)
+        sources, revision = await asyncio.to_thread(
+            self._service.attach_rule_sources,
+            a.target,
+            a.sources,
+            a.remove_paths,
+            a.expected_revision,
+        )
+        return m.attached_to_proto(sources, revision)
+
+    async def TransitionLifecycle(
+        self, request: pb.TransitionLifecycleRequest, context: Context
+    ) -> pb.TransitionLifecycleResponse:
+        t = m.transition(request)
+        listed = await asyncio.to_thread(
+            self._service.transition, t.kind, t.code, t.to, t.expected_revision
+        )
+        return m.transitioned_to_proto(listed.status, listed.revision)
+
+    # -- reference data -------------------------------------------------------------------
+
+    async def PutReferenceData(
+        self, request: pb.PutReferenceDataRequest, context: Context
+    ) -> pb.PutReferenceDataResponse:
+        data = m.reference_data(request)
+        written = await asyncio.to_thread(
+            self._service.put_reference_data, data.areas, data.channels, data.segments
+        )
+        return pb.PutReferenceDataResponse(written_count=written)
+
+    async def GetReferenceData(
+        self, request: pb.GetReferenceDataRequest, context: Context
+    ) -> pb.GetReferenceDataResponse:
+        selector = m.reference_selector(request)
+        content = await asyncio.to_thread(self._service.reference_data, selector)
+        return reference_data_to_proto(content)
+
+    async def PutZoneTable(
+        self, request: pb.PutZoneTableRequest, context: Context
+    ) -> pb.PutZoneTableResponse:
+        count = await asyncio.to_thread(self._service.put_zone_table, m.zone_table(request))
+        return pb.PutZoneTableResponse(prefix_count=count)
+
+    async def GetZoneTable(
+        self, request: pb.GetZoneTableRequest, context: Context
+    ) -> pb.GetZoneTableResponse:
+        name, selector = m.zone_table_read(request)
+        table = await asyncio.to_thread(self._service.get_zone_table, name, selector)
+        return pb.GetZoneTableResponse(table=zone_table_to_proto(table))
+
+    # -- versions -------------------------------------------------------------------------
+
+    async def PublishCatalog(
+        self, request: pb.PublishCatalogRequest, context: Context
+    ) -> pb.PublishCatalogResponse:
+        effective_from, description = m.publish(request)
+        published = await asyncio.to_thread(self._service.publish, effective_from, description)
+        return m.published_to_proto(published)
+
+    async def ListCatalogVersions(
+        self, request: pb.ListCatalogVersionsRequest, context: Context
+    ) -> pb.ListCatalogVersionsResponse:
+        versions = await asyncio.to_thread(self._service.list_versions)
+        page, token = paginate(
+            m.newest_first(versions), m.newest_first_key, request.page_size, request.page_token
+        )
+        return m.versions_to_proto(page, token)
+
+    async def GetCatalogVersion(
+        self, request: pb.GetCatalogVersionRequest, context: Context
+    ) -> pb.GetCatalogVersionResponse:
+        info = await asyncio.to_thread(self._service.get_version, m.version_read(request))
+        return pb.GetCatalogVersionResponse(version=m.catalog_version_to_proto(info))
+
+    async def DiffCatalogVersions(
+        self, request: pb.DiffCatalogVersionsRequest, context: Context
+    ) -> pb.DiffCatalogVersionsResponse:
+        before, after = m.diff_sides(request)
+        changes = await asyncio.to_thread(self._service.diff, before, after)
+        return m.changes_to_proto(changes)
+
+    # -- bundles --------------------------------------------------------------------------
+
+    async def ImportCatalogBundle(
+        self, request: pb.ImportCatalogBundleRequest, context: Context
+    ) -> pb.ImportCatalogBundleResponse:
+        i = m.bundle_import(request)
+        content = await asyncio.to_thread(bundle.from_zip_bytes, i.archive)
+        result = await asyncio.to_thread(self._service.import_content, content, i.mode, i.dry_run)
+        return m.import_result_to_proto(result)
+
+    async def ExportCatalogBundle(
+        self, request: pb.ExportCatalogBundleRequest, context: Context
+    ) -> pb.ExportCatalogBundleResponse:
+        content = await asyncio.to_thread(self._service.content, m.export_selector(request))
+        archive = await asyncio.to_thread(bundle.to_zip_bytes, content)
+        return pb.ExportCatalogBundleResponse(archive=archive)

@@ -1,0 +1,38 @@
+"""Service settings from flags or TARIFF_* environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE = Path("tariff.sqlite")
+
+
+class Settings(BaseSettings):
+    """Everything `tariff serve` can be told; env names are TARIFF_<FIELD>."""
+
+    model_config = SettingsConfigDict(env_prefix="TARIFF_", extra="ignore")
+
+    host: str = Field(default="127.0.0.1", description="address to listen on")
+    port: int = Field(default=50051, ge=0, le=65535, description="port; 0 = pick a free one")
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DATABASE}",
+        description="SQLAlchemy URL: sqlite:///file.sqlite or postgresql+psycopg://...",
+    )
+    workers: int = Field(
+        default=4, ge=1, le=64, description="threads for blocking catalog reads and writes"
+    )
+    grace_seconds: float = Field(
+        default=10.0, ge=0, description="how long SIGTERM waits for calls in flight"
+    )
+    refresh_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="how often to look for versions published by other processes; 0 = never",
+    )
+    max_message_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024 * 1024, description="largest gRPC message accepted"
+    )
+    migrate: bool = Field(default=True, description="apply database migrations at start-up")
