@@ -260,8 +260,10 @@ def read_directory(
                 problem = "file name is not valid UTF-8"
             if problem is not None:
                 problems.append(Violation(shown, problem))
-            else:
-                found.append((rel, full, info.st_size))
+                continue
+            found.append((rel, full, info.st_size))
+            if len(found) > max_files:  # stop walking a huge tree early
+                _check_limits(len(found), 0, max_files, max_total_bytes)
     _check_limits(len(found), sum(size for _, _, size in found), max_files, max_total_bytes)
     files: dict[str, bytes] = {}
     budget = _Budget(max_total_bytes)
@@ -329,9 +331,7 @@ def _too_large(total: int | None) -> ValidationError:
 
 def _check_limits(count: int, total: int, max_files: int, max_total_bytes: int) -> None:
     if count > max_files:
-        raise ValidationError(
-            [Violation(_ARCHIVE, f"bundle has {count} files; at most {max_files} allowed")]
-        )
+        raise ValidationError([Violation(_ARCHIVE, f"bundle has more than {max_files} files")])
     if total > max_total_bytes:
         raise _too_large(total)
 

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 from catalog import codec
@@ -46,6 +46,7 @@ _CATALOG_FIELDS = ("format", "areas", "channels", "segments", "zone_tables", "ru
 _STATUSES = tuple(s.value for s in LifecycleStatus)
 
 _Reference = TypeVar("_Reference", Area, Channel, Segment)
+_T = TypeVar("_T")
 
 
 def parse_files(files: Mapping[str, bytes], problems: Iterable[Violation] = ()) -> CatalogContent:
@@ -101,6 +102,16 @@ class _Parser:
             rule_sources=tuple(catalog.rule_sources),
             entities=entities,
         )
+
+    def _decode(self, where: str, decode: Callable[..., _T], *args: Any) -> _T | None:
+        """Run a codec decode, recording its violations; bad input never escapes as a crash."""
+        try:
+            return decode(*args, where)
+        except ValidationError as exc:
+            self.problems.extend(exc.violations)
+        except (ValueError, OverflowError) as exc:  # e.g. an instant at the edge of time
+            self.problem(where, f"cannot be read: {exc}")
+        return None
 
     # files
 
@@ -200,10 +211,8 @@ class _Parser:
         seen: set[str] = set()
         for i, data in enumerate(self._list(document, key)):
             where = f"{CATALOG_FILE}: {key}[{i}]"
-            try:
-                item = codec.decode(cls, data, where)
-            except ValidationError as exc:
-                self.problems.extend(exc.violations)
+            item = self._decode(where, codec.decode, cls, data)
+            if item is None:
                 continue
             if item.code in seen:
                 self.problem(f"{where}.code", f"duplicate code {item.code!r}")
@@ -220,14 +229,12 @@ class _Parser:
         if "prefixes" in data:
             self.problem(f"{where}.prefixes", "unknown field (rows belong in the zone file)")
         file = data.get("file")
-        if isinstance(file, str) and file in self.files:
-            self.used.add(file)
-        try:
-            table = codec.decode(ZoneTable, {**header, "prefixes": []}, where)
-        except ValidationError as exc:
-            self.problems.extend(exc.violations)
+        table = self._decode(where, codec.decode, ZoneTable, {**header, "prefixes": []})
+        if table is None:
             return None
         expected = zone_path(table.name)
+        if file == expected and expected in self.files:
+            self.used.add(expected)
         bad_name = name_problems(table.name, f"{where}.name")
         self.problems.extend(bad_name)
         if file is None:
@@ -292,7 +299,7 @@ class _Parser:
         offers: dict[str, str] = {}
         for path in sorted(self.files):
             match = _ENTITY_FILE.fullmatch(path)
-            if match is None or path in self.used:
+            if match is None:
                 continue
             self.used.add(path)
             kind, stem = _KIND_OF_DIR[match[1]], match[2]
@@ -357,11 +364,8 @@ class _Parser:
             return None
         sources = [self._source(p, f"{where}.rule_sources[{i}]") for i, p in enumerate(paths)]
         found = [codec.encode(s) for s in sources if s is not None]
-        try:
-            definition = codec.decode_definition(kind, {**data, "rule_sources": found}, where)
-        except ValidationError as exc:
-            self.problems.extend(exc.violations)
-            return None
+        data = {**data, "rule_sources": found}
+        definition = self._decode(where, codec.decode_definition, kind, data)
         return definition if len(found) == len(sources) else None
 
 

@@ -49,7 +49,7 @@ def format_instant(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("instants must carry a time zone")
     utc = value.astimezone(UTC)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S")
     if utc.microsecond:
         text += f".{utc.microsecond:06d}"
     return text + "Z"
@@ -60,7 +60,10 @@ def parse_instant(text: str) -> datetime:
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
         raise ValueError(f"{text!r} has no time zone offset")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range") from None
 
 
 @cache
@@ -148,11 +151,10 @@ def decode(cls: type[T], data: Any, where: str = "") -> T:
         raise ValidationError([Violation(where, "expected an object")])
     hints = _hints(typing.cast(type, cls))
     fields = {f.name: f for f in dataclasses.fields(typing.cast(Any, cls))}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise ValidationError([Violation(f"{where}.{k}", "unknown field") for k in unknown])
     kwargs: dict[str, Any] = {}
-    violations: list[Violation] = []
+    violations = [
+        Violation(f"{where}.{k}", "unknown field") for k in sorted(set(data) - set(fields))
+    ]
     for name, f in fields.items():
         if name in data:
             try:

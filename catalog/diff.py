@@ -130,7 +130,7 @@ def _object_fields(before: Any, after: Any, prefix: str = "") -> Iterator[FieldC
 
 
 def _field_json(field: dataclasses.Field[Any], value: Any) -> str:
-    """ "" for a field at its default: the encoded form leaves it out."""
+    """Empty for a field at its default, as the encoded form leaves such fields out."""
     if field.default is not dataclasses.MISSING and value == field.default:
         return ""
     if field.default_factory is not dataclasses.MISSING and value == field.default_factory():

@@ -170,21 +170,22 @@ class CatalogService:
         Returns the sources now attached and the target's revision (0 for the catalog)."""
         with self._uow() as uow:
             repo = uow.catalog
+            skip = None if target is None else (target[0], target[1])
+            owners = source_owners(draft_content(repo), skip)
+            if target is None:
+                owners = {p: o for p, o in owners.items() if o != "the catalog"}
+            problems = list(check_rule_sources(sources, "sources", owners))
+            if problems:
+                raise ValidationError(problems)
             if target is None:
                 current = {s.path: s for s in repo.get_catalog_rule_sources()}
                 attached = self._merge_sources(current, sources, remove_paths, "catalog")
-                owners = source_owners(draft_content(repo), None)
-                for path in [p for p, owner in owners.items() if owner == "the catalog"]:
-                    owners.pop(path)
-                problems = list(check_rule_sources(attached, "sources", owners))
-                if problems:
-                    raise ValidationError(problems)
                 repo.set_catalog_rule_sources(attached)
                 uow.commit()
                 return attached, 0
             entry = self._entry(repo, target[0], target[1], expected_revision)
             current = {s.path: s for s in entry.definition.rule_sources}
-            attached = self._merge_sources(current, sources, remove_paths, "sources")
+            attached = self._merge_sources(current, sources, remove_paths, "entity")
             definition = replace(entry.definition, rule_sources=attached)
             self._validate(repo, definition)
             revised = lifecycle.revise(entry, definition, self._clock())
@@ -371,8 +372,13 @@ class CatalogService:
         return self.version_content(selector)[1]
 
     def diff(self, before: Selector | None, after: Selector | None) -> list[Change]:
-        """What differs between two catalogs; defaults: the version in force now vs draft."""
-        older = self.content(before or AsOf(self._clock()))
+        """What differs between two catalogs; defaults: the version in force now (an empty
+        catalog before any is) vs the draft."""
+        if before is None:
+            in_force = self.timeline().in_force(self._clock())
+            older = self.content(VersionNumber(in_force.number)) if in_force else CatalogContent()
+        else:
+            older = self.content(before)
         return diff(older, self.content(after or DRAFT))
 
     # -- bundles ------------------------------------------------------------------------

@@ -172,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tariff: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except SQLAlchemyError as exc:
-        print(f"tariff: database error: {_one_line(getattr(exc, "orig", None) or exc)}", file=sys.stderr)
+        cause = getattr(exc, "orig", None) or exc
+        print(f"tariff: database error: {_one_line(cause)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -54,6 +54,10 @@ async def start_server(app: App) -> Running:
     Health answers NOT_SERVING until `mark_serving` is called (after the snapshots load).
     """
     settings = app.settings
+    # catalog servicers run blocking store calls via asyncio.to_thread: size that pool
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="tariff-store")
+    )
     options = [
         ("grpc.so_reuseport", 0),  # a second server on the port must fail, not share traffic
         ("grpc.max_receive_message_length", settings.max_message_bytes),

@@ -23,6 +23,7 @@ from tariff.v1 import common_pb2
 if TYPE_CHECKING:
     from google.protobuf.internal.enum_type_wrapper import _EnumTypeWrapper
 
+T = TypeVar("T")
 E = TypeVar("E", bound=enum.Enum)
 V = TypeVar("V", bound=int)
 D = TypeVar("D")
@@ -61,6 +62,20 @@ class Problems:
             raise ValidationError(self.violations)
 
 
+def done(problems: Problems, value: T | None) -> T:
+    """Raise the collected violations, else return the value (None only ever comes with one)."""
+    problems.check()
+    assert value is not None, "a mapper returned None without recording a violation"
+    return value
+
+
+def done_selector(problems: Problems, selector: Selector | None) -> Selector:
+    """`done` for selectors (a TypeVar would widen the Selector union to object)."""
+    problems.check()
+    assert selector is not None, "a mapper returned None without recording a violation"
+    return selector
+
+
 def join(prefix: str, name: str) -> str:
     """Field path of `name` under `prefix` ("" = top level of the request)."""
     return f"{prefix}.{name}" if prefix else name
@@ -92,7 +107,8 @@ def timestamp_to_datetime(
 
 
 def datetime_to_timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    """None stays unset. A naive value is taken as UTC, as the store documents instants."""
+    """None stays unset. The domain holds tz-aware instants only; a naive one is read as UTC
+    rather than failing the whole response."""
     if value is None:
         return None
     ts = timestamp_pb2.Timestamp()
@@ -190,6 +206,12 @@ def selector_from_proto(
         problems.add(f"{field}.draft", "must be true when set; leave the selector unset instead")
         return None
     return Draft()
+
+
+def selector_only(msg: common_pb2.VersionSelector, field: str, default: Selector) -> Selector:
+    """A request whose only input is a selector: map it or raise its violation."""
+    problems = Problems()
+    return done_selector(problems, selector_from_proto(msg, field, default, problems))
 
 
 def published_selector_from_proto(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from catalog import model
 from catalog.content import CatalogContent
 from tariff.mappers.common import Problems, rule_source_to_proto
@@ -95,7 +97,7 @@ def zone_table_to_proto(table: model.ZoneTable) -> catalog_pb2.ZoneTable:
     )
 
 
-def parents_first(areas: list[model.Area]) -> list[model.Area]:
+def parents_first(areas: Iterable[model.Area]) -> list[model.Area]:
     """The contract lists the area tree parents before children: nation, provinces, cities."""
     return sorted(areas, key=lambda a: (_LEVEL_ORDER[a.level], a.code))
 
@@ -104,7 +106,7 @@ def reference_data_to_proto(
     content: CatalogContent,
 ) -> catalog_service_pb2.GetReferenceDataResponse:
     return catalog_service_pb2.GetReferenceDataResponse(
-        areas=[area_to_proto(a) for a in parents_first(list(content.areas.values()))],
+        areas=[area_to_proto(a) for a in parents_first(content.areas.values())],
         channels=[channel_to_proto(c) for c in content.channels.values()],
         segments=[segment_to_proto(s) for s in content.segments.values()],
         zone_table_names=list(content.zone_tables),

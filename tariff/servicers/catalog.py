@@ -20,6 +20,7 @@ from catalog.model import EntityKind
 from catalog.queries import paginate
 from catalog.services import CatalogService
 from tariff.mappers import catalog as m
+from tariff.mappers import versions as vmap
 from tariff.mappers.entities import listed_business, listed_combo, listed_product
 from tariff.mappers.reference import reference_data_to_proto, zone_table_to_proto
 from tariff.v1 import catalog_service_pb2 as pb
@@ -39,7 +40,8 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
     async def CreateBusiness(
         self, request: pb.CreateBusinessRequest, context: Context
     ) -> pb.CreateBusinessResponse:
-        listed = await asyncio.to_thread(self._service.create, m.business_create(request))
+        business = m.business_create(request)
+        listed = await asyncio.to_thread(self._service.create, business)
         return pb.CreateBusinessResponse(business=listed_business(listed))
 
     async def GetBusiness(
@@ -56,7 +58,12 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
     ) -> pb.ListBusinessesResponse:
         q = m.list_query(request)
         page, token = await asyncio.to_thread(
-            self._service.list, EntityKind.BUSINESS, q.selector, q.filter, q.page_size, q.page_token
+            self._service.list_entities,
+            EntityKind.BUSINESS,
+            q.selector,
+            q.filter,
+            q.page_size,
+            q.page_token,
         )
         return pb.ListBusinessesResponse(
             businesses=[listed_business(i) for i in page], next_page_token=token
@@ -74,7 +81,8 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
     async def CreateProduct(
         self, request: pb.CreateProductRequest, context: Context
     ) -> pb.CreateProductResponse:
-        listed = await asyncio.to_thread(self._service.create, m.product_create(request))
+        product = m.product_create(request)
+        listed = await asyncio.to_thread(self._service.create, product)
         return pb.CreateProductResponse(product=listed_product(listed))
 
     async def GetProduct(
@@ -91,7 +99,12 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
     ) -> pb.ListProductsResponse:
         q = m.list_query(request)
         page, token = await asyncio.to_thread(
-            self._service.list, EntityKind.PRODUCT, q.selector, q.filter, q.page_size, q.page_token
+            self._service.list_entities,
+            EntityKind.PRODUCT,
+            q.selector,
+            q.filter,
+            q.page_size,
+            q.page_token,
         )
         return pb.ListProductsResponse(
             products=[listed_product(i) for i in page], next_page_token=token
@@ -109,7 +122,8 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
     async def CreateCombo(
         self, request: pb.CreateComboRequest, context: Context
     ) -> pb.CreateComboResponse:
-        listed = await asyncio.to_thread(self._service.create, m.combo_create(request))
+        combo = m.combo_create(request)
+        listed = await asyncio.to_thread(self._service.create, combo)
         return pb.CreateComboResponse(combo=listed_combo(listed))
 
     async def GetCombo(self, request: pb.GetComboRequest, context: Context) -> pb.GetComboResponse:
@@ -124,7 +138,12 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
     ) -> pb.ListCombosResponse:
         q = m.list_query(request)
         page, token = await asyncio.to_thread(
-            self._service.list, EntityKind.COMBO, q.selector, q.filter, q.page_size, q.page_token
+            self._service.list_entities,
+            EntityKind.COMBO,
+            q.selector,
+            q.filter,
+            q.page_size,
+            q.page_token,
         )
         return pb.ListCombosResponse(combos=[listed_combo(i) for i in page], next_page_token=token)
 
@@ -180,7 +199,8 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
     async def PutZoneTable(
         self, request: pb.PutZoneTableRequest, context: Context
     ) -> pb.PutZoneTableResponse:
-        count = await asyncio.to_thread(self._service.put_zone_table, m.zone_table(request))
+        table = m.zone_table(request)
+        count = await asyncio.to_thread(self._service.put_zone_table, table)
         return pb.PutZoneTableResponse(prefix_count=count)
 
     async def GetZoneTable(
@@ -195,45 +215,50 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
     async def PublishCatalog(
         self, request: pb.PublishCatalogRequest, context: Context
     ) -> pb.PublishCatalogResponse:
-        effective_from, description = m.publish(request)
+        effective_from, description = vmap.publish(request)
         published = await asyncio.to_thread(self._service.publish, effective_from, description)
-        return m.published_to_proto(published)
+        return vmap.published_to_proto(published)
 
     async def ListCatalogVersions(
         self, request: pb.ListCatalogVersionsRequest, context: Context
     ) -> pb.ListCatalogVersionsResponse:
         versions = await asyncio.to_thread(self._service.list_versions)
+        ordered = vmap.newest_first(versions)
         page, token = paginate(
-            m.newest_first(versions), m.newest_first_key, request.page_size, request.page_token
+            ordered, vmap.newest_first_key, request.page_size, request.page_token
         )
-        return m.versions_to_proto(page, token)
+        return vmap.versions_to_proto(page, token)
 
     async def GetCatalogVersion(
         self, request: pb.GetCatalogVersionRequest, context: Context
     ) -> pb.GetCatalogVersionResponse:
-        info = await asyncio.to_thread(self._service.get_version, m.version_read(request))
-        return pb.GetCatalogVersionResponse(version=m.catalog_version_to_proto(info))
+        selector = vmap.version_read(request)
+        info = await asyncio.to_thread(self._service.get_version, selector)
+        return pb.GetCatalogVersionResponse(version=vmap.catalog_version_to_proto(info))
 
     async def DiffCatalogVersions(
         self, request: pb.DiffCatalogVersionsRequest, context: Context
     ) -> pb.DiffCatalogVersionsResponse:
-        before, after = m.diff_sides(request)
+        before, after = vmap.diff_sides(request)
         changes = await asyncio.to_thread(self._service.diff, before, after)
-        return m.changes_to_proto(changes)
+        return vmap.changes_to_proto(changes)
 
     # -- bundles --------------------------------------------------------------------------
 
     async def ImportCatalogBundle(
         self, request: pb.ImportCatalogBundleRequest, context: Context
     ) -> pb.ImportCatalogBundleResponse:
-        i = m.bundle_import(request)
-        content = await asyncio.to_thread(bundle.from_zip_bytes, i.archive)
-        result = await asyncio.to_thread(self._service.import_content, content, i.mode, i.dry_run)
-        return m.import_result_to_proto(result)
+        job = vmap.bundle_import(request)
+        content = await asyncio.to_thread(bundle.from_zip_bytes, job.archive)
+        result = await asyncio.to_thread(
+            self._service.import_content, content, job.mode, job.dry_run
+        )
+        return vmap.import_result_to_proto(result)
 
     async def ExportCatalogBundle(
         self, request: pb.ExportCatalogBundleRequest, context: Context
     ) -> pb.ExportCatalogBundleResponse:
-        content = await asyncio.to_thread(self._service.content, m.export_selector(request))
+        selector = vmap.export_selector(request)
+        content = await asyncio.to_thread(self._service.content, selector)
         archive = await asyncio.to_thread(bundle.to_zip_bytes, content)
         return pb.ExportCatalogBundleResponse(archive=archive)

@@ -33,9 +33,9 @@ class _ChangeTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChangeType
     CHANGE_TYPE_UNSPECIFIED: _ChangeType.ValueType  # 0
     """Not set."""
     CHANGE_TYPE_ADDED: _ChangeType.ValueType  # 1
-    """Present only in `to`."""
+    """Present only in `target`."""
     CHANGE_TYPE_REMOVED: _ChangeType.ValueType  # 2
-    """Present only in `from`."""
+    """Present only in `base`."""
     CHANGE_TYPE_MODIFIED: _ChangeType.ValueType  # 3
     """Present in both with different content."""
 
@@ -45,9 +45,9 @@ class ChangeType(_ChangeType, metaclass=_ChangeTypeEnumTypeWrapper):
 CHANGE_TYPE_UNSPECIFIED: ChangeType.ValueType  # 0
 """Not set."""
 CHANGE_TYPE_ADDED: ChangeType.ValueType  # 1
-"""Present only in `to`."""
+"""Present only in `target`."""
 CHANGE_TYPE_REMOVED: ChangeType.ValueType  # 2
-"""Present only in `from`."""
+"""Present only in `base`."""
 CHANGE_TYPE_MODIFIED: ChangeType.ValueType  # 3
 """Present in both with different content."""
 Global___ChangeType: _TypeAlias = ChangeType  # noqa: Y015
@@ -1305,9 +1305,9 @@ class FieldChange(_message.Message):
     path: _builtins.str
     """Dotted path, e.g. "audience.segment_codes" or "rule_sources[products/a.tariff]"."""
     before: _builtins.str
-    """Value in `from` (JSON; empty when absent)."""
+    """Value in `base` (JSON; empty when absent)."""
     after: _builtins.str
-    """Value in `to` (JSON; empty when absent)."""
+    """Value in `target` (JSON; empty when absent)."""
     def __init__(
         self,
         *,
@@ -1367,20 +1367,25 @@ class DiffCatalogVersionsRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    FROM_FIELD_NUMBER: _builtins.int
-    TO_FIELD_NUMBER: _builtins.int
+    BASE_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def to(self) -> _common_pb2.VersionSelector:
+    def base(self) -> _common_pb2.VersionSelector:
+        """The older side; unset = the version in force now (an empty catalog before any is)."""
+
+    @_builtins.property
+    def target(self) -> _common_pb2.VersionSelector:
         """The newer side; unset = the working draft."""
 
     def __init__(
         self,
         *,
-        to: _common_pb2.VersionSelector | None = ...,
+        base: _common_pb2.VersionSelector | None = ...,
+        target: _common_pb2.VersionSelector | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "to", b"to"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["base", b"base", "target", b"target"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "to", b"to"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base", b"base", "target", b"target"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

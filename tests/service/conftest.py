@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import grpc
 import pytest
@@ -12,6 +13,9 @@ from tariff.bootstrap import App, bootstrap
 from tariff.server import Running, start_server
 from tariff.settings import Settings
 from tariff.v1 import catalog_service_pb2_grpc
+
+if TYPE_CHECKING:
+    from tariff.v1.catalog_service_pb2_grpc import CatalogServiceAsyncStub
 
 
 @pytest.fixture
@@ -41,5 +45,6 @@ async def channel(running: Running) -> AsyncIterator[grpc.aio.Channel]:
 
 
 @pytest.fixture
-def catalog_stub(channel: grpc.aio.Channel) -> catalog_service_pb2_grpc.CatalogServiceStub:
+def catalog_stub(channel: grpc.aio.Channel) -> CatalogServiceAsyncStub:
+    """Over an aio channel the stub's methods return awaitables (the .pyi's AsyncStub)."""
     return catalog_service_pb2_grpc.CatalogServiceStub(channel)

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from catalog import model
 from tariff.mappers import entities, reference
@@ -42,19 +43,19 @@ class Failure:
 
 
 async def failure(call: Awaitable[object]) -> Failure:
-    """Await a call that must fail; decode `grpc-status-details-bin` from its trailers."""
+    """Await a call that must fail; decode the google.rpc.Status from its trailers."""
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call
     err = caught.value
+    # rpc_status checks code and message against the trailers; grpc-stubs type it for grpc.Call,
+    # whose methods an AioRpcError has.
+    status = rpc_status.from_call(err)  # type: ignore[arg-type]
     fields: list[str] = []
-    for key, value in err.trailing_metadata() or ():
-        if key == "grpc-status-details-bin" and isinstance(value, bytes):
-            status = status_pb2.Status.FromString(value)
-            assert status.code == err.code().value[0]
-            for detail in status.details:
-                bad = error_details_pb2.BadRequest()
-                if detail.Unpack(bad):
-                    fields += [v.field for v in bad.field_violations]
+    if status is not None:
+        for detail in status.details:
+            bad = error_details_pb2.BadRequest()
+            if detail.Unpack(bad):
+                fields += [v.field for v in bad.field_violations]
     return Failure(err.code(), err.details() or "", fields)
 
 

@@ -48,7 +48,7 @@ def _raiser(name: str) -> Any:
     return unary, stream
 
 
-class _Handler(grpc.GenericRpcHandler):
+class _Handler(grpc.GenericRpcHandler):  # type: ignore[type-arg]
     def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler[Any, Any] | None:
         kind, name = details.method.rsplit("/", 2)[-2:]
         unary, stream = _raiser(name)
@@ -84,9 +84,9 @@ EXPECTED = {
 
 async def _call(channel: grpc.aio.Channel, kind: str, method: str) -> None:
     if kind == "Unary":
-        await channel.unary_unary(method)(b"x")
+        await channel.unary_unary(method, None, None)(b"x")
         return
-    async for _ in channel.stream_stream(method)(iter([b"x"])):
+    async for _ in channel.stream_stream(method, None, None)(iter([b"x"])):
         pass
 
 
@@ -105,7 +105,7 @@ async def test_status_by_exception_class(channel: grpc.aio.Channel, name: str, k
 
 async def test_validation_error_lists_field_violations(channel: grpc.aio.Channel) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await channel.unary_unary("/test.ErrorsUnary/Unary/invalid")(b"x")
+        await channel.unary_unary("/test.ErrorsUnary/Unary/invalid", None, None)(b"x")
     status = rpc_status.from_call(caught.value)  # type: ignore[arg-type]
     assert status is not None
     bad = error_details_pb2.BadRequest()
@@ -117,7 +117,7 @@ async def test_validation_error_lists_field_violations(channel: grpc.aio.Channel
 
 async def test_publish_rejection_lists_precondition_violations(channel: grpc.aio.Channel) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await channel.unary_unary("/test.ErrorsUnary/Unary/publish")(b"x")
+        await channel.unary_unary("/test.ErrorsUnary/Unary/publish", None, None)(b"x")
     status = rpc_status.from_call(caught.value)  # type: ignore[arg-type]
     assert status is not None
     failure = error_details_pb2.PreconditionFailure()

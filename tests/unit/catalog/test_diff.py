@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
@@ -23,6 +24,7 @@ from catalog.model import (
     Definition,
     EntityKind,
     LifecycleStatus,
+    Product,
     RuleSource,
     Segment,
     TimePeriod,
@@ -42,9 +44,13 @@ def edited(
     drop: tuple[tuple[EntityKind, str], ...] = (),
     status: LifecycleStatus | None = None,
     version: int | None = None,
-    **reference: object,
+    areas: Mapping[str, Area] | None = None,
+    channels: Mapping[str, Channel] | None = None,
+    segments: Mapping[str, Segment] | None = None,
+    zone_tables: Mapping[str, ZoneTable] | None = None,
+    rule_sources: tuple[RuleSource, ...] | None = None,
 ) -> CatalogContent:
-    """`content` with entities put or dropped and reference data replaced (as build kwargs)."""
+    """`content` with entities put or dropped, and reference data replaced when given."""
     entities = dict(content.entities)
     for definition in put:
         key = (definition.entity_kind, definition.code)
@@ -56,16 +62,14 @@ def edited(
         )
     for key in drop:
         del entities[key]
-    parts: dict[str, object] = {
-        "areas": content.areas,
-        "channels": content.channels,
-        "segments": content.segments,
-        "zone_tables": content.zone_tables,
-        "rule_sources": content.rule_sources,
-        "entities": entities,
-    }
-    parts.update(reference)
-    return CatalogContent.build(**parts)  # type: ignore[arg-type]
+    return CatalogContent.build(
+        areas=content.areas if areas is None else areas,
+        channels=content.channels if channels is None else channels,
+        segments=content.segments if segments is None else segments,
+        zone_tables=content.zone_tables if zone_tables is None else zone_tables,
+        rule_sources=content.rule_sources if rule_sources is None else rule_sources,
+        entities=entities,
+    )
 
 
 def only(changes: list[Change]) -> Change:
@@ -122,6 +126,7 @@ def test_a_whole_nested_object_appearing_is_reported_per_field() -> None:
     before = sample_content()
     family = before.get(EntityKind.PRODUCT, "family_plan")
     assert family is not None
+    assert isinstance(family.definition, Product)
     plain = dataclasses.replace(family.definition, audience=Audience())
     change = only(diff(before, edited(before, put=(plain,))))
     assert change.fields == (
@@ -196,7 +201,7 @@ def test_reference_data_changes() -> None:
 
 def test_catalog_rule_sources_are_items_keyed_by_path() -> None:
     before = sample_content()
-    common, holidays = before.rule_sources
+    common, _ = before.rule_sources
     after = edited(
         before,
         rule_sources=(
@@ -305,12 +310,12 @@ def test_a_content_has_no_changes_against_itself(content: CatalogContent) -> Non
 @st.composite
 def pairs(draw: st.DrawFn) -> tuple[CatalogContent, CatalogContent]:
     first = draw(contents())
-    second = draw(st.one_of(st.just(first), variants(first), contents()))
+    second = draw(st.one_of(variants(first), contents(), st.just(first)))
     return first, second
 
 
 @given(pairs())
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 def test_diff_is_empty_exactly_when_canonical_documents_are_equal(
     pair: tuple[CatalogContent, CatalogContent],
 ) -> None:

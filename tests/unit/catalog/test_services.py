@@ -253,8 +253,11 @@ def test_list_filters_by_area_containment_channel_segment_and_pages(
         product("web_youth", channel_codes=("web",), audience=Audience(segment_codes=("youth",)))
     )
 
-    def codes(**kw: str) -> list[str]:
-        items, _ = service.list_entities(EntityKind.PRODUCT, DRAFT, CatalogFilter(**kw))
+    def codes(area_code: str = "", channel_code: str = "", segment_code: str = "") -> list[str]:
+        flt = CatalogFilter(
+            area_code=area_code, channel_code=channel_code, segment_code=segment_code
+        )
+        items, _ = service.list_entities(EntityKind.PRODUCT, DRAFT, flt)
         return [i.definition.code for i in items]
 
     assert codes(area_code="SZ") == ["gd_only", "national", "web_youth"]
@@ -264,7 +267,9 @@ def test_list_filters_by_area_containment_channel_segment_and_pages(
     with pytest.raises(ValidationError, match="unknown area 'ZZ'"):
         codes(area_code="ZZ")
     first, token = service.list_entities(EntityKind.PRODUCT, DRAFT, None, page_size=3)
-    rest, end = service.list_entities(EntityKind.PRODUCT, DRAFT, None, page_size=3, page_token=token)
+    rest, end = service.list_entities(
+        EntityKind.PRODUCT, DRAFT, None, page_size=3, page_token=token
+    )
     assert [i.definition.code for i in first + rest] == [
         "gd_only",
         "national",

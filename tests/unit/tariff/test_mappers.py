@@ -20,6 +20,7 @@ from catalog.services import ImportMode, ImportResult, Listed, Published
 from catalog.versions import DRAFT, AsOf, Draft, VersionNumber
 from tariff.mappers import catalog as m
 from tariff.mappers import common, entities, enums, reference
+from tariff.mappers import versions as vmap
 from tariff.mappers.common import EnumMap, Problems
 from tariff.v1 import catalog_pb2, catalog_service_pb2, common_pb2
 from tests.support.builders import business, combo, product, version_info
@@ -457,24 +458,23 @@ def test_the_catalog_version_header_refuses_the_draft() -> None:
     draft = catalog_service_pb2.GetCatalogVersionRequest(
         selector=common_pb2.VersionSelector(draft=True)
     )
-    assert violations(lambda: m.version_read(draft)) == ["selector"]
-    assert m.version_read(catalog_service_pb2.GetCatalogVersionRequest()) is None
+    assert violations(lambda: vmap.version_read(draft)) == ["selector"]
+    assert vmap.version_read(catalog_service_pb2.GetCatalogVersionRequest()) is None
     by_number = catalog_service_pb2.GetCatalogVersionRequest(
         selector=common_pb2.VersionSelector(version=2)
     )
-    assert m.version_read(by_number) == VersionNumber(2)
+    assert vmap.version_read(by_number) == VersionNumber(2)
 
 
-def test_diff_sides_default_to_the_service_and_name_from_and_to() -> None:
-    assert m.diff_sides(catalog_service_pb2.DiffCatalogVersionsRequest()) == (None, None)
+def test_diff_sides_default_to_the_service_and_name_base_and_target() -> None:
+    assert vmap.diff_sides(catalog_service_pb2.DiffCatalogVersionsRequest()) == (None, None)
     request = catalog_service_pb2.DiffCatalogVersionsRequest(
-        to=common_pb2.VersionSelector(version=0)
+        base=common_pb2.VersionSelector(version=0), target=common_pb2.VersionSelector(version=0)
     )
-    getattr(request, "from").version = 0
-    assert violations(lambda: m.diff_sides(request)) == ["from.version", "to.version"]
-    getattr(request, "from").version = 1
-    request.to.draft = True
-    assert m.diff_sides(request) == (VersionNumber(1), DRAFT)
+    assert violations(lambda: vmap.diff_sides(request)) == ["base.version", "target.version"]
+    request.base.version = 1
+    request.target.draft = True
+    assert vmap.diff_sides(request) == (VersionNumber(1), DRAFT)
 
 
 def test_list_filters_map_every_field_and_refuse_unspecified_statuses() -> None:
@@ -597,18 +597,18 @@ def test_reference_data_lists_areas_parents_first() -> None:
 
 
 def test_publish_takes_an_optional_effective_time() -> None:
-    assert m.publish(catalog_service_pb2.PublishCatalogRequest(description="v1")) == (None, "v1")
+    assert vmap.publish(catalog_service_pb2.PublishCatalogRequest(description="v1")) == (None, "v1")
     request = catalog_service_pb2.PublishCatalogRequest(
         effective_from=common.datetime_to_timestamp(T1)
     )
-    assert m.publish(request) == (T1, "")
+    assert vmap.publish(request) == (T1, "")
     request.effective_from.nanos = 2_000_000_000
-    assert violations(lambda: m.publish(request)) == ["effective_from"]
+    assert violations(lambda: vmap.publish(request)) == ["effective_from"]
 
 
 def test_catalog_versions_map_every_field() -> None:
     info = version_info(2, sample_content(), effective_from=T1, published_at=T2, description="春")
-    msg = wire(m.catalog_version_to_proto(info))
+    msg = wire(vmap.catalog_version_to_proto(info))
     assert msg.number == 2
     assert msg.effective_from.ToDatetime(tzinfo=UTC) == T1
     assert msg.publish_time.ToDatetime(tzinfo=UTC) == T2
@@ -627,7 +627,7 @@ def test_published_warnings_become_diagnostics() -> None:
     published = Published(
         info, sample_content(), (Violation("product 'p'.tariff_plan", "no tariff"),)
     )
-    response = m.published_to_proto(published)
+    response = vmap.published_to_proto(published)
     assert response.version.number == 1
     [diagnostic] = response.diagnostics
     assert diagnostic.severity == common_pb2.SEVERITY_WARNING
@@ -636,10 +636,10 @@ def test_published_warnings_become_diagnostics() -> None:
 
 def test_versions_page_newest_first() -> None:
     versions = [version_info(n, sample_content()) for n in range(1, 6)]
-    ordered = m.newest_first(versions)
-    first, token = paginate(ordered, m.newest_first_key, 2, "")
-    second, token2 = paginate(ordered, m.newest_first_key, 2, token)
-    third, token3 = paginate(ordered, m.newest_first_key, 2, token2)
+    ordered = vmap.newest_first(versions)
+    first, token = paginate(ordered, vmap.newest_first_key, 2, "")
+    second, token2 = paginate(ordered, vmap.newest_first_key, 2, token)
+    third, token3 = paginate(ordered, vmap.newest_first_key, 2, token2)
     assert [v.number for v in first + second + third] == [5, 4, 3, 2, 1]
     assert token3 == ""
 
@@ -651,7 +651,7 @@ def test_diff_changes_map_every_field() -> None:
         change_type=ChangeType.MODIFIED,
         fields=(FieldChange("name", '"亲情1"', '"亲情1+"'),),
     )
-    response = wire(m.changes_to_proto([change]))
+    response = wire(vmap.changes_to_proto([change]))
     [msg] = response.changes
     assert (msg.kind, msg.code) == ("product", "family_plus")
     assert msg.change_type == catalog_service_pb2.CHANGE_TYPE_MODIFIED
@@ -660,24 +660,24 @@ def test_diff_changes_map_every_field() -> None:
 
 def test_imports_default_to_merge_and_refuse_unknown_modes() -> None:
     request = catalog_service_pb2.ImportCatalogBundleRequest(archive=b"PK", dry_run=True)
-    assert m.bundle_import(request) == m.Import(b"PK", ImportMode.MERGE, True)
+    assert vmap.bundle_import(request) == vmap.Import(b"PK", ImportMode.MERGE, True)
     request.mode = catalog_service_pb2.IMPORT_MODE_REPLACE
-    assert m.bundle_import(request).mode is ImportMode.REPLACE
+    assert vmap.bundle_import(request).mode is ImportMode.REPLACE
     request.mode = 7  # type: ignore[assignment]
     request.archive = b""
-    assert violations(lambda: m.bundle_import(request)) == ["archive", "mode"]
+    assert violations(lambda: vmap.bundle_import(request)) == ["archive", "mode"]
 
 
 def test_import_results_and_export_selectors() -> None:
     result = ImportResult(("product:a",), ("business:b",), ("combo:c",))
-    response = m.import_result_to_proto(result)
+    response = vmap.import_result_to_proto(result)
     assert (list(response.created), list(response.updated), list(response.obsoleted)) == (
         ["product:a"],
         ["business:b"],
         ["combo:c"],
     )
-    assert m.export_selector(catalog_service_pb2.ExportCatalogBundleRequest()) == DRAFT
+    assert vmap.export_selector(catalog_service_pb2.ExportCatalogBundleRequest()) == DRAFT
     request = catalog_service_pb2.ExportCatalogBundleRequest(
         selector=common_pb2.VersionSelector(version=0)
     )
-    assert violations(lambda: m.export_selector(request)) == ["selector.version"]
+    assert violations(lambda: vmap.export_selector(request)) == ["selector.version"]
