@@ -195,40 +195,6 @@ def content(
     )
 
 
-def sample_content() -> CatalogContent:
-    """A small consistent catalog with reference data, every entity kind and Unicode names."""
-    launched = LifecycleStatus.LAUNCHED
-    return content(
-        [
-            entry(business("voice", name="本地通话", unit="min"), launched, version=1),
-            entry(
-                business("data", name="Mobile data", usage_measure=UsageMeasure.VOLUME),
-                launched,
-                version=1,
-            ),
-            entry(
-                product("p1", name="畅聊套餐", business_codes=("voice", "data")),
-                launched,
-                version=1,
-            ),
-            entry(product("p2", area_codes=("GD",), owner_area_code="GD"), launched, version=1),
-            entry(
-                combo("c1", name="亲情1+", members=(ComboMember("p1"), ComboMember("p2"))),
-                launched,
-                version=1,
-            ),
-        ],
-        areas=areas(),
-        channels=[
-            channel("hall", "营业厅"),
-            channel("hotline", "客服热线", ChannelKind.CALL_CENTER),
-        ],
-        segments=[segment("mass"), segment("vip", "世界风", CustomerType.PERSONAL)],
-        zone_tables=[zone_table()],
-        rule_sources=[rule_source("catalog/common.tariff")],
-    )
-
-
 def version_info(
     number: int,
     catalog: CatalogContent,

@@ -45,6 +45,7 @@ from catalog.model import (
 from catalog.repository import UnitOfWork
 from catalog.sqlstore import SqlUnitOfWork, create_engine_for, entity_table, zone_table_table
 from tests.support import builders as b
+from tests.support.catalogs import sample_content
 from tests.support.databases import migrated_database
 
 UowFactory = Callable[[], UnitOfWork]
@@ -359,7 +360,8 @@ def test_catalog_rule_sources_are_replaced_as_a_whole(uow_factory: UowFactory) -
 def _second_content(first: CatalogContent) -> CatalogContent:
     entities = dict(first.entities)
     entities[(EntityKind.PRODUCT, "p3")] = replace(
-        entities[(EntityKind.PRODUCT, "p2")], definition=b.product("p3", name="第三")
+        entities[(EntityKind.PRODUCT, "youth_plan")],
+        definition=b.product("p3", name="第三", business_codes=("local_voice",)),
     )
     return CatalogContent.build(
         areas=first.areas,
@@ -372,7 +374,7 @@ def _second_content(first: CatalogContent) -> CatalogContent:
 
 
 def test_versions_round_trip(uow_factory: UowFactory) -> None:
-    first = b.sample_content()
+    first = sample_content()
     second = _second_content(first)
     info1 = b.version_info(1, first, published_at=datetime(2025, 1, 1, 9, tzinfo=CST))
     info2 = b.version_info(2, second, effective_from=b.T0 + timedelta(days=1), description="二")
@@ -394,7 +396,7 @@ def test_versions_round_trip(uow_factory: UowFactory) -> None:
 
 
 def test_a_taken_version_number_raises_concurrent_write(uow_factory: UowFactory) -> None:
-    first = b.sample_content()
+    first = sample_content()
     info = b.version_info(1, first)
     with uow_factory() as uow:
         uow.catalog.add_version(info, first)
@@ -416,7 +418,7 @@ def test_a_taken_version_number_raises_concurrent_write(uow_factory: UowFactory)
 
 
 def _write_everything(uow: UnitOfWork) -> None:
-    content = b.sample_content()
+    content = sample_content()
     uow.catalog.add_entry(b.entry(b.product("p1")))
     uow.catalog.put_areas(b.areas())
     uow.catalog.put_channels([b.channel()])
@@ -504,7 +506,7 @@ def test_an_uncommitted_write_is_invisible_to_another_unit_of_work(
 def test_concurrent_publish_of_one_number_raises_concurrent_write(
     sql_uow_factory: Callable[[], SqlUnitOfWork],
 ) -> None:
-    content = b.sample_content()
+    content = sample_content()
     winner = b.version_info(1, content, description="winner")
 
     def publish_late() -> None:
@@ -555,7 +557,7 @@ def test_instants_come_back_in_utc(sql_uow_factory: Callable[[], SqlUnitOfWork])
     stored = _rich_product()
     with sql_uow_factory() as uow:
         uow.catalog.add_entry(stored)
-        content = b.sample_content()
+        content = sample_content()
         uow.catalog.add_version(
             b.version_info(1, content, published_at=stored.state.created_at), content
         )
@@ -578,7 +580,7 @@ def test_storage_layout(database_url: str, sql_uow_factory: Callable[[], SqlUnit
         uow.catalog.add_entry(product)
         uow.catalog.add_entry(business)
         uow.catalog.put_zone_table(table)
-        content = b.sample_content()
+        content = sample_content()
         uow.catalog.add_version(b.version_info(1, content), content)
         uow.commit()
 
