@@ -665,7 +665,7 @@ def test_instant_out_of_range_is_a_violation_not_a_crash() -> None:
     document = json.loads(files[YOUTH])
     document["definition"]["valid_for"]["start"] = "0001-01-01T00:00:00+01:00"
     files[YOUTH] = json_bytes(document)
-    assert_problem(problems(files), f"{YOUTH}: definition", "cannot be read")
+    assert_problem(problems(files), f"{YOUTH}: definition.valid_for.start", "is out of range")
 
 
 def test_zone_file_pointing_at_another_file_does_not_swallow_it() -> None:
