@@ -1,0 +1,72 @@
+"""The `tariff` command as an administrator uses it: one-line errors, non-zero exits, and a
+catalog left as it was when a command is refused."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tariff.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTER = ROOT / "examples" / "starter"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> list[str]:
+    return ["--database-url", f"sqlite:///{tmp_path / 'cli.sqlite'}"]
+
+
+def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("tariff: ")
+    return err[0]
+
+
+def test_import_publish_export_round_trip(
+    db: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bundle", "import", str(STARTER), *db]) == 0
+    assert main(["publish", "--effective-from", "2026-01-01T00:00:00Z", *db]) == 0
+    assert "published version 1, in force from 2026-01-01T00:00:00Z" in capsys.readouterr().out
+    assert main(["bundle", "export", "--version", "1", str(tmp_path / "v1"), *db]) == 0
+    exported = sorted(p.relative_to(tmp_path / "v1") for p in (tmp_path / "v1").rglob("*"))
+    assert exported == sorted(p.relative_to(STARTER) for p in STARTER.rglob("*"))
+    for name in exported:
+        if (STARTER / name).is_file():
+            assert (tmp_path / "v1" / name).read_bytes() == (STARTER / name).read_bytes()
+
+
+def test_a_malformed_bundle_is_one_line_and_imports_nothing(
+    db: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.writestr("../../etc/evil.tariff", "x")
+    assert main(["bundle", "import", str(bad), *db]) == 1
+    assert ".." in _one_error_line(capsys)
+    assert main(["bundle", "export", str(tmp_path / "empty"), *db]) == 0
+    assert not list((tmp_path / "empty").glob("products/*"))
+
+
+def test_publishing_nothing_new_is_refused(
+    db: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bundle", "import", str(STARTER), *db]) == 0
+    assert main(["publish", *db]) == 0
+    capsys.readouterr()
+    assert main(["publish", *db]) == 1
+    assert "nothing to publish" in _one_error_line(capsys)
+
+
+def test_bad_instants_and_unreachable_databases_are_one_line(
+    db: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["publish", "--effective-from", "tomorrow", *db]) == 1
+    assert "tomorrow" in _one_error_line(capsys)
+    unreachable = ["--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/none"]
+    assert main(["db", "upgrade", *unreachable]) == 1
+    assert "database error" in _one_error_line(capsys)
