@@ -1,0 +1,1 @@
+"""The Tariff language: grammar, syntax tree, checker, compiler, runtime and tools."""
