@@ -25,15 +25,15 @@ class CustomerFacts:
     tenure_months: int | None = None  # `customer.tenure` compares with periods in months
     credit_class: str | None = None
     products: frozenset[str] = frozenset()
-    attributes: Mapping[str, Any] = field(default=EMPTY)
+    attributes: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
 
 @dataclass(frozen=True, slots=True)
 class ItemFacts:
     offer: str
     quantity: int = 1
-    options: Mapping[str, str] = field(default=EMPTY)
-    attributes: Mapping[str, Any] = field(default=EMPTY)
+    options: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    attributes: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ class SaleFacts:
     area_lineage: tuple[str, ...]
     channel: str
     time: datetime  # tz-aware; local fields use the catalog's time zone
-    cart: Mapping[str, int] = field(default=EMPTY)
+    cart: Mapping[str, int] = field(default_factory=lambda: EMPTY)
     item: ItemFacts | None = None
     bundle: Mapping[str, int] | None = None
 

@@ -118,9 +118,10 @@ class DataLit(Expr):
 
     @property
     def bytes(self) -> Decimal:
-        return self.amount * {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}[
-            self.unit
-        ]
+        return (
+            self.amount
+            * {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}[self.unit]
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -532,7 +533,14 @@ class EventSpec(Node):
 
 
 ExpectKind = Literal[
-    "eligible", "not_eligible", "due_now", "monthly", "price", "charge", "zone", "band",
+    "eligible",
+    "not_eligible",
+    "due_now",
+    "monthly",
+    "price",
+    "charge",
+    "zone",
+    "band",
     "allowance_used",
 ]
 
@@ -620,8 +628,23 @@ class ZonesDecl(Node):
 
 
 AttributeType = Literal[
-    "bool", "int", "decimal", "money", "percent", "duration", "period", "data", "count",
-    "time_of_day", "date", "instant", "string", "area", "channel", "segment", "offer",
+    "bool",
+    "int",
+    "decimal",
+    "money",
+    "percent",
+    "duration",
+    "period",
+    "data",
+    "count",
+    "time_of_day",
+    "date",
+    "instant",
+    "string",
+    "area",
+    "channel",
+    "segment",
+    "offer",
 ]
 
 

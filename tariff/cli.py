@@ -24,7 +24,7 @@ from tariff.settings import Settings
 Command = Callable[[argparse.Namespace], int]
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def settings_from(args: argparse.Namespace) -> Settings:
     overrides = {
         key: value
         for key in ("host", "port", "database_url", "workers", "grace_seconds")
@@ -38,7 +38,7 @@ def _serve(args: argparse.Namespace) -> int:
     from tariff.server import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = bootstrap(_settings(args))
+    app = bootstrap(settings_from(args))
 
     def ready(port: int) -> None:
         print(f"tariff: serving on {app.settings.host}:{port}", flush=True)
@@ -50,7 +50,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _db_upgrade(args: argparse.Namespace) -> int:
     from catalog import migrations
 
-    settings = _settings(args)
+    settings = settings_from(args)
     migrations.upgrade(settings.database_url)
     print(f"tariff: database at revision {migrations.current(settings.database_url)}")
     return 0
@@ -60,7 +60,7 @@ def _bundle_import(args: argparse.Namespace) -> int:
     from tariff.bootstrap import bootstrap
 
     content = bundle.read_path(Path(args.path))
-    app = bootstrap(_settings(args))
+    app = bootstrap(settings_from(args))
     try:
         mode = ImportMode.REPLACE if args.replace else ImportMode.MERGE
         result = app.catalog.import_content(content, mode, dry_run=args.dry_run)
@@ -78,7 +78,7 @@ def _bundle_export(args: argparse.Namespace) -> int:
     from catalog.versions import DRAFT, VersionNumber
     from tariff.bootstrap import bootstrap
 
-    app = bootstrap(_settings(args))
+    app = bootstrap(settings_from(args))
     try:
         content = app.catalog.content(VersionNumber(args.version) if args.version else DRAFT)
     finally:
@@ -96,7 +96,7 @@ def _publish(args: argparse.Namespace) -> int:
     from tariff.bootstrap import bootstrap
 
     effective = codec.parse_instant(args.effective_from) if args.effective_from else None
-    app = bootstrap(_settings(args))
+    app = bootstrap(settings_from(args))
     try:
         published = app.catalog.publish(effective, args.description)
     finally:
@@ -146,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--version", type=int, help="a published version (default: the draft)")
     _add_store_options(dump)
     dump.set_defaults(run=_bundle_export)
+
+    from tariff.rules_cli import add_check_command
+
+    add_check_command(sub)
 
     publish = sub.add_parser("publish", help="publish the draft as a new catalog version")
     publish.add_argument("--effective-from", help="RFC 3339 instant (default: now)")

@@ -1,0 +1,1 @@
+"""Benchmarks: plain scripts and pytest-benchmark tests (run with --benchmark-enable)."""

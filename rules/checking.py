@@ -1,0 +1,56 @@
+"""Checks a catalog's rule sources together: parse each, then check all of them against the
+names of the catalog they belong to, collecting every diagnostic of every file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from catalog.content import CatalogContent
+from catalog.model import RuleSource
+from dsl.checker import check
+from dsl.diagnostics import Diagnostic, DslError
+from dsl.nodes import Module
+from dsl.parser import parse
+from rules.names import names_from_content
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """Parsed modules (those without syntax errors) and every diagnostic, sorted."""
+
+    modules: tuple[Module, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+
+def _order(d: Diagnostic) -> tuple[str, int, int, str]:
+    return (d.path, d.line, d.column, d.code)
+
+
+def check_sources(sources: Iterable[RuleSource], catalog: CatalogContent) -> CheckResult:
+    """Every problem of `sources` as rules of `catalog` (syntax first, then names/types)."""
+    modules: list[Module] = []
+    found: list[Diagnostic] = []
+    for source in sources:
+        try:
+            modules.append(parse(source.text, source.path))
+        except DslError as error:
+            found.extend(error.diagnostics)
+    found.extend(check(modules, names_from_content(catalog)))
+    return CheckResult(tuple(modules), tuple(sorted(found, key=_order)))
+
+
+def catalog_sources(catalog: CatalogContent) -> list[RuleSource]:
+    """Every rule source of a catalog: its own, then each entity's."""
+    return [source for _, source in catalog.all_rule_sources()]
+
+
+def check_catalog(catalog: CatalogContent, extra: Sequence[RuleSource] = ()) -> CheckResult:
+    """The catalog's own sources, with `extra` replacing those of the same path."""
+    replaced = {s.path for s in extra}
+    sources = [s for s in catalog_sources(catalog) if s.path not in replaced]
+    return check_sources([*sources, *extra], catalog)

@@ -1,0 +1,59 @@
+"""A catalog's rule sources are checked together, against that catalog's names."""
+
+from __future__ import annotations
+
+from catalog.model import RuleSource
+from rules.checking import check_catalog, check_sources
+from tests.support.catalogs import sample_content
+
+GOOD = RuleSource(
+    "products/youth_extra.tariff",
+    """\
+offer youth_plan {
+  eligible all {
+    age: customer.age between 15 and 26 else "age" "新势力仅限 15 至 26 岁"
+  }
+}
+""",
+)
+
+UNKNOWN_NAMES = RuleSource(
+    "products/typo.tariff",
+    """\
+offer broadband_basic {
+  eligible all {
+    age: customer.agee between 15 and 26
+    where: area within GX
+  }
+}
+""",
+)
+
+BROKEN_SYNTAX = RuleSource("products/broken.tariff", "offer youth_plan {\n  eligible all {\n")
+
+
+def test_a_good_source_checks_clean() -> None:
+    result = check_sources([GOOD], sample_content())
+    assert result.ok
+    assert [m.path for m in result.modules] == ["products/youth_extra.tariff"]
+
+
+def test_every_problem_of_every_file_is_reported_in_order() -> None:
+    result = check_sources([UNKNOWN_NAMES, BROKEN_SYNTAX, GOOD], sample_content())
+    assert not result.ok
+    found = [(d.path, d.line, d.code) for d in result.diagnostics if d.severity == "error"]
+    assert found == sorted(found)
+    paths = {path for path, _, _ in found}
+    assert paths == {"products/typo.tariff", "products/broken.tariff"}
+    typo = [d for d in result.diagnostics if d.path == "products/typo.tariff"]
+    assert any(d.line == 3 and "customer.age" in d.hint for d in typo)
+    assert any(d.line == 4 and d.code == "unknown-area" for d in typo)
+
+
+def test_extra_sources_replace_the_catalogs_own_by_path() -> None:
+    content = sample_content()
+    own = [s for _, s in content.all_rule_sources()]
+    replaced = RuleSource(own[0].path, "# emptied\n")
+    result = check_catalog(content, [replaced])
+    assert replaced.path in {m.path for m in result.modules}
+    assert all(d.path != replaced.path for d in result.diagnostics)
