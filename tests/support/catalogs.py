@@ -10,6 +10,7 @@ Every reference resolves, so the content is also valid for `catalog.validation`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from catalog.content import CatalogContent
 from catalog.model import (
@@ -37,6 +38,13 @@ from catalog.model import (
 )
 
 LAUNCHED = LifecycleStatus.LAUNCHED
+STARTER = Path(__file__).resolve().parents[2] / "examples" / "starter"
+
+
+def _starter(path: str) -> RuleSource:
+    """Rule texts live once, in the starter bundle, which `tariff check` keeps valid."""
+    return RuleSource(path, (STARTER / path).read_text(encoding="utf-8"))
+
 
 AREAS = (
     Area("CN", "中国", AreaLevel.NATION),
@@ -80,28 +88,9 @@ CN_ZONES = ZoneTable(
     ),
 )
 
-COMMON_RULES = RuleSource(
-    "rules/common.tariff",
-    """\
-# 全网共用定义: 时段与长途资费
-# Shared by every offer of the catalog.
-zone_table cn_zones
+COMMON_RULES = _starter("rules/common.tariff")
 
-band peak     = weekdays 08:00-20:00   # 忙时
-band off_peak = otherwise              # 闲时
-
-# 长途 0.20 元/分钟, 不加拨任何前缀
-rate long_distance = 0.20 per minute when zone in ("national", "mobile")
-""",
-)
-
-HOLIDAY_RULES = RuleSource(
-    "rules/holidays.tariff",
-    """\
-# 法定节假日 (按闲时计费)
-calendar holidays = ["2026-01-01", "2026-02-17", "2026-10-01"]
-""",
-)
+HOLIDAY_RULES = _starter("rules/holidays.tariff")
 
 
 def _business(
@@ -148,18 +137,7 @@ YOUTH_PLAN = Product(
     tariff_plan="youth_39",
     channel_codes=("hall", "web", "sms", "agent"),
     valid_for=TimePeriod(start=datetime(2026, 1, 1, tzinfo=UTC)),
-    rule_sources=(
-        RuleSource(
-            "products/youth_plan.tariff",
-            """\
-# 新势力 39: 月租 39 元, 含 300 分钟本地通话与 1 GB 流量
-eligible when customer.age between 15 and 26   # 新势力品牌年龄段
-price monthly 39.00
-allowance local_voice 300 minute
-allowance mobile_data 1024 MB
-""",
-        ),
-    ),
+    rule_sources=(_starter("products/youth_plan.tariff"),),
 )
 
 BROADBAND = Product(
@@ -174,17 +152,7 @@ BROADBAND = Product(
     channel_codes=("hall", "call_center", "web"),
     service_level="装机 48 小时内",
     resources=("address_in_installable_range",),
-    rule_sources=(
-        RuleSource(
-            "products/broadband_basic.tariff",
-            """\
-# 宽带: 70 元/月, 或年付 720 元 (次月生效)
-price monthly 70.00
-option annual_prepay: price yearly 720.00 effective next_month
-price once installation 58.00   # 初装费
-""",
-        ),
-    ),
+    rule_sources=(_starter("products/broadband_basic.tariff"),),
 )
 
 CALLER_ID = Product(
@@ -212,15 +180,7 @@ QH_CAMPUS_CARD = Product(
     tariff_plan="qh_campus",
     channel_codes=("hall", "agent"),
     excludes_codes=("youth_plan",),
-    rule_sources=(
-        RuleSource(
-            "products/qh_campus_card.tariff",
-            """\
-# 校园卡: 西宁市内网内通话不限量免费
-rate local_voice = 0.00 when callee.on_net and callee.area == "QH_XN"
-""",
-        ),
-    ),
+    rule_sources=(_starter("products/qh_campus_card.tariff"),),
 )
 
 FAMILY_PLAN = Product(
@@ -261,15 +221,7 @@ FAMILY_BUNDLE = Combo(
     area_codes=("GD", "BJ"),
     tariff_plan="family_bundle",
     channel_codes=("hall", "call_center", "account_manager"),
-    rule_sources=(
-        RuleSource(
-            "combos/family_bundle.tariff",
-            """\
-# 融合产品: 免收 58 元初装费
-discount installation 100% when bundle.contains("broadband_basic")
-""",
-        ),
-    ),
+    rule_sources=(_starter("combos/family_bundle.tariff"),),
 )
 
 DEFINITIONS: tuple[Definition, ...] = (

@@ -57,3 +57,14 @@ def test_extra_sources_replace_the_catalogs_own_by_path() -> None:
     result = check_catalog(content, [replaced])
     assert replaced.path in {m.path for m in result.modules}
     assert all(d.path != replaced.path for d in result.diagnostics)
+
+
+def test_the_starter_bundle_is_the_sample_catalog_and_its_rules_check() -> None:
+    from pathlib import Path
+
+    from catalog.bundle import read_path
+
+    starter = Path(__file__).resolve().parents[3] / "examples" / "starter"
+    assert read_path(starter) == sample_content()
+    result = check_catalog(sample_content())
+    assert result.ok, [d for d in result.diagnostics if d.severity == "error"]
