@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Protocol
 
 from catalog import codec, lifecycle
 from catalog.content import CatalogContent, EntityKey
@@ -84,11 +85,39 @@ class ImportResult:
     obsoleted: tuple[str, ...]
 
 
+class Finding(Protocol):
+    """A problem a rule checker found in a rule source (dsl.diagnostics.Diagnostic fits)."""
+
+    @property
+    def severity(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> int: ...
+    @property
+    def end_line(self) -> int: ...
+    @property
+    def end_column(self) -> int: ...
+    @property
+    def hint(self) -> str: ...
+
+
+#: Checks every rule source of a catalog about to be published (wired in by bootstrap, so the
+#: catalog does not depend on the rule language).
+RuleCheck = Callable[[CatalogContent], Sequence[Finding]]
+
+
 @dataclass(frozen=True, slots=True)
 class Published:
     info: CatalogVersionInfo
     content: CatalogContent
-    warnings: tuple[Violation, ...] = ()
+    warnings: tuple[Finding, ...] = ()
 
 
 def _listed(entry: Entry) -> Listed:
@@ -126,10 +155,12 @@ class CatalogService:
         *,
         clock: Callable[[], datetime] = utcnow,
         on_publish: Callable[[CatalogVersionInfo, CatalogContent], None] | None = None,
+        rule_check: RuleCheck | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._on_publish = on_publish
+        self._rule_check = rule_check
         self._version_content = lru_cache(maxsize=8)(self._load_version_content)
 
     # -- entities -----------------------------------------------------------------------
@@ -317,6 +348,12 @@ class CatalogService:
             Timeline(versions).check_next_effective(effective)
             plan = plan_publish(repo.list_entries(), draft_content(repo), now)
             problems = check_publishable(plan.content)
+            findings = tuple(self._rule_check(plan.content)) if self._rule_check else ()
+            problems += [
+                Violation(f"{f.path}:{f.line}:{f.column}", f"{f.code}: {f.message}")
+                for f in findings
+                if f.severity == "error"
+            ]
             if problems:
                 raise PublishRejected(problems)
             digest = codec.content_hash(plan.content)
@@ -343,7 +380,8 @@ class CatalogService:
             uow.commit()
         if self._on_publish is not None:
             self._on_publish(info, plan.content)
-        return Published(info, plan.content)
+        warnings = tuple(f for f in findings if f.severity != "error")
+        return Published(info, plan.content, warnings)
 
     def list_versions(self) -> list[CatalogVersionInfo]:
         with self._uow() as uow:

@@ -15,7 +15,14 @@ from catalog.repository import UnitOfWork
 from catalog.services import CatalogService, utcnow
 from catalog.snapshot import SnapshotRegistry
 from catalog.sqlstore import SqlUnitOfWork, create_engine_for
+from dsl.diagnostics import Diagnostic
+from rules.checking import check_catalog
 from tariff.settings import Settings
+
+
+def check_rules(content: CatalogContent) -> tuple[Diagnostic, ...]:
+    """Every rule source of a catalog about to be published, checked together."""
+    return check_catalog(content).diagnostics
 
 
 @dataclass
@@ -50,8 +57,8 @@ def bootstrap(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App
     def installed(info: CatalogVersionInfo, content: CatalogContent) -> None:
         holder[0].install(info, content)
 
-    service = CatalogService(uow, clock=clock, on_publish=installed)
-    registry = SnapshotRegistry(lambda number: service.version_content_by_number(number))
+    service = CatalogService(uow, clock=clock, on_publish=installed, rule_check=check_rules)
+    registry = SnapshotRegistry(service.version_content_by_number)
     holder.append(registry)
     app = App(settings=settings, engine=engine, catalog=service, snapshots=registry, clock=clock)
     app.refresh()

@@ -18,7 +18,13 @@ from grpc_reflection.v1alpha import reflection
 from tariff.bootstrap import App
 from tariff.errors import ErrorMappingInterceptor
 from tariff.servicers.catalog import CatalogServicer
-from tariff.v1 import catalog_service_pb2, catalog_service_pb2_grpc
+from tariff.servicers.rules import RulesServicer
+from tariff.v1 import (
+    catalog_service_pb2,
+    catalog_service_pb2_grpc,
+    rules_service_pb2,
+    rules_service_pb2_grpc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +32,7 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 CATALOG_SERVICE = catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
+RULES_SERVICE = rules_service_pb2.DESCRIPTOR.services_by_name["RulesService"].full_name
 
 
 @dataclass
@@ -71,9 +78,10 @@ async def start_server(app: App) -> Running:
     catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
         CatalogServicer(app.catalog), server
     )
+    rules_service_pb2_grpc.add_RulesServiceServicer_to_server(RulesServicer(app.catalog), server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    services = (CATALOG_SERVICE,)
+    services = (CATALOG_SERVICE, RULES_SERVICE)
     reflection.enable_server_reflection(
         (
             *services,

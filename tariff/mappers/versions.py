@@ -22,7 +22,8 @@ from tariff.mappers.common import (
     timestamp_to_datetime,
 )
 from tariff.mappers.enums import CHANGE_TYPE, IMPORT_MODE
-from tariff.v1 import catalog_pb2, catalog_service_pb2, common_pb2
+from tariff.mappers.rules import finding_to_proto
+from tariff.v1 import catalog_pb2, catalog_service_pb2
 
 # Newest-first keyset paging over version numbers (uint32): the key grows as numbers shrink.
 _VERSION_KEY_BASE = 1 << 32
@@ -63,17 +64,11 @@ def catalog_version_to_proto(info: model.CatalogVersionInfo) -> catalog_pb2.Cata
 
 
 def published_to_proto(published: Published) -> catalog_service_pb2.PublishCatalogResponse:
-    """Warnings carry no source location: they are about entities, not rule text."""
+    """Warnings of the published version's rules, located in their sources."""
+    texts = {s.path: s.text for _, s in published.content.all_rule_sources()}
     return catalog_service_pb2.PublishCatalogResponse(
         version=catalog_version_to_proto(published.info),
-        diagnostics=[
-            common_pb2.Diagnostic(
-                severity=common_pb2.SEVERITY_WARNING,
-                code="publish-warning",
-                message=f"{w.field}: {w.description}",
-            )
-            for w in published.warnings
-        ],
+        diagnostics=[finding_to_proto(w, texts.get(w.path, "")) for w in published.warnings],
     )
 
 

@@ -74,8 +74,10 @@ async def catalog_state(stub: Stub) -> list[bytes]:
     return [draft.archive, *(r.SerializeToString(deterministic=True) for r in replies)]
 
 
-async def seed_reference_data(stub: Stub) -> None:
-    """Areas, channels, segments, the zone table and catalog rule sources of the sample."""
+async def seed_reference_data(stub: Stub, *, rules: bool = True) -> None:
+    """Areas, channels, segments, the zone table and (unless told not to) the catalog rule
+    sources of the sample; those name the sample's businesses, so a version holding only
+    some of them publishes without them."""
     await stub.PutReferenceData(
         pb.PutReferenceDataRequest(
             areas=[reference.area_to_proto(a) for a in catalogs.AREAS],
@@ -86,13 +88,14 @@ async def seed_reference_data(stub: Stub) -> None:
     await stub.PutZoneTable(
         pb.PutZoneTableRequest(table=reference.zone_table_to_proto(catalogs.CN_ZONES))
     )
-    await stub.AttachRuleSources(
-        pb.AttachRuleSourcesRequest(
-            sources=[
-                rule_source_to_proto(s) for s in (catalogs.COMMON_RULES, catalogs.HOLIDAY_RULES)
-            ]
+    if rules:
+        await stub.AttachRuleSources(
+            pb.AttachRuleSourcesRequest(
+                sources=[
+                    rule_source_to_proto(s) for s in (catalogs.COMMON_RULES, catalogs.HOLIDAY_RULES)
+                ]
+            )
         )
-    )
 
 
 async def create(stub: Stub, definition: model.Definition) -> catalog_pb2.EntityMeta:

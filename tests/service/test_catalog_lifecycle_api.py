@@ -71,7 +71,7 @@ async def update_plan(stub: Stub, plan: model.Product) -> catalog_pb2.Product:
 
 async def two_versions(stub: Stub) -> None:
     """v1 (talk_58) in force from January, v2 (talk_68) from June, a talk_78 draft on top."""
-    await seed_reference_data(stub)
+    await seed_reference_data(stub, rules=False)
     await create(stub, VOICE)
     await create(stub, PLAN)
     await move(stub, VOICE, S.LIFECYCLE_STATUS_IN_TEST)
@@ -88,7 +88,7 @@ async def two_versions(stub: Stub) -> None:
 
 async def test_an_entity_goes_from_design_through_launch_to_retirement(catalog_stub: Stub) -> None:
     stub = catalog_stub
-    await seed_reference_data(stub)
+    await seed_reference_data(stub, rules=False)
     await create(stub, VOICE)
     await create(stub, PLAN)
     to_test = await move(stub, PLAN, S.LIFECYCLE_STATUS_IN_TEST)
@@ -130,7 +130,7 @@ async def test_illegal_transitions_fail_their_precondition_and_change_nothing(
     catalog_stub: Stub,
 ) -> None:
     stub = catalog_stub
-    await seed_reference_data(stub)
+    await seed_reference_data(stub, rules=False)
     await create(stub, VOICE)
     await create(stub, PLAN)
     before = await catalog_state(stub)
@@ -153,7 +153,7 @@ async def test_illegal_transitions_fail_their_precondition_and_change_nothing(
 
 async def test_bad_transition_requests(catalog_stub: Stub) -> None:
     stub = catalog_stub
-    await seed_reference_data(stub)
+    await seed_reference_data(stub, rules=False)
     await create(stub, VOICE)
     before = await catalog_state(stub)
     stale = await failure(
@@ -278,7 +278,7 @@ async def test_publishing_cannot_rewrite_history(catalog_stub: Stub) -> None:
 
 async def test_publishing_an_unchanged_draft_fails_its_precondition(catalog_stub: Stub) -> None:
     stub = catalog_stub
-    await seed_reference_data(stub)
+    await seed_reference_data(stub, rules=False)
     await create(stub, VOICE)
     await move(stub, VOICE, S.LIFECYCLE_STATUS_IN_TEST)
     await publish(stub, JAN)

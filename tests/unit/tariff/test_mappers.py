@@ -14,10 +14,11 @@ from google.protobuf.message import Message
 
 from catalog import model
 from catalog.diff import Change, ChangeType, FieldChange
-from catalog.errors import ValidationError, Violation
+from catalog.errors import ValidationError
 from catalog.queries import paginate
 from catalog.services import ImportMode, ImportResult, Listed, Published
 from catalog.versions import DRAFT, AsOf, Draft, VersionNumber
+from dsl.diagnostics import Diagnostic
 from tariff.mappers import catalog as m
 from tariff.mappers import common, entities, enums, reference
 from tariff.mappers import versions as vmap
@@ -622,16 +623,18 @@ def info_counts(info: model.CatalogVersionInfo) -> tuple[int, int, int]:
     return info.business_count, info.product_count, info.combo_count
 
 
-def test_published_warnings_become_diagnostics() -> None:
+def test_published_warnings_become_located_diagnostics() -> None:
     info = version_info(1, sample_content())
-    published = Published(
-        info, sample_content(), (Violation("product 'p'.tariff_plan", "no tariff"),)
+    warning = Diagnostic(
+        "warning", "unused-plan", "no product uses plan `x`", "rules/common.tariff", 11, 1, 11, 5
     )
-    response = vmap.published_to_proto(published)
+    response = vmap.published_to_proto(Published(info, sample_content(), (warning,)))
     assert response.version.number == 1
     [diagnostic] = response.diagnostics
     assert diagnostic.severity == common_pb2.SEVERITY_WARNING
-    assert diagnostic.message == "product 'p'.tariff_plan: no tariff"
+    assert (diagnostic.code, diagnostic.message) == ("unused-plan", "no product uses plan `x`")
+    assert (diagnostic.location.path, diagnostic.location.line) == ("rules/common.tariff", 11)
+    assert diagnostic.source_line.startswith("plan long_distance")
 
 
 def test_versions_page_newest_first() -> None:
