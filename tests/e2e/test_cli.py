@@ -70,3 +70,40 @@ def test_bad_instants_and_unreachable_databases_are_one_line(
     unreachable = ["--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/none"]
     assert main(["db", "upgrade", *unreachable]) == 1
     assert "database error" in _one_error_line(capsys)
+
+
+def test_check_a_bundle_and_loose_files(
+    db: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", str(STARTER)]) == 0
+    summary = capsys.readouterr().err
+    assert "0 error(s)" in summary
+    bad = tmp_path / "typo.tariff"
+    bad.write_text(
+        "offer youth_plan {\n  eligible all {\n    age: customer.agee between 15 and 26\n  }\n}\n",
+        encoding="utf-8",
+    )
+    assert main(["check", str(bad), "--catalog", str(STARTER)]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad.as_posix()}:3:10: error[unknown-name]" in out
+    assert "    age: customer.agee between 15 and 26\n         ^~~~~~~~~~~~~" in out
+    assert "hint: did you mean `customer.age`?" in out
+
+
+def test_check_speaks_json_for_editors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    bad = tmp_path / "broken.tariff"
+    bad.write_text("offer youth_plan {\n", encoding="utf-8")
+    assert main(["check", str(bad), "--catalog", str(STARTER), "--format", "json"]) == 1
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["ok"] is False
+    [first, *_] = payload["diagnostics"]
+    assert first["code"] == "syntax"
+    assert first["path"] == bad.as_posix()
+    assert first["line"] >= 1
+
+
+def test_check_of_a_missing_path_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "/no/such/rules.tariff", "--catalog", str(STARTER)]) == 1
+    assert "no such file" in _one_error_line(capsys)
