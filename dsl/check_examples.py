@@ -125,8 +125,9 @@ def _reasons(offer: str, env: Env) -> set[str] | None:
         return None
     block: Eligibility = decl.eligibility
     found = {"no_rule_matched"}
-    found.update(r.reason.code for r in block.rules if r.reason)
-    found.update(b.reason.code for b in block.branches if b.reason)
+    # a rule without `else` fails with its own name; a bare `deny` with "denied"
+    found.update(r.reason.code if r.reason else r.name for r in block.rules)
+    found.update(b.reason.code if b.reason else "denied" for b in block.branches if not b.allow)
     return found
 
 

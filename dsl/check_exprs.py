@@ -290,7 +290,25 @@ class _Inference:
         else:
             self.option_value(node.left, node.right)
             self.option_value(node.right, node.left)
+            self.tenure_unit(node.left, node.right)
+            self.tenure_unit(node.right, node.left)
         return t.BOOL
+
+    def tenure_unit(self, name: Expr, value: Expr) -> None:
+        """Tenure is kept in whole months: days and weeks do not convert exactly."""
+        if (
+            isinstance(name, Name)
+            and name.dotted == "customer.tenure"
+            and isinstance(value, PeriodLit)
+            and value.unit in ("day", "week")
+        ):
+            self.env.report.error(
+                "type-mismatch",
+                value.span,
+                f"`customer.tenure` is counted in months; `{value.count} {value.unit}s` "
+                "does not convert",
+                "write months, quarters or years, e.g. `customer.tenure >= 1 month`",
+            )
 
     def option_value(self, name: Expr, value: Expr) -> None:
         """`item.option.payment == "yearly"`: the choice must exist."""

@@ -48,7 +48,12 @@ def build_calendar(decl: CalendarDecl, env: Env | None = None) -> Calendar | Non
         elif entry.workday:
             workdays.add(entry.start)
         else:
-            holidays.append(Holiday(entry.start, entry.end, entry.label))
+            try:
+                holidays.append(Holiday(entry.start, entry.end, entry.label))
+            except ValueError as error:  # e.g. a range longer than the engine allows
+                ok = False
+                if env:
+                    env.report.error("bad-holiday", entry.span, str(error))
     if not ok:
         return None
     try:
@@ -133,13 +138,17 @@ def check_bands(decl: BandsDecl, env: Env) -> None:
             broken = True
         else:
             rules.append((band, rule))
-    for index, (band, rule) in enumerate(rules):
-        for _, earlier in rules[:index]:
-            for problem in overlaps([earlier, rule], calendar):
-                env.report.error("overlapping-bands", band.span, problem)
-    if broken:
-        return  # a broken band would show up as uncovered time
-    holes = gaps([r for _, r in rules], calendar, otherwise.name if otherwise else None)
+    try:
+        for index, (band, rule) in enumerate(rules):
+            for _, earlier in rules[:index]:
+                for problem in overlaps([earlier, rule], calendar):
+                    env.report.error("overlapping-bands", band.span, problem)
+        if broken:
+            return  # a broken band would show up as uncovered time
+        holes = gaps([r for _, r in rules], calendar, otherwise.name if otherwise else None)
+    except ValueError as error:  # beyond what the rating engine accepts (e.g. too many bands)
+        env.report.error("bad-band", decl.span, str(error))
+        return
     if holes:
         env.report.error(
             "uncovered-time",

@@ -337,9 +337,9 @@ def arith_code(op: str, left: Val, right: Val, span: n.Span) -> tuple[str, str]:
     a, b, lc, rc = left.type, right.type, left.code, right.code
     if a == b == "money" and op in "+-":
         return "money", f"{'money_add' if op == '+' else 'money_sub'}({lc}, {rc})"
-    if a == "money" and b in NUMERIC and op in "*/":
+    if a == "money" and (b in NUMERIC or (b == "percent" and op == "*")) and op in "*/":
         return "money", f"{'money_scale' if op == '*' else 'money_div'}({lc}, {rc})"
-    if b == "money" and a in NUMERIC and op == "*":
+    if b == "money" and (a in NUMERIC or a == "percent") and op == "*":
         return "money", f"money_scale({rc}, {lc})"
     numbers = NUMERIC | MEASURES
     if a not in numbers or b not in numbers:

@@ -121,8 +121,10 @@ def read(parts: tuple[str, ...], facts: SaleFacts) -> object:
 
 def literal(expr: n.Expr) -> object:
     match expr:
-        case n.IntLit(value=v) | n.DecimalLit(value=v) | n.PercentLit(value=v):
+        case n.IntLit(value=v) | n.DecimalLit(value=v):
             return v
+        case n.PercentLit(value=v):
+            return v / 100  # a fraction, so `70 CNY * 10%` is 7 CNY
         case n.StringLit(value=v) | n.BoolLit(value=v) | n.DateLit(value=v):
             return v
         case n.InstantLit(value=v):

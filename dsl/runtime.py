@@ -9,7 +9,7 @@ Values at run time (the interpreter and compiled code agree on them):
 | type | Python value |
 | --- | --- |
 | bool, int, string, codes, weekday | bool, int, str (`mon` … `sun` for weekdays) |
-| decimal, percent | Decimal (a percent as written: `20%` is Decimal("20")) |
+| decimal, percent | Decimal (a percent as a fraction: `20%` is Decimal("0.2")) |
 | money | `(Decimal, currency)`; mixing currencies raises EvalError |
 | duration, data | Decimal milliseconds, Decimal bytes |
 | count | int |

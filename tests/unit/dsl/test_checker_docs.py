@@ -127,7 +127,7 @@ example prepay_due_now {
 }
 example long_call {
   given event local_voice 95s to "075512345678" at 2026-03-02T10:00:00+08:00 under mobile_39
-  expect charge 0.30 CNY, zone local, band peak
+  expect charge 0.29 CNY, zone local, band peak
 }
 """
 
