@@ -11,6 +11,8 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 from lark import Lark, Token, Tree
@@ -72,6 +74,61 @@ def parse(text: str, path: str) -> Module:
     if diagnostics or module is None:
         raise DslError(diagnostics)
     return module
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A `# …` comment (text from `#` to the end of the line) at its 1-based position."""
+
+    text: str
+    line: int
+    column: int
+
+
+_COMMENT_SINK: ContextVar[list[Token] | None] = ContextVar("_COMMENT_SINK", default=None)
+
+
+def _collect_comment(token: Token) -> Token:
+    sink = _COMMENT_SINK.get()
+    if sink is not None:
+        sink.append(token)
+    return token
+
+
+@functools.cache
+def _commenting_lark() -> Lark:
+    """The same parser, with a lexer callback that sees the (ignored) COMMENT tokens."""
+    return Lark(
+        GRAMMAR.read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=True,
+        lexer_callbacks={"COMMENT": _collect_comment},
+    )
+
+
+def parse_tree_with_comments(text: str, path: str) -> tuple[Module, Tree[Token], list[Comment]]:
+    """`parse`, plus Lark's parse tree and the comments in source order (for `tariff fmt`).
+    Raises `DslError` exactly as `parse` does."""
+    module = parse(text, path)
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]
+    sink: list[Token] = []
+    reset = _COMMENT_SINK.set(sink)
+    try:
+        tree = _commenting_lark().parse(text)
+    finally:
+        _COMMENT_SINK.reset(reset)
+    comments = [Comment(str(t.value), t.line or 0, t.column or 0) for t in sink]
+    return module, tree, comments
+
+
+def parse_with_comments(text: str, path: str) -> tuple[Module, list[Comment]]:
+    """`parse`, plus every comment with its position, in source order."""
+    module, _, comments = parse_tree_with_comments(text, path)
+    return module, comments
 
 
 def _build(tree: Tree[Token], path: str, diagnostics: list[Diagnostic]) -> Module | None:

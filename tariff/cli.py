@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tariff.rules_cli import add_check_command
 
     add_check_command(sub)
+    from tariff.fmt_cli import add_fmt_command
+
+    add_fmt_command(sub)
 
     publish = sub.add_parser("publish", help="publish the draft as a new catalog version")
     publish.add_argument("--effective-from", help="RFC 3339 instant (default: now)")

@@ -1,5 +1,5 @@
-"""`tariff check`: parse and check rule files or whole catalog bundles, as a CI step or an
-editor integration would (`--format json`)."""
+"""`tariff check` and `tariff test`: check rule files or whole catalog bundles, as a CI step
+or an editor integration would (`--format json`), and run the examples written next to them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from catalog.content import CatalogContent
 from catalog.model import RuleSource
 from dsl.diagnostics import render, to_json
 from rules.checking import CheckResult, check_catalog, check_sources
+from rules.examples import run_examples
+from rules.names import names_from_content
 
 
 def _is_bundle(path: Path) -> bool:
@@ -89,6 +91,52 @@ def run_check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def run_test(args: argparse.Namespace) -> int:
+    """Check, then run every example; exit 1 on an error or a failed example."""
+    paths = [Path(p) for p in args.paths]
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or directory")
+    runs: list[tuple[CheckResult, CatalogContent, dict[str, str]]] = []
+    for path in paths:
+        if _is_bundle(path):
+            content = bundle.read_path(path)
+            texts = {s.path: s.text for _, s in content.all_rule_sources()}
+            runs.append((check_catalog(content), content, texts))
+    loose = [p for p in paths if not _is_bundle(p)]
+    if loose:
+        sources = _loose_sources(loose)
+        catalog = _catalog(args)
+        runs.append((check_sources(sources, catalog), catalog, {s.path: s.text for s in sources}))
+    counts = {"passed": 0, "failed": 0, "not_run": 0}
+    broken = False
+    for result, catalog, texts in runs:
+        errors = [d for d in result.diagnostics if d.severity == "error"]
+        for d in errors:
+            print(render(d, texts.get(d.path, "")), end="\n\n")
+        if errors:
+            broken = True
+            continue
+        for example in run_examples(list(result.modules), names_from_content(catalog)):
+            counts[example.status] += 1
+            where = f"{example.path}:{example.span.line}"
+            if example.status == "passed":
+                print(f"PASS {example.name} ({where})")
+            elif example.status == "not_run":
+                print(f"NOT RUN {example.name} ({where}): {example.expected} {example.actual}")
+            else:
+                print(f"FAIL {example.name} ({where})")
+                print(f"  expected: {example.expected}")
+                print(f"  actual:   {example.actual}")
+                for line in example.trace:
+                    print(f"    {line}")
+    print(
+        f"{counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['not_run']} not run (they need the quote or rating engine)"
+    )
+    return 1 if broken or counts["failed"] else 0
+
+
 def add_check_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = sub.add_parser(
         "check", help="parse and check rule files (.tariff) or catalog bundles; exit 1 on errors"
@@ -100,3 +148,11 @@ def add_check_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--database-url", help="store holding the draft (default: TARIFF_*)")
     check.set_defaults(run=run_check)
+
+    test = sub.add_parser("test", help="run the examples written next to the rules")
+    test.add_argument("paths", nargs="+", help=".tariff files, folders of them, or bundles")
+    test.add_argument(
+        "--catalog", help="bundle whose names loose files are checked against (default: the draft)"
+    )
+    test.add_argument("--database-url", help="store holding the draft (default: TARIFF_*)")
+    test.set_defaults(run=run_test)

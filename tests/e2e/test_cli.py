@@ -107,3 +107,26 @@ def test_check_speaks_json_for_editors(tmp_path: Path, capsys: pytest.CaptureFix
 def test_check_of_a_missing_path_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "/no/such/rules.tariff", "--catalog", str(STARTER)]) == 1
     assert "no such file" in _one_error_line(capsys)
+
+
+def test_test_runs_the_examples_and_fails_on_a_wrong_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["test", str(STARTER)]) == 0
+    out = capsys.readouterr().out
+    assert "PASS youth_ok (products/youth_plan.tariff:7)" in out
+    assert out.rstrip().splitlines()[-1].startswith("2 passed, 0 failed")
+    import shutil
+
+    copy = tmp_path / "bundle"
+    shutil.copytree(STARTER, copy)
+    youth = copy / "products" / "youth_plan.tariff"
+    youth.write_text(
+        youth.read_text(encoding="utf-8").replace("customer.age = 20", "customer.age = 40"),
+        encoding="utf-8",
+    )
+    assert main(["test", str(copy)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL youth_ok (products/youth_plan.tariff:7)" in out
+    assert "  actual:   not eligible because age_out_of_range" in out
+    assert "age (line 4): false (customer.age = 40)" in out

@@ -1,0 +1,241 @@
+"""Runs the examples written next to the rules: given a context, is the outcome the expected?
+
+Eligibility expectations run the offer's own rules (its `eligible` block and, for a combo,
+its `composition`) on the reference interpreter, so a failure is reported with the trace of
+the conditions that decided it. Price and charge expectations need the quote and rating
+engines, which evaluate plans; until they exist those examples are reported as not run, by
+name, never as passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from dsl import interpreter as ip
+from dsl import nodes as n
+from dsl.context import CustomerFacts, ItemFacts, SaleFacts
+from dsl.runtime import EvalError
+from dsl.symbols import CatalogNames, Scope
+
+Status = Literal["passed", "failed", "not_run"]
+
+ELIGIBILITY = frozenset({"eligible", "not_eligible"})
+NEEDS_QUOTES = frozenset({"due_now", "monthly", "price"})
+_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleResult:
+    name: str
+    path: str
+    span: n.Span
+    status: Status
+    expected: str = ""
+    actual: str = ""
+    trace: tuple[str, ...] = ()
+
+
+class GivenError(Exception):
+    """A `given` value the runner cannot turn into facts."""
+
+
+def run_examples(
+    modules: Sequence[n.Module], names: CatalogNames, now: datetime | None = None
+) -> list[ExampleResult]:
+    """Every example of every module, in source order."""
+    scope = Scope.merge(modules)
+    moment = now or datetime.now(UTC)
+    results: list[ExampleResult] = []
+    for module in modules:
+        for example in _examples(module):
+            results.append(_run(example, module.path, scope, names, moment))
+    return results
+
+
+def _examples(module: n.Module) -> Iterator[n.Example]:
+    for decl in module.declarations:
+        if isinstance(decl, n.Example):
+            yield decl
+        elif isinstance(decl, n.OfferDecl | n.PlanDecl):
+            yield from decl.examples
+
+
+def _run(
+    example: n.Example, path: str, scope: Scope, names: CatalogNames, now: datetime
+) -> ExampleResult:
+    base = ExampleResult(example.name, path, example.span, "not_run")
+    kinds = {e.kind for e in example.expect}
+    if not kinds <= ELIGIBILITY:
+        engine = "quote" if kinds & NEEDS_QUOTES else "rating"
+        missing = ", ".join(sorted(k.replace("_", " ") for k in kinds - ELIGIBILITY))
+        return _with(base, "not_run", expected=missing, actual=f"needs the {engine} engine")
+    try:
+        facts = _facts(example, names, now)
+    except (GivenError, EvalError) as error:
+        return _with(base, "failed", actual=f"cannot build the context: {error}")
+    env = ip.Env(areas={code: names.lineage(code) for code in names.areas})
+    for expectation in example.expect:
+        verdict = _eligibility(expectation, example, facts, env, scope)
+        if verdict.status != "passed":
+            return _with(base, verdict.status, verdict.expected, verdict.actual, verdict.trace)
+    return _with(base, "passed")
+
+
+def _with(
+    base: ExampleResult,
+    status: Status,
+    expected: str = "",
+    actual: str = "",
+    trace: tuple[str, ...] = (),
+) -> ExampleResult:
+    return ExampleResult(base.name, base.path, base.span, status, expected, actual, trace)
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    status: Status
+    expected: str = ""
+    actual: str = ""
+    trace: tuple[str, ...] = ()
+
+
+def _eligibility(
+    expectation: n.Expectation,
+    example: n.Example,
+    facts: SaleFacts,
+    env: ip.Env,
+    scope: Scope,
+) -> _Verdict:
+    offer = expectation.subject
+    decl = scope.offers.get(offer)
+    want = expectation.kind == "eligible"
+    expected = ("eligible " if want else "not eligible ") + offer
+    if expectation.reason:
+        expected += f" because {expectation.reason}"
+    failures: list[ip.Failure] = []
+    trace: list[str] = []
+    item = _line_of(example.cart, offer)
+    item_facts = _item(item) if item else None
+    sale = SaleFacts(
+        customer=facts.customer,
+        area=facts.area,
+        area_lineage=facts.area_lineage,
+        channel=facts.channel,
+        time=facts.time,
+        cart=facts.cart,
+        item=item_facts,
+        bundle=_counts(item.members) if item and item.members else None,
+    )
+    try:
+        if decl is not None and decl.eligibility is not None:
+            outcome = ip.eligibility(decl.eligibility, sale, env, trace=True)
+            failures.extend(outcome.reasons)
+            trace.extend(_render_trace(outcome.trace or ()))
+        if decl is not None and decl.composition is not None:
+            counts = _counts(item.members) if item else {}
+            failures.extend(
+                ip.composition(decl.composition, counts, facts.customer.products, facts.cart)
+            )
+    except EvalError as error:
+        return _Verdict("failed", expected, f"evaluation failed: {error}", tuple(trace))
+    codes = [f.code for f in failures]
+    actual = "eligible" if not failures else "not eligible because " + ", ".join(codes)
+    ok = (not failures) == want
+    if ok and not want and expectation.reason:
+        ok = expectation.reason in codes
+    return _Verdict("passed" if ok else "failed", expected, actual, tuple(trace))
+
+
+def _render_trace(entries: Iterable[ip.TraceEntry]) -> Iterator[str]:
+    for entry in entries:
+        seen = ", ".join(f"{k} = {_show(v)}" for k, v in entry.observed)
+        outcome = {True: "true", False: "false", None: "unknown"}[entry.outcome]
+        yield f"{entry.rule} (line {entry.span.line}): {outcome}" + (f" ({seen})" if seen else "")
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, frozenset):
+        return "{" + ", ".join(sorted(map(str, value))) + "}"
+    return str(value)
+
+
+# -- facts from `given` ------------------------------------------------------------------------
+
+
+def _facts(example: n.Example, names: CatalogNames, now: datetime) -> SaleFacts:
+    customer: dict[str, object] = {}
+    attributes: dict[str, object] = {}
+    area, channel, moment = "", "", now
+    for given in example.given:
+        dotted, value = given.name.dotted, _value(given.value)
+        if dotted == "area":
+            area = str(value)
+        elif dotted == "channel":
+            channel = str(value)
+        elif dotted == "time":
+            if not isinstance(value, datetime):
+                raise GivenError("`time` needs an instant such as 2026-03-02T10:00:00+08:00")
+            moment = value
+        elif dotted.startswith("customer."):
+            field = dotted.removeprefix("customer.")
+            target = customer if field in _CUSTOMER_FIELDS else attributes
+            target[_CUSTOMER_FIELDS.get(field, field)] = value
+        else:
+            raise GivenError(f"`{dotted}` cannot be given in an eligibility example")
+    for field in ("segments", "products"):
+        if field in customer and not isinstance(customer[field], frozenset):
+            customer[field] = frozenset({customer[field]})
+    return SaleFacts(
+        customer=CustomerFacts(**customer, attributes=attributes),  # type: ignore[arg-type]
+        area=area,
+        area_lineage=names.lineage(area) or (area,),
+        channel=channel,
+        time=moment,
+        cart=_counts(example.cart),
+    )
+
+
+_CUSTOMER_FIELDS = {
+    "type": "type",
+    "segments": "segments",
+    "age": "age",
+    "vip_level": "vip_level",
+    "tenure": "tenure_months",
+    "credit_class": "credit_class",
+    "products": "products",
+}
+
+
+def _value(expr: n.Expr) -> object:
+    match expr:
+        case n.Name(parts=(code,)):
+            return code
+        case n.SetLit(items=items):
+            return frozenset(_value(item) for item in items)
+        case n.PeriodLit(count=count, unit=unit):
+            if unit not in _MONTHS:
+                raise GivenError(f"a tenure of {count} {unit}(s) is not whole months")
+            return count * _MONTHS[unit]
+        case n.Neg(operand=n.IntLit(value=v)):
+            return -v
+    return ip.literal(expr)
+
+
+def _counts(lines: Iterable[n.CartLine]) -> Mapping[str, int]:
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line.offer] = counts.get(line.offer, 0) + line.quantity
+    return counts
+
+
+def _line_of(lines: Iterable[n.CartLine], offer: str) -> n.CartLine | None:
+    return next((line for line in lines if line.offer == offer), None)
+
+
+def _item(line: n.CartLine) -> ItemFacts:
+    return ItemFacts(offer=line.offer, quantity=line.quantity, options=dict(line.options))
