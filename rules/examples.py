@@ -35,7 +35,8 @@ class ExampleResult:
     status: Status
     expected: str = ""
     actual: str = ""
-    trace: tuple[str, ...] = ()
+    trace: tuple[str, ...] = ()  # rendered for people
+    steps: tuple[ip.TraceEntry, ...] = ()  # the same, structured for the API
 
 
 class GivenError(Exception):
@@ -80,7 +81,7 @@ def _run(
     for expectation in example.expect:
         verdict = _eligibility(expectation, example, facts, env, scope)
         if verdict.status != "passed":
-            return _with(base, verdict.status, verdict.expected, verdict.actual, verdict.trace)
+            return _with(base, verdict.status, verdict.expected, verdict.actual, verdict.steps)
     return _with(base, "passed")
 
 
@@ -89,9 +90,10 @@ def _with(
     status: Status,
     expected: str = "",
     actual: str = "",
-    trace: tuple[str, ...] = (),
+    steps: tuple[ip.TraceEntry, ...] = (),
 ) -> ExampleResult:
-    return ExampleResult(base.name, base.path, base.span, status, expected, actual, trace)
+    trace = tuple(_render_trace(steps))
+    return ExampleResult(base.name, base.path, base.span, status, expected, actual, trace, steps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +101,7 @@ class _Verdict:
     status: Status
     expected: str = ""
     actual: str = ""
-    trace: tuple[str, ...] = ()
+    steps: tuple[ip.TraceEntry, ...] = ()
 
 
 def _eligibility(
@@ -116,7 +118,7 @@ def _eligibility(
     if expectation.reason:
         expected += f" because {expectation.reason}"
     failures: list[ip.Failure] = []
-    trace: list[str] = []
+    steps: list[ip.TraceEntry] = []
     item = _line_of(example.cart, offer)
     item_facts = _item(item) if item else None
     sale = SaleFacts(
@@ -133,20 +135,20 @@ def _eligibility(
         if decl is not None and decl.eligibility is not None:
             outcome = ip.eligibility(decl.eligibility, sale, env, trace=True)
             failures.extend(outcome.reasons)
-            trace.extend(_render_trace(outcome.trace or ()))
+            steps.extend(outcome.trace or ())
         if decl is not None and decl.composition is not None:
             counts = _counts(item.members) if item else {}
             failures.extend(
                 ip.composition(decl.composition, counts, facts.customer.products, facts.cart)
             )
     except EvalError as error:
-        return _Verdict("failed", expected, f"evaluation failed: {error}", tuple(trace))
+        return _Verdict("failed", expected, f"evaluation failed: {error}", tuple(steps))
     codes = [f.code for f in failures]
     actual = "eligible" if not failures else "not eligible because " + ", ".join(codes)
     ok = (not failures) == want
     if ok and not want and expectation.reason:
         ok = expectation.reason in codes
-    return _Verdict("passed" if ok else "failed", expected, actual, tuple(trace))
+    return _Verdict("passed" if ok else "failed", expected, actual, tuple(steps))
 
 
 def _render_trace(entries: Iterable[ip.TraceEntry]) -> Iterator[str]:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from catalog.model import RuleSource
 from catalog.services import Finding
 from catalog.versions import DRAFT, Selector
 from dsl.diagnostics import Diagnostic
+from dsl.nodes import Span
+from rules.examples import ExampleResult
 from tariff.mappers.common import (
     Problems,
     done_selector,
     rule_sources_from_proto,
     selector_from_proto,
 )
-from tariff.v1 import common_pb2, rules_service_pb2
+from tariff.v1 import common_pb2, qualification_service_pb2, rules_service_pb2
 
 _SEVERITY = {
     "error": common_pb2.SEVERITY_ERROR,
@@ -30,7 +32,9 @@ class CheckRequest:
     selector: Selector
 
 
-def check_request(request: rules_service_pb2.CheckRulesRequest) -> CheckRequest:
+def check_request(
+    request: rules_service_pb2.CheckRulesRequest | rules_service_pb2.TestRulesRequest,
+) -> CheckRequest:
     problems = Problems()
     sources = rule_sources_from_proto(request.sources, "sources", problems)
     seen: set[str] = set()
@@ -68,4 +72,64 @@ def check_response(
     return rules_service_pb2.CheckRulesResponse(
         ok=not any(d.severity == "error" for d in diagnostics),
         diagnostics=[finding_to_proto(d, texts.get(d.path, "")) for d in diagnostics],
+    )
+
+
+_STATUS = {
+    "passed": rules_service_pb2.EXAMPLE_STATUS_PASSED,
+    "failed": rules_service_pb2.EXAMPLE_STATUS_FAILED,
+    "not_run": rules_service_pb2.EXAMPLE_STATUS_NOT_RUN,
+}
+
+
+def _location(path: str, span: Span) -> common_pb2.SourceLocation:
+    return common_pb2.SourceLocation(
+        path=path,
+        line=span.line,
+        column=span.column,
+        end_line=span.end_line,
+        end_column=span.end_column,
+    )
+
+
+def _source_text(text: str, span: Span) -> str:
+    """The text a span covers (one line at most: conditions are shown, not whole blocks)."""
+    lines = text.splitlines()
+    if not 1 <= span.line <= len(lines):
+        return ""
+    line = lines[span.line - 1]
+    end = span.end_column - 1 if span.end_line == span.line else len(line)
+    return line[span.column - 1 : end].strip()
+
+
+def example_to_proto(result: ExampleResult, text: str) -> rules_service_pb2.ExampleResult:
+    return rules_service_pb2.ExampleResult(
+        name=result.name,
+        location=_location(result.path, result.span),
+        passed=result.status == "passed",
+        status=_STATUS[result.status],
+        expected=result.expected,
+        actual=result.actual,
+        trace=[
+            qualification_service_pb2.TraceStep(
+                rule=common_pb2.RuleRef(name=step.rule, location=_location(result.path, step.span)),
+                condition=_source_text(text, step.span),
+                outcome=step.outcome is True,
+                observed=[f"{name} = {value}" for name, value in step.observed],
+            )
+            for step in result.steps
+        ],
+    )
+
+
+def test_response(
+    results: Sequence[ExampleResult],
+    diagnostics: Sequence[Finding],
+    texts: Mapping[str, str],
+) -> rules_service_pb2.TestRulesResponse:
+    errors = [d for d in diagnostics if d.severity == "error"]
+    return rules_service_pb2.TestRulesResponse(
+        ok=not errors and all(r.status != "failed" for r in results),
+        results=[example_to_proto(r, texts.get(r.path, "")) for r in results],
+        diagnostics=[finding_to_proto(d, texts.get(d.path, "")) for d in errors],
     )

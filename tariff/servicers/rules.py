@@ -1,7 +1,7 @@
 """RulesService: diagnostics for rule sources before anything is published.
 
-TestRules and Simulate answer UNIMPLEMENTED until the quote and rating engines land (they
-need them to evaluate prices and charges).
+TestRules runs eligibility examples now and lists price and charge examples as NOT_RUN;
+Simulate answers UNIMPLEMENTED until the eligibility, quote and rating engines land.
 """
 
 # ruff: noqa: N802  (method names are the RPC names)
@@ -15,6 +15,8 @@ import grpc
 
 from catalog.services import CatalogService
 from rules.checking import check_catalog
+from rules.examples import run_examples
+from rules.names import names_from_content
 from tariff.mappers import rules as m
 from tariff.v1 import rules_service_pb2 as pb
 from tariff.v1 import rules_service_pb2_grpc
@@ -43,10 +45,20 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
     async def TestRules(
         self, request: pb.TestRulesRequest, context: Context
     ) -> pb.TestRulesResponse:
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED,
-            "TestRules is not served yet: running examples needs the quote and rating engines",
+        asked = m.check_request(request)
+        content = await asyncio.to_thread(self._service.content, asked.selector)
+        result = await asyncio.to_thread(check_catalog, content, asked.sources)
+        texts = {s.path: s.text for _, s in content.all_rule_sources()}
+        texts.update({s.path: s.text for s in asked.sources})
+        if not result.ok:
+            return m.test_response((), result.diagnostics, texts)
+        results = await asyncio.to_thread(
+            run_examples, list(result.modules), names_from_content(content)
         )
+        if asked.sources:  # the examples of the sources asked about
+            paths = {s.path for s in asked.sources}
+            results = [r for r in results if r.path in paths]
+        return m.test_response(results, (), texts)
 
     async def Simulate(self, request: pb.SimulateRequest, context: Context) -> pb.SimulateResponse:
         await context.abort(

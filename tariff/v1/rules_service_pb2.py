@@ -27,13 +27,15 @@ from tariff.v1 import pricing_service_pb2 as tariff_dot_v1_dot_pricing__service_
 from tariff.v1 import qualification_service_pb2 as tariff_dot_v1_dot_qualification__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtariff/v1/rules_service.proto\x12\ttariff.v1\x1a\x16tariff/v1/common.proto\x1a\x1ftariff/v1/pricing_service.proto\x1a%tariff/v1/qualification_service.proto\"i\n\x11\x43heckRulesRequest\x12&\n\x07sources\x18\x01 \x03(\x0b\x32\x15.tariff.v1.RuleSource\x12,\n\x08selector\x18\x02 \x01(\x0b\x32\x1a.tariff.v1.VersionSelector\"L\n\x12\x43heckRulesResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12*\n\x0b\x64iagnostics\x18\x02 \x03(\x0b\x32\x15.tariff.v1.Diagnostic\"h\n\x10TestRulesRequest\x12&\n\x07sources\x18\x01 \x03(\x0b\x32\x15.tariff.v1.RuleSource\x12,\n\x08selector\x18\x02 \x01(\x0b\x32\x1a.tariff.v1.VersionSelector\"\xa1\x01\n\rExampleResult\x12\x0c\n\x04name\x18\x01 \x01(\t\x12+\n\x08location\x18\x02 \x01(\x0b\x32\x19.tariff.v1.SourceLocation\x12\x0e\n\x06passed\x18\x03 \x01(\x08\x12\x10\n\x08\x65xpected\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tual\x18\x05 \x01(\t\x12#\n\x05trace\x18\x06 \x03(\x0b\x32\x14.tariff.v1.TraceStep\"v\n\x11TestRulesResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12)\n\x07results\x18\x02 \x03(\x0b\x32\x18.tariff.v1.ExampleResult\x12*\n\x0b\x64iagnostics\x18\x03 \x03(\x0b\x32\x15.tariff.v1.Diagnostic\"\xd1\x02\n\x0fSimulateRequest\x12,\n\x08selector\x18\x01 \x01(\x0b\x32\x1a.tariff.v1.VersionSelector\x12,\n\x08\x62\x61seline\x18\x02 \x01(\x0b\x32\x1a.tariff.v1.VersionSelector\x12?\n\x11\x63heck_eligibility\x18\x03 \x01(\x0b\x32\".tariff.v1.CheckEligibilityRequestH\x00\x12\x44\n\x14list_eligible_offers\x18\x04 \x01(\x0b\x32$.tariff.v1.ListEligibleOffersRequestH\x00\x12(\n\x05quote\x18\x05 \x01(\x0b\x32\x17.tariff.v1.QuoteRequestH\x00\x12&\n\x04rate\x18\x06 \x01(\x0b\x32\x16.tariff.v1.RateRequestH\x00\x42\t\n\x07request\"\x94\x02\n\x10SimulationResult\x12\x17\n\x0f\x63\x61talog_version\x18\x01 \x01(\r\x12@\n\x11\x63heck_eligibility\x18\x02 \x01(\x0b\x32#.tariff.v1.CheckEligibilityResponseH\x00\x12\x45\n\x14list_eligible_offers\x18\x03 \x01(\x0b\x32%.tariff.v1.ListEligibleOffersResponseH\x00\x12)\n\x05quote\x18\x04 \x01(\x0b\x32\x18.tariff.v1.QuoteResponseH\x00\x12\'\n\x04rate\x18\x05 \x01(\x0b\x32\x17.tariff.v1.RateResponseH\x00\x42\n\n\x08response\"\xa1\x01\n\x10SimulateResponse\x12+\n\x06result\x18\x01 \x01(\x0b\x32\x1b.tariff.v1.SimulationResult\x12\x34\n\x0f\x62\x61seline_result\x18\x02 \x01(\x0b\x32\x1b.tariff.v1.SimulationResult\x12*\n\x0b\x64iagnostics\x18\x03 \x03(\x0b\x32\x15.tariff.v1.Diagnostic2\xe6\x01\n\x0cRulesService\x12I\n\nCheckRules\x12\x1c.tariff.v1.CheckRulesRequest\x1a\x1d.tariff.v1.CheckRulesResponse\x12\x46\n\tTestRules\x12\x1b.tariff.v1.TestRulesRequest\x1a\x1c.tariff.v1.TestRulesResponse\x12\x43\n\x08Simulate\x12\x1a.tariff.v1.SimulateRequest\x1a\x1b.tariff.v1.SimulateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtariff/v1/rules_service.proto\x12\ttariff.v1\x1a\x16tariff/v1/common.proto\x1a\x1ftariff/v1/pricing_service.proto\x1a%tariff/v1/qualification_service.proto\"i\n\x11\x43heckRulesRequest\x12&\n\x07sources\x18\x01 \x03(\x0b\x32\x15.tariff.v1.RuleSource\x12,\n\x08selector\x18\x02 \x01(\x0b\x32\x1a.tariff.v1.VersionSelector\"L\n\x12\x43heckRulesResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12*\n\x0b\x64iagnostics\x18\x02 \x03(\x0b\x32\x15.tariff.v1.Diagnostic\"h\n\x10TestRulesRequest\x12&\n\x07sources\x18\x01 \x03(\x0b\x32\x15.tariff.v1.RuleSource\x12,\n\x08selector\x18\x02 \x01(\x0b\x32\x1a.tariff.v1.VersionSelector\"\xcb\x01\n\rExampleResult\x12\x0c\n\x04name\x18\x01 \x01(\t\x12+\n\x08location\x18\x02 \x01(\x0b\x32\x19.tariff.v1.SourceLocation\x12\x0e\n\x06passed\x18\x03 \x01(\x08\x12\x10\n\x08\x65xpected\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tual\x18\x05 \x01(\t\x12#\n\x05trace\x18\x06 \x03(\x0b\x32\x14.tariff.v1.TraceStep\x12(\n\x06status\x18\x07 \x01(\x0e\x32\x18.tariff.v1.ExampleStatus\"v\n\x11TestRulesResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12)\n\x07results\x18\x02 \x03(\x0b\x32\x18.tariff.v1.ExampleResult\x12*\n\x0b\x64iagnostics\x18\x03 \x03(\x0b\x32\x15.tariff.v1.Diagnostic\"\xd1\x02\n\x0fSimulateRequest\x12,\n\x08selector\x18\x01 \x01(\x0b\x32\x1a.tariff.v1.VersionSelector\x12,\n\x08\x62\x61seline\x18\x02 \x01(\x0b\x32\x1a.tariff.v1.VersionSelector\x12?\n\x11\x63heck_eligibility\x18\x03 \x01(\x0b\x32\".tariff.v1.CheckEligibilityRequestH\x00\x12\x44\n\x14list_eligible_offers\x18\x04 \x01(\x0b\x32$.tariff.v1.ListEligibleOffersRequestH\x00\x12(\n\x05quote\x18\x05 \x01(\x0b\x32\x17.tariff.v1.QuoteRequestH\x00\x12&\n\x04rate\x18\x06 \x01(\x0b\x32\x16.tariff.v1.RateRequestH\x00\x42\t\n\x07request\"\x94\x02\n\x10SimulationResult\x12\x17\n\x0f\x63\x61talog_version\x18\x01 \x01(\r\x12@\n\x11\x63heck_eligibility\x18\x02 \x01(\x0b\x32#.tariff.v1.CheckEligibilityResponseH\x00\x12\x45\n\x14list_eligible_offers\x18\x03 \x01(\x0b\x32%.tariff.v1.ListEligibleOffersResponseH\x00\x12)\n\x05quote\x18\x04 \x01(\x0b\x32\x18.tariff.v1.QuoteResponseH\x00\x12\'\n\x04rate\x18\x05 \x01(\x0b\x32\x17.tariff.v1.RateResponseH\x00\x42\n\n\x08response\"\xa1\x01\n\x10SimulateResponse\x12+\n\x06result\x18\x01 \x01(\x0b\x32\x1b.tariff.v1.SimulationResult\x12\x34\n\x0f\x62\x61seline_result\x18\x02 \x01(\x0b\x32\x1b.tariff.v1.SimulationResult\x12*\n\x0b\x64iagnostics\x18\x03 \x03(\x0b\x32\x15.tariff.v1.Diagnostic*\x81\x01\n\rExampleStatus\x12\x1e\n\x1a\x45XAMPLE_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45XAMPLE_STATUS_PASSED\x10\x01\x12\x19\n\x15\x45XAMPLE_STATUS_FAILED\x10\x02\x12\x1a\n\x16\x45XAMPLE_STATUS_NOT_RUN\x10\x03\x32\xe6\x01\n\x0cRulesService\x12I\n\nCheckRules\x12\x1c.tariff.v1.CheckRulesRequest\x1a\x1d.tariff.v1.CheckRulesResponse\x12\x46\n\tTestRules\x12\x1b.tariff.v1.TestRulesRequest\x1a\x1c.tariff.v1.TestRulesResponse\x12\x43\n\x08Simulate\x12\x1a.tariff.v1.SimulateRequest\x1a\x1b.tariff.v1.SimulateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tariff.v1.rules_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_EXAMPLESTATUS']._serialized_start=1541
+  _globals['_EXAMPLESTATUS']._serialized_end=1670
   _globals['_CHECKRULESREQUEST']._serialized_start=140
   _globals['_CHECKRULESREQUEST']._serialized_end=245
   _globals['_CHECKRULESRESPONSE']._serialized_start=247
@@ -41,15 +43,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TESTRULESREQUEST']._serialized_start=325
   _globals['_TESTRULESREQUEST']._serialized_end=429
   _globals['_EXAMPLERESULT']._serialized_start=432
-  _globals['_EXAMPLERESULT']._serialized_end=593
-  _globals['_TESTRULESRESPONSE']._serialized_start=595
-  _globals['_TESTRULESRESPONSE']._serialized_end=713
-  _globals['_SIMULATEREQUEST']._serialized_start=716
-  _globals['_SIMULATEREQUEST']._serialized_end=1053
-  _globals['_SIMULATIONRESULT']._serialized_start=1056
-  _globals['_SIMULATIONRESULT']._serialized_end=1332
-  _globals['_SIMULATERESPONSE']._serialized_start=1335
-  _globals['_SIMULATERESPONSE']._serialized_end=1496
-  _globals['_RULESSERVICE']._serialized_start=1499
-  _globals['_RULESSERVICE']._serialized_end=1729
+  _globals['_EXAMPLERESULT']._serialized_end=635
+  _globals['_TESTRULESRESPONSE']._serialized_start=637
+  _globals['_TESTRULESRESPONSE']._serialized_end=755
+  _globals['_SIMULATEREQUEST']._serialized_start=758
+  _globals['_SIMULATEREQUEST']._serialized_end=1095
+  _globals['_SIMULATIONRESULT']._serialized_start=1098
+  _globals['_SIMULATIONRESULT']._serialized_end=1374
+  _globals['_SIMULATERESPONSE']._serialized_start=1377
+  _globals['_SIMULATERESPONSE']._serialized_end=1538
+  _globals['_RULESSERVICE']._serialized_start=1673
+  _globals['_RULESSERVICE']._serialized_end=1903
 # @@protoc_insertion_point(module_scope)

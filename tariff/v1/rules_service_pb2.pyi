@@ -9,6 +9,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from tariff.v1 import common_pb2 as _common_pb2
 from tariff.v1 import pricing_service_pb2 as _pricing_service_pb2
 from tariff.v1 import qualification_service_pb2 as _qualification_service_pb2
@@ -22,6 +23,34 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _ExampleStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ExampleStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ExampleStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    EXAMPLE_STATUS_UNSPECIFIED: _ExampleStatus.ValueType  # 0
+    """Not set; never sent."""
+    EXAMPLE_STATUS_PASSED: _ExampleStatus.ValueType  # 1
+    """Actual matched expected."""
+    EXAMPLE_STATUS_FAILED: _ExampleStatus.ValueType  # 2
+    """Actual differed from expected (or the context could not be built)."""
+    EXAMPLE_STATUS_NOT_RUN: _ExampleStatus.ValueType  # 3
+    """Not evaluated: it expects something (a price, a charge) whose engine is not available."""
+
+class ExampleStatus(_ExampleStatus, metaclass=_ExampleStatusEnumTypeWrapper):
+    """Outcome of one example."""
+
+EXAMPLE_STATUS_UNSPECIFIED: ExampleStatus.ValueType  # 0
+"""Not set; never sent."""
+EXAMPLE_STATUS_PASSED: ExampleStatus.ValueType  # 1
+"""Actual matched expected."""
+EXAMPLE_STATUS_FAILED: ExampleStatus.ValueType  # 2
+"""Actual differed from expected (or the context could not be built)."""
+EXAMPLE_STATUS_NOT_RUN: ExampleStatus.ValueType  # 3
+"""Not evaluated: it expects something (a price, a charge) whose engine is not available."""
+Global___ExampleStatus: _TypeAlias = ExampleStatus  # noqa: Y015
 
 @_typing.final
 class CheckRulesRequest(_message.Message):
@@ -125,14 +154,17 @@ class ExampleResult(_message.Message):
     EXPECTED_FIELD_NUMBER: _builtins.int
     ACTUAL_FIELD_NUMBER: _builtins.int
     TRACE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """The example's name."""
     passed: _builtins.bool
-    """Whether actual matched expected."""
+    """Whether actual matched expected (status PASSED)."""
     expected: _builtins.str
     """Expected outcome, rendered."""
     actual: _builtins.str
     """Actual outcome, rendered."""
+    status: Global___ExampleStatus.ValueType
+    """Passed, failed or not run."""
     @_builtins.property
     def location(self) -> _common_pb2.SourceLocation:
         """Where it is written."""
@@ -150,10 +182,11 @@ class ExampleResult(_message.Message):
         expected: _builtins.str = ...,
         actual: _builtins.str = ...,
         trace: _abc.Iterable[_qualification_service_pb2.TraceStep] | None = ...,
+        status: Global___ExampleStatus.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual", b"actual", "expected", b"expected", "location", b"location", "name", b"name", "passed", b"passed", "trace", b"trace"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actual", b"actual", "expected", b"expected", "location", b"location", "name", b"name", "passed", b"passed", "status", b"status", "trace", b"trace"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -169,7 +202,9 @@ class TestRulesResponse(_message.Message):
     RESULTS_FIELD_NUMBER: _builtins.int
     DIAGNOSTICS_FIELD_NUMBER: _builtins.int
     ok: _builtins.bool
-    """True when every example passed and there was no error diagnostic."""
+    """True when no example failed and there was no error diagnostic (examples not run do not
+    count as failures; they are listed with status NOT_RUN).
+    """
     @_builtins.property
     def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExampleResult]:
         """One result per example."""

@@ -90,10 +90,61 @@ async def test_malformed_requests_are_invalid_argument(rules_stub: RulesServiceA
     assert caught.value.code() is grpc.StatusCode.NOT_FOUND
 
 
-async def test_unserved_methods_say_so(rules_stub: RulesServiceAsyncStub) -> None:
+async def test_simulate_is_not_served_yet_and_says_so(rules_stub: RulesServiceAsyncStub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await rules_stub.TestRules(rules_service_pb2.TestRulesRequest())
+        await rules_stub.Simulate(rules_service_pb2.SimulateRequest())
     assert caught.value.code() is grpc.StatusCode.UNIMPLEMENTED
+    assert "not served yet" in (caught.value.details() or "")
+
+
+async def test_examples_of_the_catalog_run(rules_stub: RulesServiceAsyncStub) -> None:
+    reply = await rules_stub.TestRules(rules_service_pb2.TestRulesRequest())
+    assert reply.ok
+    statuses = {r.name: r.status for r in reply.results}
+    assert statuses == {
+        "youth_ok": rules_service_pb2.EXAMPLE_STATUS_PASSED,
+        "youth_too_old": rules_service_pb2.EXAMPLE_STATUS_PASSED,
+    }
+
+
+WRONG_EXAMPLE = """\
+offer youth_plan {
+  eligible all {
+    age: customer.age between 15 and 26 else "age_out_of_range" "新势力仅限 15 至 26 岁客户"
+  }
+
+  example youth_ok {
+    given customer.age = 40, area = GD_SZ, channel = hall
+    expect eligible youth_plan
+  }
+}
+"""
+
+
+async def test_a_failing_example_comes_back_with_its_trace(
+    rules_stub: RulesServiceAsyncStub,
+) -> None:
+    source = common_pb2.RuleSource(path="products/youth_plan.tariff", text=WRONG_EXAMPLE)
+    reply = await rules_stub.TestRules(rules_service_pb2.TestRulesRequest(sources=[source]))
+    assert not reply.ok
+    [result] = reply.results
+    assert result.status == rules_service_pb2.EXAMPLE_STATUS_FAILED
+    assert not result.passed
+    assert (result.location.path, result.location.line) == ("products/youth_plan.tariff", 6)
+    assert result.actual == "not eligible because age_out_of_range"
+    [step] = result.trace
+    assert step.rule.name == "age"
+    assert step.condition == "customer.age between 15 and 26"
+    assert not step.outcome
+    assert list(step.observed) == ["customer.age = 40"]
+
+
+async def test_examples_do_not_run_on_broken_rules(rules_stub: RulesServiceAsyncStub) -> None:
+    source = common_pb2.RuleSource(path="products/youth_plan.tariff", text=TYPO)
+    reply = await rules_stub.TestRules(rules_service_pb2.TestRulesRequest(sources=[source]))
+    assert not reply.ok
+    assert list(reply.results) == []
+    assert {d.code for d in reply.diagnostics} == {"unknown-name"}
 
 
 async def test_publish_refuses_broken_rules_and_returns_warnings(
