@@ -48,6 +48,8 @@ def test_the_readme_tour_works_verbatim(
         outputs.append(result.stdout + result.stderr)
     text = "\n".join(outputs)
     assert "published version 1" in text
+    assert "PASS youth_ok" in text
+    assert "0 error(s)" in text
     listing = outputs[
         tour_commands().index(".venv/bin/python examples/list_products.py GD_SZ hall")
     ]
