@@ -2,9 +2,9 @@
 
 Eligibility expectations run the offer's own rules (its `eligible` block and, for a combo,
 its `composition`) on the reference interpreter, so a failure is reported with the trace of
-the conditions that decided it. Price and charge expectations need the quote and rating
-engines, which evaluate plans; until they exist those examples are reported as not run, by
-name, never as passed.
+the conditions that decided it; price expectations run the price interpreter over the cart;
+usage expectations the usage interpreter over the given events. What cannot run is reported
+as not run, by name, never as passed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from dsl import nodes as n
 from dsl.context import CustomerFacts, ItemFacts, SaleFacts
 from dsl.runtime import EvalError
 from dsl.symbols import CatalogNames, Scope
+from pricing.zones import ZoneTable
+from rules.examples_prices import price_verdict
+from rules.examples_usage import usage_verdict
 
 Status = Literal["passed", "failed", "not_run"]
 
@@ -44,15 +47,20 @@ class GivenError(Exception):
 
 
 def run_examples(
-    modules: Sequence[n.Module], names: CatalogNames, now: datetime | None = None
+    modules: Sequence[n.Module],
+    names: CatalogNames,
+    now: datetime | None = None,
+    zone_tables: Mapping[str, ZoneTable] | None = None,
 ) -> list[ExampleResult]:
-    """Every example of every module, in source order."""
+    """Every example of every module, in source order; `zone_tables` are the catalog's,
+    built for lookups (usage examples need them)."""
     scope = Scope.merge(modules)
     moment = now or datetime.now(UTC)
+    tables = zone_tables or {}
     results: list[ExampleResult] = []
     for module in modules:
         for example in _examples(module):
-            results.append(_run(example, module.path, scope, names, moment))
+            results.append(_run(example, module.path, scope, names, moment, tables))
     return results
 
 
@@ -65,23 +73,43 @@ def _examples(module: n.Module) -> Iterator[n.Example]:
 
 
 def _run(
-    example: n.Example, path: str, scope: Scope, names: CatalogNames, now: datetime
+    example: n.Example,
+    path: str,
+    scope: Scope,
+    names: CatalogNames,
+    now: datetime,
+    zone_tables: Mapping[str, ZoneTable],
 ) -> ExampleResult:
     base = ExampleResult(example.name, path, example.span, "not_run")
     kinds = {e.kind for e in example.expect}
-    if not kinds <= ELIGIBILITY:
-        engine = "quote" if kinds & NEEDS_QUOTES else "rating"
-        missing = ", ".join(sorted(k.replace("_", " ") for k in kinds - ELIGIBILITY))
-        return _with(base, "not_run", expected=missing, actual=f"needs the {engine} engine")
     try:
         facts = _facts(example, names, now)
     except (GivenError, EvalError) as error:
         return _with(base, "failed", actual=f"cannot build the context: {error}")
-    env = ip.Env(areas={code: names.lineage(code) for code in names.areas})
-    for expectation in example.expect:
-        verdict = _eligibility(expectation, example, facts, env, scope)
-        if verdict.status != "passed":
-            return _with(base, verdict.status, verdict.expected, verdict.actual, verdict.steps)
+    verdicts: list[_Verdict] = []
+    if kinds & ELIGIBILITY:
+        env = ip.Env(areas={code: names.lineage(code) for code in names.areas})
+        for expectation in example.expect:
+            if expectation.kind in ELIGIBILITY:
+                verdicts.append(_eligibility(expectation, example, facts, env, scope))
+    if kinds & NEEDS_QUOTES:
+        plans = {
+            code: scope.plans[offer.plan]
+            for code, offer in names.offers.items()
+            if offer.plan in scope.plans
+        }
+        status, expected, actual = price_verdict(example, plans, scope, facts)
+        verdicts.append(_Verdict(status, expected, actual))
+    if kinds - ELIGIBILITY - NEEDS_QUOTES:
+        env = ip.Env(areas={code: names.lineage(code) for code in names.areas})
+        status, expected, actual = usage_verdict(
+            example, scope.plans, scope, zone_tables, now, env=env
+        )
+        verdicts.append(_Verdict(status, expected, actual))
+    for status in ("failed", "not_run"):
+        for verdict in verdicts:
+            if verdict.status == status:
+                return _with(base, status, verdict.expected, verdict.actual, verdict.steps)
     return _with(base, "passed")
 
 
@@ -183,6 +211,8 @@ def _facts(example: n.Example, names: CatalogNames, now: datetime) -> SaleFacts:
             if not isinstance(value, datetime):
                 raise GivenError("`time` needs an instant such as 2026-03-02T10:00:00+08:00")
             moment = value
+        elif dotted.startswith(("event.", "item.")):
+            continue  # the usage runner reads event names; the price runner the cart lines
         elif dotted.startswith("customer."):
             field = dotted.removeprefix("customer.")
             target = customer if field in _CUSTOMER_FIELDS else attributes

@@ -6,6 +6,7 @@ from catalog.content import CatalogContent
 from catalog.model import Combo, LifecycleStatus, Product, ProductKind, UsageMeasure
 from dsl.symbols import AreaName, CatalogNames, GroupSlot, MemberSlot, OfferName
 from dsl.symbols import UsageMeasure as Measure
+from pricing.zones import ZoneTable
 
 _MEASURES: dict[UsageMeasure, Measure] = {
     UsageMeasure.NONE: "none",
@@ -58,3 +59,8 @@ def names_from_content(content: CatalogContent) -> CatalogNames:
         },
         plans=plans,
     )
+
+
+def zone_lookups(content: CatalogContent) -> dict[str, ZoneTable]:
+    """The catalog's zone tables built for longest-prefix lookups (built once per use)."""
+    return {name: ZoneTable(table.prefixes) for name, table in content.zone_tables.items()}

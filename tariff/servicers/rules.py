@@ -1,6 +1,6 @@
 """RulesService: diagnostics for rule sources before anything is published.
 
-TestRules runs eligibility examples now and lists price and charge examples as NOT_RUN;
+TestRules runs the examples on the reference interpreters (eligibility, prices, usage);
 Simulate answers UNIMPLEMENTED until the eligibility, quote and rating engines land.
 """
 
@@ -16,7 +16,7 @@ import grpc
 from catalog.services import CatalogService
 from rules.checking import check_catalog
 from rules.examples import run_examples
-from rules.names import names_from_content
+from rules.names import names_from_content, zone_lookups
 from tariff.mappers import rules as m
 from tariff.v1 import rules_service_pb2 as pb
 from tariff.v1 import rules_service_pb2_grpc
@@ -53,7 +53,11 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
         if not result.ok:
             return m.test_response((), result.diagnostics, texts)
         results = await asyncio.to_thread(
-            run_examples, list(result.modules), names_from_content(content)
+            run_examples,
+            list(result.modules),
+            names_from_content(content),
+            None,
+            zone_lookups(content),
         )
         if asked.sources:  # the examples of the sources asked about
             paths = {s.path for s in asked.sources}

@@ -1,0 +1,155 @@
+"""What the reference price interpreter returns, and the plan-level helpers it shares.
+
+Money is exact `Decimal` on every result. Arithmetic runs on `Fraction` and each shown amount
+is converted once, at its documented place (see `dsl.eval_prices`): rounded there when the
+plan declares `rounding`, else converted exactly. A shown amount that is not a terminating
+decimal in a plan without `rounding` (the duty-free part of a tax-included price, a prorated
+first period) raises `PriceError`: declare `rounding` in such plans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
+
+from dsl import nodes as n
+from dsl.runtime import EvalError
+from pricing.rounding import EXACT, InexactAmountError, RoundingMode, round_exact, to_decimal
+
+PriceType = Literal["one_time", "recurring"]
+Due = Literal["now", "every_period"]  # one-time: paid at the sale; recurring: billed per period
+AppliedKind = Literal["discount", "waive", "override", "cap", "floor", "replace"]
+Stage = Literal["product", "bundle", "limit"]
+ZERO = Decimal(0)
+
+
+class PriceError(EvalError):
+    """A plan cannot be priced for these facts: an unknown amount, a currency missing or
+    mixed, an unknown option choice, or a non-terminating amount in a plan without
+    `rounding`."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedAlteration:
+    """One step of a price's waterfall. `change` is what it did to the amount before tax
+    (negative for a discount); `percent` is the written percentage (`10%` -> 10) or None."""
+
+    kind: AppliedKind
+    name: str  # the alteration's name ("" when unnamed)
+    label: str  # its "label" ("" when none)
+    plan: str  # the plan that declares it (the combo's plan in the bundle stage)
+    stage: Stage
+    span: n.Span
+    change: Decimal
+    percent: Decimal | None
+    priority: int
+    duration: n.PeriodLit | None  # `for 12 months`: applies for that many periods
+    credit: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PricedPrice:
+    """One price of a line after the waterfall.
+
+    `list_amount` and `final_amount` are in the plan's price basis (tax included when the
+    plan says `tax R% included`, else duty free), before rounding. `duty_free` and
+    `tax_included` are the final amount on both bases, rounded when the plan rounds.
+    `first_period` is what the first period costs, tax included: `tax_included` for a
+    one-time price, and for a recurring price the (prorated) first period."""
+
+    name: str
+    business: str
+    type: PriceType
+    period: n.PeriodLit | None
+    currency: str
+    list_amount: Decimal
+    final_amount: Decimal
+    tax_rate: Decimal  # percent: 9 for `tax 9% included`; 0 without `tax`
+    tax_included_basis: bool  # True when list prices include tax
+    duty_free: Decimal
+    tax_included: Decimal
+    due: Due
+    starts: datetime
+    covering: n.PeriodLit | None
+    proration: Fraction | None  # remaining days / days in month, for `prorated` monthly prices
+    first_period: Decimal
+    alterations: tuple[AppliedAlteration, ...]
+    span: n.Span
+
+    @property
+    def monthly(self) -> bool:
+        """A recurring price billed every single month (per quarter or per year is not)."""
+        p = self.period
+        return self.type == "recurring" and p is not None and (p.count, p.unit) == (1, "month")
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    """One unit of a cart line (a line of quantity N is N priced lines). `member_of` is the
+    combo's offer for a combo's member line. Totals are tax included."""
+
+    offer: str
+    plan: str  # "" when the offer has no plan: the line has no prices
+    member_of: str
+    options: tuple[tuple[str, str], ...]
+    prices: tuple[PricedPrice, ...]
+    currency: str
+    due_now: Decimal
+    monthly: Decimal
+    first_bill: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Every priced line in cart order (a combo line, then its members), and the totals:
+    each is the sum of the lines' same total."""
+
+    lines: tuple[PricedLine, ...]
+    currency: str
+    due_now: Decimal
+    monthly: Decimal
+    first_bill: Decimal
+
+    def prices_named(self, name: str) -> list[PricedPrice]:
+        """Prices called `name`: those of top-level lines first, then of member lines."""
+        top = [p for line in self.lines if not line.member_of for p in line.prices]
+        members = [p for line in self.lines if line.member_of for p in line.prices]
+        return [p for p in top + members if p.name == name]
+
+
+# -- plan settings -----------------------------------------------------------------------------
+
+
+def plan_currency(plan: n.PlanDecl) -> str:
+    return next((i.code for i in plan.items if isinstance(i, n.Currency)), "")
+
+
+def plan_tax(plan: n.PlanDecl) -> n.Tax | None:
+    return next((i for i in plan.items if isinstance(i, n.Tax)), None)
+
+
+def plan_rounding(plan: n.PlanDecl) -> n.Rounding | None:
+    return next((i for i in plan.items if isinstance(i, n.Rounding)), None)
+
+
+def shown(value: Fraction, rounding: n.Rounding | None, what: str) -> Decimal:
+    """An amount as shown on the quote: rounded when `rounding` is given, else exact."""
+    if rounding is not None:
+        return round_exact(value, RoundingMode(rounding.mode), rounding.decimals)
+    try:
+        return to_decimal(value)
+    except InexactAmountError as err:
+        raise PriceError(
+            f"{what} is {value}, not a terminating decimal: declare `rounding`"
+        ) from err
+
+
+def exact_sum(values: list[Decimal]) -> Decimal:
+    """The exact sum of decimals, keeping their scale (an inexact sum would raise)."""
+    total = ZERO
+    for value in values:
+        total = EXACT.add(total, value)
+    return total
