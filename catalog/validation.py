@@ -278,7 +278,10 @@ class DefinitionChecker:
                 yield Violation(f"{where}.offer_codes", "a choice group needs alternatives")
             yield from _check_unique(group.offer_codes, f"{where}.offer_codes")
             for j, code in enumerate(group.offer_codes):
-                yield from self._check_member(combo, code, f"{where}.offer_codes[{j}]")
+                # value-added extras (亲情1+ "+ value-added services") are chosen in groups
+                yield from self._check_member(
+                    combo, code, f"{where}.offer_codes[{j}]", allow_add_on=True
+                )
             if group.min_count < 0 or group.max_count < 0:
                 yield Violation(where, "counts must not be negative")
             if group.max_count and group.max_count < group.min_count:
@@ -289,7 +292,9 @@ class DefinitionChecker:
                 )
         yield from self._check_cycle(combo)
 
-    def _check_member(self, combo: Combo, code: str, where: str) -> Iterator[Violation]:
+    def _check_member(
+        self, combo: Combo, code: str, where: str, *, allow_add_on: bool = False
+    ) -> Iterator[Violation]:
         if code == combo.code:
             yield Violation(where, "a combo cannot contain itself")
             return
@@ -300,9 +305,15 @@ class DefinitionChecker:
         member = self.content.get(EntityKind.PRODUCT, code)
         if member is not None:
             definition = member.definition
-            if isinstance(definition, Product) and definition.kind is not ProductKind.MAIN:
+            if (
+                isinstance(definition, Product)
+                and definition.kind is not ProductKind.MAIN
+                and not allow_add_on
+            ):
                 yield Violation(
-                    where, f"{code!r} is an add-on; combos are built from main products"
+                    where,
+                    f"{code!r} is an add-on; member slots take main products "
+                    "(add-ons go in a choice group)",
                 )
 
     def _check_cycle(self, combo: Combo) -> Iterator[Violation]:

@@ -130,3 +130,12 @@ def test_test_runs_the_examples_and_fails_on_a_wrong_one(
     assert "FAIL youth_ok (products/youth_plan.tariff:7)" in out
     assert "  actual:   not eligible because age_out_of_range" in out
     assert "age (line 4): false (customer.age = 40)" in out
+
+
+def test_the_language_samples_are_a_catalog_that_imports_and_publishes(
+    db: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    samples = ROOT / "dsl" / "examples"
+    assert main(["bundle", "import", str(samples), *db]) == 0
+    assert main(["publish", *db]) == 0
+    assert "published version 1" in capsys.readouterr().out

@@ -355,3 +355,15 @@ def test_diff_between_version_and_draft(service: CatalogService) -> None:
     changes = service.diff(VersionNumber(1), DRAFT)
     assert [(c.kind, c.code, c.change_type.name) for c in changes] == [("product", "p1", "ADDED")]
     assert service.diff(VersionNumber(1), VersionNumber(1)) == []
+
+
+def test_add_ons_join_combos_through_choice_groups_only(service: CatalogService) -> None:
+    from catalog.model import ChoiceGroup
+
+    service.create(product("plan"))
+    service.create(product("caller_id", kind=ProductKind.ADD_ON, base_product_codes=("plan",)))
+    with pytest.raises(ValidationError, match="member slots take main products"):
+        service.create(combo("bad", members=(ComboMember("plan"), ComboMember("caller_id"))))
+    extras = ChoiceGroup("extras", ("caller_id",), min_count=0, max_count=1)
+    created = service.create(combo("good", members=(ComboMember("plan"),), choice_groups=(extras,)))
+    assert created.status is S.IN_DESIGN
