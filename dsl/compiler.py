@@ -22,11 +22,12 @@ from typing import Any, NamedTuple
 from dsl import interpreter as ip
 from dsl import nodes as n
 from dsl.codegen import CompileError, Writer
+from dsl.codegen_composition import composition_source, describe
 from dsl.context import EMPTY, SaleFacts
 from dsl.runtime import Recorder, fresh_namespace
 
-__all__ = ["CompileError", "CompiledEligibility", "CompiledExpr", "compile_eligibility",
-           "compile_expr"]  # fmt: skip
+__all__ = ["CompileError", "CompiledComposition", "CompiledEligibility", "CompiledExpr",
+           "compile_composition", "compile_eligibility", "compile_expr"]  # fmt: skip
 
 Areas = Mapping[str, tuple[str, ...]]
 
@@ -289,3 +290,54 @@ def compile_eligibility(
     program = _program(key, filename, build)
     ns = _functions(program)
     return CompiledEligibility(block, program, ns["check"], ns["check_many"], ns["trace"])
+
+
+# -- composition -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledComposition:
+    """`check(counts, held, cart)` gives the tuple of the indexes of the broken rules, in rule
+    order (empty = the combo is well formed); `failures(...)` the interpreter's answer."""
+
+    block: n.Composition
+    program: Program
+    check: Callable[..., tuple[int, ...]]
+
+    def failures(
+        self,
+        counts: Mapping[str, int],
+        held: frozenset[str] = frozenset(),
+        cart: Mapping[str, int] = EMPTY,
+    ) -> list[ip.Failure]:
+        """What `interpreter.composition` answers for the same members, held products and
+        cart."""
+        return self.explain(self.check(counts, held, cart))
+
+    def explain(self, indexes: Sequence[int]) -> list[ip.Failure]:
+        """The failures of the rules at `indexes`: label, reason (or default) code, message
+        and span, as the interpreter gives them."""
+        failures: list[ip.Failure] = []
+        for index in indexes:
+            rule = self.block.rules[index]
+            label, default = describe(rule)
+            reason = rule.reason or n.Reason(code=default, message="")
+            failures.append(ip.Failure(label, reason.code, reason.message, rule.span))
+        return failures
+
+    def span_for_line(self, line: int) -> n.Span | None:
+        """The rule span a line of the generated source came from."""
+        return self.program.line_spans.get(line)
+
+
+def compile_composition(block: n.Composition, path: str = "<rules>") -> CompiledComposition:
+    """Raises CompileError for rule nodes that are not what the parser builds (non-string
+    codes, non-integer bounds)."""
+    key = f"composition|{path}|{canonical(block)}"
+
+    def build() -> tuple[str, dict[int, n.Span]]:
+        return composition_source(block, f"composition in {path!r}")
+
+    program = _program(key, f"<rule {path} composition>", build)
+    ns = _functions(program)
+    return CompiledComposition(block, program, ns["check"])
