@@ -153,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tariff.fmt_cli import add_fmt_command
 
     add_fmt_command(sub)
+    from tariff.gen_cli import add_gen_command
+
+    add_gen_command(sub)
 
     publish = sub.add_parser("publish", help="publish the draft as a new catalog version")
     publish.add_argument("--effective-from", help="RFC 3339 instant (default: now)")
