@@ -10,24 +10,24 @@ as not run, by name, never as passed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
 from dsl import interpreter as ip
 from dsl import nodes as n
-from dsl.context import CustomerFacts, ItemFacts, SaleFacts
+from dsl.context import ItemFacts, SaleFacts
 from dsl.runtime import EvalError
 from dsl.symbols import CatalogNames, Scope
 from pricing.zones import ZoneTable
 from rules.examples_prices import price_verdict
 from rules.examples_usage import usage_verdict
+from rules.givens import GivenError, read_givens
 
 Status = Literal["passed", "failed", "not_run"]
 
 ELIGIBILITY = frozenset({"eligible", "not_eligible"})
 NEEDS_QUOTES = frozenset({"due_now", "monthly", "price"})
-_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +40,6 @@ class ExampleResult:
     actual: str = ""
     trace: tuple[str, ...] = ()  # rendered for people
     steps: tuple[ip.TraceEntry, ...] = ()  # the same, structured for the API
-
-
-class GivenError(Exception):
-    """A `given` value the runner cannot turn into facts."""
 
 
 def run_examples(
@@ -198,64 +194,8 @@ def _show(value: object) -> str:
 
 
 def _facts(example: n.Example, names: CatalogNames, now: datetime) -> SaleFacts:
-    customer: dict[str, object] = {}
-    attributes: dict[str, object] = {}
-    area, channel, moment = "", "", now
-    for given in example.given:
-        dotted, value = given.name.dotted, _value(given.value)
-        if dotted == "area":
-            area = str(value)
-        elif dotted == "channel":
-            channel = str(value)
-        elif dotted == "time":
-            if not isinstance(value, datetime):
-                raise GivenError("`time` needs an instant such as 2026-03-02T10:00:00+08:00")
-            moment = value
-        elif dotted.startswith(("event.", "item.")):
-            continue  # the usage runner reads event names; the price runner the cart lines
-        elif dotted.startswith("customer."):
-            field = dotted.removeprefix("customer.")
-            target = customer if field in _CUSTOMER_FIELDS else attributes
-            target[_CUSTOMER_FIELDS.get(field, field)] = value
-        else:
-            raise GivenError(f"`{dotted}` cannot be given in an eligibility example")
-    for field in ("segments", "products"):
-        if field in customer and not isinstance(customer[field], frozenset):
-            customer[field] = frozenset({customer[field]})
-    return SaleFacts(
-        customer=CustomerFacts(**customer, attributes=attributes),  # type: ignore[arg-type]
-        area=area,
-        area_lineage=names.lineage(area) or (area,),
-        channel=channel,
-        time=moment,
-        cart=_counts(example.cart),
-    )
-
-
-_CUSTOMER_FIELDS = {
-    "type": "type",
-    "segments": "segments",
-    "age": "age",
-    "vip_level": "vip_level",
-    "tenure": "tenure_months",
-    "credit_class": "credit_class",
-    "products": "products",
-}
-
-
-def _value(expr: n.Expr) -> object:
-    match expr:
-        case n.Name(parts=(code,)):
-            return code
-        case n.SetLit(items=items):
-            return frozenset(_value(item) for item in items)
-        case n.PeriodLit(count=count, unit=unit):
-            if unit not in _MONTHS:
-                raise GivenError(f"a tenure of {count} {unit}(s) is not whole months")
-            return count * _MONTHS[unit]
-        case n.Neg(operand=n.IntLit(value=v)):
-            return -v
-    return ip.literal(expr)
+    facts = read_givens(example, now, names.lineage).facts
+    return replace(facts, cart=_counts(example.cart))
 
 
 def _counts(lines: Iterable[n.CartLine]) -> Mapping[str, int]:

@@ -21,33 +21,19 @@ from typing import Any, Literal
 
 from dsl import interpreter as ip
 from dsl import nodes as n
-from dsl.context import CustomerFacts, SaleFacts
+from dsl.context import SaleFacts
 from dsl.eval_usage import Counters, Rated, UsageEvent, rate
 from dsl.eval_usage_setup import RatingError, measure_of, units, usage_measure
 from dsl.runtime import EvalError
 from dsl.symbols import Scope
 from pricing.zones import ZoneTable
+from rules.givens import GivenError, read_givens
 
 __all__ = ["USAGE_KINDS", "Status", "usage_verdict"]
 
 Status = Literal["passed", "failed", "not_run"]
 
 USAGE_KINDS = frozenset({"charge", "zone", "band", "allowance_used"})
-
-_CUSTOMER_FIELDS = {
-    "type": "type",
-    "segments": "segments",
-    "age": "age",
-    "vip_level": "vip_level",
-    "tenure": "tenure_months",
-    "credit_class": "credit_class",
-    "products": "products",
-}
-_MONTHS = {"month": 1, "quarter": 3, "year": 12}
-
-
-class _GivenError(Exception):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +65,7 @@ def usage_verdict(
     try:
         event_names, facts = _givens(example, now)
         outcome = _rate_all(example, plans, scope, zone_tables, now, event_names, facts, env)
-    except (_GivenError, RatingError, EvalError) as error:
+    except (GivenError, RatingError, EvalError) as error:
         return "failed", expected, str(error)
     verdicts = [_check(e, outcome) for e in wanted]
     actual = ", ".join(text for _, text in verdicts)
@@ -90,7 +76,7 @@ def _plan_for(spec: n.EventSpec, example: n.Example, plans: Mapping[str, n.PlanD
     if spec.plan:
         plan = plans.get(spec.plan)
         if plan is None:
-            raise _GivenError(f"unknown plan `{spec.plan}`")
+            raise GivenError(f"unknown plan `{spec.plan}`")
         return plan
     for plan in plans.values():  # bounded by the plans
         if any(e is example for e in plan.examples):
@@ -101,7 +87,7 @@ def _plan_for(spec: n.EventSpec, example: n.Example, plans: Mapping[str, n.PlanD
         if any(isinstance(i, n.Usage) and i.business == spec.business for i in p.items)
     ]
     if len(rating) != 1:
-        raise _GivenError(f"say `under PLAN`: {len(rating)} plans rate {spec.business}")
+        raise GivenError(f"say `under PLAN`: {len(rating)} plans rate {spec.business}")
     return rating[0]
 
 
@@ -121,7 +107,7 @@ def _rate_all(
         plan = _plan_for(spec, example, plans)
         quantity = spec.quantity
         if not isinstance(quantity, n.DurationLit | n.DataLit | n.CountLit):
-            raise _GivenError("an event quantity must be a duration, a data size or a count")
+            raise GivenError("an event quantity must be a duration, a data size or a count")
         _check_measure(plan, spec.business, quantity)
         attributes = {
             k: v for k, v in event_names.items() if k not in ("roaming", "origin", "destination")
@@ -159,7 +145,7 @@ def _check_measure(plan: n.PlanDecl, business: str, quantity: n.Expr) -> None:
         if isinstance(item, n.Usage) and item.business == business:
             measure = usage_measure(item)
             if measure is not None and measure != measure_of(quantity):
-                raise _GivenError(f"{business} is rated by {measure}, the event gives another")
+                raise GivenError(f"{business} is rated by {measure}, the event gives another")
 
 
 def _check(expectation: n.Expectation, outcome: _Outcome) -> tuple[bool, str]:
@@ -207,56 +193,7 @@ def _describe_expected(expectation: n.Expectation) -> str:
 
 def _givens(example: n.Example, now: datetime) -> tuple[dict[str, Any], SaleFacts]:
     """(`event.*` values, the facts of the other `given` names)."""
-    events: dict[str, Any] = {}
-    customer: dict[str, Any] = {}
-    attributes: dict[str, Any] = {}
-    area, channel, moment = "", "", now
-    for given in example.given:  # bounded by the example
-        parts, value = given.name.parts, _value(given.value)
-        dotted = ".".join(parts)
-        if parts[0] == "event" and len(parts) == 2:
-            events[parts[1]] = value
-        elif dotted == "area":
-            area = str(value)
-        elif dotted == "channel":
-            channel = str(value)
-        elif dotted == "time":
-            if not isinstance(value, datetime):
-                raise _GivenError("`time` needs an instant such as 2026-03-02T10:00:00+08:00")
-            moment = value
-        elif parts[0] == "customer" and len(parts) == 2:
-            field = _CUSTOMER_FIELDS.get(parts[1])
-            if field is None:
-                attributes[parts[1]] = value
-            elif field in ("segments", "products") and not isinstance(value, frozenset):
-                customer[field] = frozenset({value})
-            else:
-                customer[field] = value
-        else:
-            raise _GivenError(f"`{dotted}` cannot be given in a usage example")
-    facts = SaleFacts(
-        customer=CustomerFacts(**customer, attributes=attributes),
-        area=area,
-        area_lineage=(area,) if area else (),
-        channel=channel,
-        time=moment,
-    )
-    return events, facts
-
-
-def _value(expr: n.Expr) -> object:
-    match expr:
-        case n.Name(parts=(code,)):
-            return code
-        case n.SetLit(items=items):
-            return frozenset(_value(item) for item in items)
-        case n.PeriodLit(count=count, unit=unit):
-            if unit not in _MONTHS:
-                raise _GivenError(f"a tenure of {count} {unit}(s) is not whole months")
-            return count * _MONTHS[unit]
-        case n.Neg(operand=n.IntLit(value=v)):
-            return -v
-    try:
-        return ip.literal(expr)
-    except EvalError as error:
-        raise _GivenError(str(error)) from error
+    givens = read_givens(example, now, lambda area: (area,))
+    if givens.has_item_names:
+        raise GivenError("`item.*` names cannot be given in a usage example")
+    return givens.events, givens.facts
