@@ -60,7 +60,7 @@ from dsl.eval_usage_setup import (
 from dsl.symbols import Scope
 from pricing.allowances import cap_delta, consume
 from pricing.bands import BandPart
-from pricing.increments import billed_units, event_charge_exact, increments
+from pricing.increments import apply_event_terms, billed_units, event_charge_exact, increments
 from pricing.rounding import EXACT, RoundingMode, round_exact, to_decimal
 from pricing.tiers import Tier, graduated_charge_exact, volume_charge_exact
 from pricing.zones import ZoneTable
@@ -377,16 +377,7 @@ def _tiered(
         before_charge, _ = volume_charge_exact(before, table)
         charge = after_charge - before_charge
     state[key] = before + paid
-    # Validate the fee and clamps as event_charge_exact does, then apply them in its order.
-    event_charge_exact(0, Decimal(0), 1, connection=connection, minimum=minimum, maximum=maximum)
-    if paid == 0:
-        return Fraction(0)
-    total = Fraction(connection) + charge
-    if minimum is not None:
-        total = max(total, Fraction(minimum))
-    if maximum is not None:
-        total = min(total, Fraction(maximum))
-    return total
+    return apply_event_terms(charge, paid, connection=connection, minimum=minimum, maximum=maximum)
 
 
 def _round(exact: Fraction, rounding: n.Rounding | None) -> Decimal:

@@ -21,6 +21,7 @@ from fractions import Fraction
 from pricing.rounding import to_decimal
 
 __all__ = [
+    "apply_event_terms",
     "billed_units",
     "charge",
     "charge_exact",
@@ -88,12 +89,26 @@ def event_charge_exact(
 ) -> Fraction:
     """Connection fee + usage charge, then the minimum, then the maximum (module docstring);
     zero billed units charge nothing at all."""
+    usage = charge_exact(billed, price, per_units)
+    return apply_event_terms(usage, billed, connection=connection, minimum=minimum, maximum=maximum)
+
+
+def apply_event_terms(
+    usage: Fraction,
+    units: int,
+    *,
+    connection: Decimal = Decimal(0),
+    minimum: Decimal | None = None,
+    maximum: Decimal | None = None,
+) -> Fraction:
+    """The per-event terms around an already computed usage charge (from a rate or from
+    tiers): fee + usage, then the minimum, then the maximum; zero paid units charge nothing.
+    Raises ValueError for a negative fee or minimum, or a minimum above the maximum."""
     if connection < 0 or (minimum is not None and minimum < 0):
         raise ValueError("connection fee and minimum must be >= 0")
     if minimum is not None and maximum is not None and minimum > maximum:
         raise ValueError(f"minimum {minimum} is above maximum {maximum}")
-    usage = charge_exact(billed, price, per_units)
-    if billed == 0:
+    if units == 0:
         return Fraction(0)
     total = Fraction(connection) + usage
     if minimum is not None:
