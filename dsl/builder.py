@@ -29,6 +29,50 @@ _NUMBER = re.compile(r"[0-9]+(?:_[0-9]+)*(?:\.[0-9]+(?:_[0-9]+)*)?")
 _OFFSET = re.compile(r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$")
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
+
+def unescape(tok: Token, error: Callable[[str, n.Span, str], None] | None = None) -> str:
+    """The value of a STRING token; bad escapes go to `error` (message, span, hint) and are
+    dropped. Shared by the builder (which reports) and the formatter (which re-reads text
+    the parser has already accepted)."""
+    raw = str(tok.value)[1:-1]
+    out: list[str] = []
+    i = 0
+    while i < len(raw):  # bounded: every step consumes at least one character
+        c = raw[i]
+        if c != "\\":
+            out.append(c)
+            i += 1
+            continue
+        esc = raw[i + 1] if i + 1 < len(raw) else ""
+        col = (tok.column or 0) + 1 + i
+        where = n.Span(tok.line or 0, col, tok.line or 0, col + 2)
+        if esc in _ESCAPES:
+            out.append(_ESCAPES[esc])
+            i += 2
+        elif esc == "u":
+            digits = raw[i + 2 : i + 6]
+            code = int(digits, 16) if re.fullmatch(r"[0-9a-fA-F]{4}", digits) else -1
+            if code < 0 or 0xD800 <= code <= 0xDFFF:
+                if error is not None:
+                    error(
+                        f"`\\u{digits}` is not a character",
+                        n.Span(where.line, col, where.line, col + 2 + len(digits)),
+                        "write `\\u` and four hex digits, e.g. `\\u4e2d`",
+                    )
+            else:
+                out.append(chr(code))
+            i += 6
+        else:
+            if error is not None:
+                error(
+                    f"unknown escape `\\{esc}` in a string",
+                    where,
+                    'use `\\"`, `\\\\`, `\\n`, `\\t` or `\\uXXXX`',
+                )
+            i += 2
+    return "".join(out)
+
+
 _DURATION_UNITS: dict[str, n.DurationUnit] = {
     "ms": "ms",
     **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "s"),
@@ -155,41 +199,7 @@ class Builder:
         return int(value)
 
     def string(self, tok: Token) -> str:
-        raw = str(tok.value)[1:-1]
-        out: list[str] = []
-        i = 0
-        while i < len(raw):
-            c = raw[i]
-            if c != "\\":
-                out.append(c)
-                i += 1
-                continue
-            esc = raw[i + 1] if i + 1 < len(raw) else ""
-            col = (tok.column or 0) + 1 + i
-            where = n.Span(tok.line or 0, col, tok.line or 0, col + 2)
-            if esc in _ESCAPES:
-                out.append(_ESCAPES[esc])
-                i += 2
-            elif esc == "u":
-                digits = raw[i + 2 : i + 6]
-                code = int(digits, 16) if re.fullmatch(r"[0-9a-fA-F]{4}", digits) else -1
-                if code < 0 or 0xD800 <= code <= 0xDFFF:
-                    self.error(
-                        f"`\\u{digits}` is not a character",
-                        n.Span(where.line, col, where.line, col + 2 + len(digits)),
-                        hint="write `\\u` and four hex digits, e.g. `\\u4e2d`",
-                    )
-                else:
-                    out.append(chr(code))
-                i += 6
-            else:
-                self.error(
-                    f"unknown escape `\\{esc}` in a string",
-                    where,
-                    hint='use `\\"`, `\\\\`, `\\n`, `\\t` or `\\uXXXX`',
-                )
-                i += 2
-        return "".join(out)
+        return unescape(tok, self.error)
 
     def time_of_day(self, tok: Token) -> int:
         parts = [int(p) for p in str(tok.value).split(":")]

@@ -15,6 +15,7 @@ import re
 
 from lark import Token
 
+from dsl.builder import unescape
 from dsl.parser import _lark
 
 _DURATION = {
@@ -26,7 +27,6 @@ _DURATION = {
 #: After `per` without a count: the unit's word.
 _PER_WORD = {"ms": "ms", "s": "second", "min": "minute", "h": "hour"}
 _COUNTED = ("day", "week", "month", "quarter", "year", "message", "event")
-_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 _NAME = re.compile(r"[^\W\d]\w*")
 _NOT_NAMES = frozenset(("NAME", "QUOTED_NAME", "STRING", "COMMENT", "WHITESPACE"))
 
@@ -70,23 +70,7 @@ def time_of_day(text: str) -> str:
 
 def decode_string(token: Token) -> str:
     """The value of a STRING token (the parser has already checked its escapes)."""
-    raw = str(token.value)[1:-1]
-    out: list[str] = []
-    i = 0
-    while i < len(raw):
-        c = raw[i]
-        if c != "\\":
-            out.append(c)
-            i += 1
-            continue
-        esc = raw[i + 1] if i + 1 < len(raw) else ""
-        if esc == "u":
-            out.append(chr(int(raw[i + 2 : i + 6], 16)))
-            i += 6
-        else:
-            out.append(_ESCAPES.get(esc, esc))
-            i += 2
-    return "".join(out)
+    return unescape(token)
 
 
 def string(value: str) -> str:
