@@ -27,7 +27,8 @@ from dsl.context import EMPTY, SaleFacts
 from dsl.runtime import Recorder, fresh_namespace
 
 __all__ = ["CompileError", "CompiledComposition", "CompiledEligibility", "CompiledExpr",
-           "compile_composition", "compile_eligibility", "compile_expr"]  # fmt: skip
+           "Program", "build_program", "canonical", "compile_composition",
+           "compile_eligibility", "compile_expr", "load_namespace"]  # fmt: skip
 
 Areas = Mapping[str, tuple[str, ...]]
 
@@ -102,9 +103,11 @@ def _render(functions: Sequence[Function], header: str) -> tuple[str, dict[int, 
     return "\n".join(out) + "\n", spans
 
 
-def _program(
+def build_program(
     key: str, filename: str, build: Callable[[], tuple[str, dict[int, n.Span]]]
 ) -> Program:
+    """The cached program for `key` (any text naming the unit and its canonical tree):
+    `build()` gives its source and line spans the first time."""
     digest = hashlib.sha256(key.encode()).hexdigest()
     program = _CACHE.get(digest)
     if program is None:
@@ -118,7 +121,8 @@ def _program(
     return program
 
 
-def _functions(program: Program) -> dict[str, Any]:
+def load_namespace(program: Program) -> dict[str, Any]:
+    """The program's functions, exec'd in a namespace holding only the runtime's exports."""
     namespace = fresh_namespace()
     exec(program.code, namespace)  # generated from resolved symbols and repr()'d literals
     return namespace
@@ -159,8 +163,8 @@ def compile_expr(
                           ("test_many", "areas=NO_AREAS", test, True, tester)]  # fmt: skip
         return _render(functions, f"expression from {path}")
 
-    program = _program(key, f"<rule {path}>", build)
-    ns = _functions(program)
+    program = build_program(key, f"<rule {path}>", build)
+    ns = load_namespace(program)
     return CompiledExpr(program, ns["value"], ns.get("test"), ns.get("test_many"))
 
 
@@ -287,8 +291,8 @@ def compile_eligibility(
         return _render(functions, f"eligible {block.mode} of {offer or '?'} in {path}")
 
     filename = f"<rule {path}{' ' + offer if offer else ''}>"
-    program = _program(key, filename, build)
-    ns = _functions(program)
+    program = build_program(key, filename, build)
+    ns = load_namespace(program)
     return CompiledEligibility(block, program, ns["check"], ns["check_many"], ns["trace"])
 
 
@@ -338,6 +342,6 @@ def compile_composition(block: n.Composition, path: str = "<rules>") -> Compiled
     def build() -> tuple[str, dict[int, n.Span]]:
         return composition_source(block, f"composition in {path!r}")
 
-    program = _program(key, f"<rule {path} composition>", build)
-    ns = _functions(program)
+    program = build_program(key, f"<rule {path} composition>", build)
+    ns = load_namespace(program)
     return CompiledComposition(block, program, ns["check"])
