@@ -14,6 +14,7 @@ import hashlib
 import json
 import types
 import typing
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
@@ -66,11 +67,6 @@ def parse_instant(text: str) -> datetime:
         raise ValueError(f"{text!r} is out of range") from None
 
 
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
 def _default_of(f: dataclasses.Field[Any]) -> Any:
     if f.default is not dataclasses.MISSING:
         return f.default
@@ -98,74 +94,148 @@ def encode(value: Any) -> Any:
     return value
 
 
-def _decode(tp: Any, data: Any, where: str) -> Any:
+Decoder = Callable[[Any], Any]
+
+
+def _bad(description: str) -> ValidationError:
+    """An error about the value being decoded itself; callers prefix where it sits."""
+    return ValidationError([Violation("", description)])
+
+
+def _within(prefix: str, error: ValidationError) -> list[Violation]:
+    return [Violation(prefix + v.field, v.description) for v in error.violations]
+
+
+def _str(data: Any) -> str:
+    if not isinstance(data, str):
+        raise _bad("expected a string")
+    return data
+
+
+def _int(data: Any) -> int:
+    if not isinstance(data, int) or isinstance(data, bool):
+        raise _bad("expected a whole number")
+    return data
+
+
+def _instant(data: Any) -> datetime:
+    if not isinstance(data, str):
+        raise _bad("expected an RFC 3339 timestamp string")
+    try:
+        return parse_instant(data)
+    except ValueError as exc:
+        raise _bad(str(exc)) from None
+
+
+@cache
+def _decoder(tp: Any) -> Decoder:
+    """One decoder per type, planned once: decoding a 100k-offer version document is the
+    bulk of installing it, so nothing is looked up per value that could be looked up here.
+    Decoders raise ValidationError with paths relative to the value they decode."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        options = [a for a in typing.get_args(tp) if a is not type(None)]
-        if data is None:
-            return None
-        return _decode(options[0], data, where)
+        inner = _decoder(next(a for a in typing.get_args(tp) if a is not type(None)))
+        return lambda data: None if data is None else inner(data)
     if origin is tuple:
-        args = tuple(typing.get_args(tp))
-        if not isinstance(data, list):
-            raise ValidationError([Violation(where, "expected a list")])
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
-        if len(data) != len(args):
-            raise ValidationError([Violation(where, f"expected {len(args)} items")])
-        return tuple(
-            _decode(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, data, strict=True))
-        )
+        return _tuple_decoder(tuple(typing.get_args(tp)))
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return decode(tp, data, where)
+        return _dataclass_decoder(tp)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        try:
-            return tp(data)
-        except ValueError:
-            allowed = ", ".join(m.value for m in tp)
-            raise ValidationError(
-                [Violation(where, f"{data!r} is not one of: {allowed}")]
-            ) from None
-    if tp is datetime:
-        if not isinstance(data, str):
-            raise ValidationError([Violation(where, "expected an RFC 3339 timestamp string")])
-        try:
-            return parse_instant(data)
-        except ValueError as exc:
-            raise ValidationError([Violation(where, str(exc))]) from None
-    if tp is int:
-        if not isinstance(data, int) or isinstance(data, bool):
-            raise ValidationError([Violation(where, "expected a whole number")])
-        return data
-    if tp is str:
-        if not isinstance(data, str):
-            raise ValidationError([Violation(where, "expected a string")])
-        return data
+        return _enum_decoder(tp)
+    simple: dict[Any, Decoder] = {datetime: _instant, int: _int, str: _str}
+    if tp in simple:
+        return simple[tp]
     raise TypeError(f"no codec for {tp!r}")
+
+
+def _tuple_decoder(args: tuple[Any, ...]) -> Decoder:
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = _decoder(args[0])
+
+        def many(data: Any) -> tuple[Any, ...]:
+            if not isinstance(data, list):
+                raise _bad("expected a list")
+            if item is _str and all(type(v) is str for v in data):
+                return tuple(data)
+            values = []
+            for i, value in enumerate(data):
+                try:
+                    values.append(item(value))
+                except ValidationError as exc:
+                    raise ValidationError(_within(f"[{i}]", exc)) from None
+            return tuple(values)
+
+        return many
+    items = [_decoder(a) for a in args]
+
+    def fixed(data: Any) -> tuple[Any, ...]:
+        if not isinstance(data, list):
+            raise _bad("expected a list")
+        if len(data) != len(items):
+            raise _bad(f"expected {len(items)} items")
+        values = []
+        for i, (decode_item, value) in enumerate(zip(items, data, strict=True)):
+            try:
+                values.append(decode_item(value))
+            except ValidationError as exc:
+                raise ValidationError(_within(f"[{i}]", exc)) from None
+        return tuple(values)
+
+    return fixed
+
+
+def _enum_decoder(tp: type[enum.Enum]) -> Decoder:
+    members = {m.value: m for m in tp}
+    allowed = ", ".join(str(m.value) for m in tp)
+
+    def member(data: Any) -> enum.Enum:
+        try:
+            return members[data]
+        except (KeyError, TypeError):
+            raise _bad(f"{data!r} is not one of: {allowed}") from None
+
+    return member
+
+
+def _dataclass_decoder(cls: type) -> Decoder:
+    hints = typing.get_type_hints(cls)
+    plan = [
+        (f.name, _decoder(hints[f.name]), _default_of(f) is dataclasses.MISSING)
+        for f in dataclasses.fields(cls)
+    ]
+    names = frozenset(name for name, _, _ in plan)
+
+    def instance(data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise _bad("expected an object")
+        kwargs: dict[str, Any] = {}
+        violations = [Violation(f".{k}", "unknown field") for k in sorted(data.keys() - names)]
+        for name, decode_field, required in plan:
+            if name in data:
+                try:
+                    kwargs[name] = decode_field(data[name])
+                except ValidationError as exc:
+                    violations.extend(_within(f".{name}", exc))
+            elif required:
+                violations.append(Violation(f".{name}", "is required"))
+        if violations:
+            raise ValidationError(violations)
+        return cls(**kwargs)
+
+    return instance
+
+
+def _decode(tp: Any, data: Any, where: str) -> Any:
+    try:
+        return _decoder(tp)(data)
+    except ValidationError as exc:
+        raise ValidationError(_within(where, exc)) from None
 
 
 def decode(cls: type[T], data: Any, where: str = "") -> T:
     """Canonical plain data -> domain value; malformed data raises ValidationError."""
-    where = where or cls.__name__.lower()
-    if not isinstance(data, dict):
-        raise ValidationError([Violation(where, "expected an object")])
-    hints = _hints(typing.cast(type, cls))
-    fields = {f.name: f for f in dataclasses.fields(typing.cast(Any, cls))}
-    kwargs: dict[str, Any] = {}
-    violations = [
-        Violation(f"{where}.{k}", "unknown field") for k in sorted(set(data) - set(fields))
-    ]
-    for name, f in fields.items():
-        if name in data:
-            try:
-                kwargs[name] = _decode(hints[name], data[name], f"{where}.{name}")
-            except ValidationError as exc:
-                violations.extend(exc.violations)
-        elif _default_of(f) is dataclasses.MISSING:
-            violations.append(Violation(f"{where}.{name}", "is required"))
-    if violations:
-        raise ValidationError(violations)
-    return cls(**kwargs)
+    value: T = _decode(cls, data, where or cls.__name__.lower())
+    return value
 
 
 def encode_definition(definition: Definition) -> dict[str, Any]:

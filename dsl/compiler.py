@@ -27,7 +27,7 @@ from dsl.context import EMPTY, SaleFacts
 from dsl.runtime import Recorder, fresh_namespace
 
 __all__ = ["CompileError", "CompiledComposition", "CompiledEligibility", "CompiledExpr",
-           "Program", "build_program", "canonical", "compile_composition",
+           "Program", "build_program", "canonical", "clear_cache", "compile_composition",
            "compile_eligibility", "compile_expr", "load_namespace"]  # fmt: skip
 
 Areas = Mapping[str, tuple[str, ...]]
@@ -101,6 +101,11 @@ def _render(functions: Sequence[Function], header: str) -> tuple[str, dict[int, 
         if batch:
             out.append("    return results")
     return "\n".join(out) + "\n", spans
+
+
+def clear_cache() -> None:
+    """Forget every compiled program: benchmarks time cold compiles with it."""
+    _CACHE.clear()
 
 
 def build_program(

@@ -117,13 +117,55 @@ class _Main:
 
 
 @dataclass(slots=True)
+class _Mains:
+    """Main products by (owner province, category): add-ons and combos pick their bases and
+    members from these without scanning every main (which made 100k offers quadratic)."""
+
+    first: _Main | None = None
+    lists: dict[tuple[str, str], list[_Main]] = field(default_factory=dict)
+
+    def add(self, main: _Main) -> None:
+        self.first = self.first or main
+        self.lists.setdefault((main.province, main.category), []).append(main)
+
+    def parts(
+        self, provinces: Sequence[str] | None, categories: Sequence[str] | None
+    ) -> list[list[_Main]]:
+        """The lists of mains owned by one of `provinces` in one of `categories` (None: any),
+        in a fixed order."""
+        if provinces is None or categories is None:
+            return [
+                mains
+                for (province, category), mains in sorted(self.lists.items())
+                if (provinces is None or province in provinces)
+                and (categories is None or category in categories)
+            ]
+        keys = ((p, c) for p in sorted(provinces) for c in sorted(categories))
+        return [self.lists[key] for key in keys if key in self.lists]
+
+
+def _pick(rng: random.Random, parts: Sequence[Sequence[_Main]], count: int) -> list[_Main]:
+    """`count` distinct mains drawn uniformly from the concatenation of `parts`, without
+    building it."""
+    total = sum(len(part) for part in parts)
+    picked = []
+    for index in rng.sample(range(total), min(count, total)):
+        for part in parts:  # bounded: a few provinces x categories
+            if index < len(part):
+                picked.append(part[index])
+                break
+            index -= len(part)
+    return picked
+
+
+@dataclass(slots=True)
 class _State:
     rng: random.Random
     spec: CatalogSpec
     provinces: list[str]
     cities: dict[str, list[str]]
     entities: dict[EntityKey, VersionedEntity] = field(default_factory=dict)
-    mains: list[_Main] = field(default_factory=list)
+    mains: _Mains = field(default_factory=_Mains)
 
 
 def generate_catalog(spec: CatalogSpec) -> CatalogContent:
@@ -239,13 +281,12 @@ def _businesses(rng: random.Random, category: str) -> tuple[str, ...]:
 
 def _bases(state: _State, province: str, business: str) -> tuple[str, ...]:
     wanted = ("mobile", "fixed") if business == "caller_id" else ("mobile",)
-    pool = (
-        [m.code for m in state.mains if m.category in wanted and m.province in ("", province)]
-        or [m.code for m in state.mains if m.category in wanted]
-        or [state.mains[0].code]
-    )
-    picks = state.rng.sample(pool, min(len(pool), state.rng.randint(1, 3)))
-    return tuple(sorted(picks))
+    parts = state.mains.parts(("", province), wanted) or state.mains.parts(None, wanted)
+    if not parts:
+        assert state.mains.first is not None, "add-ons come after the first main product"
+        return (state.mains.first.code,)
+    picks = _pick(state.rng, parts, state.rng.randint(1, 3))
+    return tuple(sorted(m.code for m in picks))
 
 
 def _product(state: _State, index: int, width: int) -> Product:
@@ -277,7 +318,7 @@ def _product(state: _State, index: int, width: int) -> Product:
         text = rules_text.offer_block(code, rules) + "\n" + text
     bases = _bases(state, province, businesses[0]) if add_on else ()
     if not add_on:
-        state.mains.append(_Main(code=code, category=category, province=province))
+        state.mains.add(_Main(code=code, category=category, province=province))
     return Product(
         code=code,
         name=name,
@@ -299,13 +340,15 @@ def _product(state: _State, index: int, width: int) -> Product:
 def _combo(state: _State, index: int, width: int) -> Combo:
     rng = state.rng
     province = "" if rng.random() < 0.4 else rng.choice(state.provinces)
-    pool = [m for m in state.mains if m.province in ("", province)] or state.mains
-    categories = sorted({m.category for m in pool})
+    owners: tuple[str, ...] | None = ("", province)
+    if not state.mains.parts(owners, None):
+        owners = None
+    categories = sorted({c for (p, c) in state.mains.lists if owners is None or p in owners})
     chosen: list[_Main] = []
     for category in rng.sample(categories, min(len(categories), rng.randint(2, 3))):
-        chosen.append(rng.choice([m for m in pool if m.category == category]))
-    if len(chosen) < 2 and len(pool) > 1:
-        chosen = rng.sample(pool, 2)
+        chosen += _pick(rng, state.mains.parts(owners, (category,)), 1)
+    if len(chosen) < 2:
+        chosen = _pick(rng, state.mains.parts(owners, None), 2)
     chosen.sort(key=lambda m: m.code)
     members: list[ComboMember] = []
     composition: list[str] = []

@@ -1,0 +1,348 @@
+"""`python -m benchmarks.report`: run the whole suite and write BENCHMARKS.md and the plots.
+
+BENCHMARKS.md holds the machine and versions, the gate's verdicts, the goals the issues set
+(each with what this run measured), and per workload every variant's median, throughput and
+ratio to the workload's baseline, with a scaling table where a workload runs at several sizes.
+Plots go to benchmarks/plots/ (needs matplotlib, from the `bench` extra). `--from-json`
+rewrites the report from a saved run without measuring again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from benchmarks.results import Measurement, Verdict, judge, load_thresholds, measurements
+from benchmarks.run import ROOT, SuiteFailed, run_suite
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    title: str
+    baseline: str
+    size_means: str  # what `size` counts
+    about: str
+
+
+WORKLOADS = {
+    "predicate": Workload(
+        "Eligibility predicate",
+        "hand_written",
+        "sale facts",
+        "research.md's predicate over varied facts, every engine.",
+    ),
+    "dsl_compile": Workload(
+        "DSL compile",
+        "cpython_compile",
+        "eligibility rules",
+        "Rule text to callable code: parse, check, generate, compile().",
+    ),
+    "snapshot": Workload(
+        "Snapshot publish",
+        "json_decode",
+        "offers",
+        "A version document decoded and indexed (catalog side).",
+    ),
+    "zone_load": Workload(
+        "Zone table load",
+        "dict",
+        "prefixes",
+        "Building a longest-prefix table from (prefix, zone) rows.",
+    ),
+    "zone_lookup": Workload(
+        "Zone lookup",
+        "hand_written",
+        "prefixes in the table",
+        "100,000 longest-prefix matches of dialled numbers.",
+    ),
+    "rate_rpc": Workload(
+        "Rate over gRPC",
+        "noop",
+        "events per message",
+        "PricingService.Rate on 127.0.0.1, server in its own process.",
+    ),
+}
+PACKAGES = (
+    "grpcio",
+    "protobuf",
+    "lark",
+    "pytest-benchmark",
+    "numpy",
+    "zen-engine",
+    "common-expression-language",
+    "matplotlib",
+)
+
+
+def _seconds(value: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if value >= scale:
+            return f"{value / scale:,.3g} {unit}" if value < 1000 * scale else f"{value:,.0f} s"
+    return f"{value / 1e-9:,.3g} ns"
+
+
+def _rate(value: float) -> str:
+    for unit, scale in (("M", 1e6), ("k", 1e3)):
+        if value >= scale:
+            return f"{value / scale:,.3g} {unit}/s"
+    return f"{value:,.3g} /s"
+
+
+def machine() -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        kib = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        memory = f"{kib / 2**20:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        memory = "?"
+    versions = []
+    for package in PACKAGES:
+        try:
+            versions.append(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{package} (not installed)")
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return [
+        f"- Machine: {cpu}, {os.cpu_count()} cores, {memory}; {platform.platform()}",
+        f"- Python {platform.python_version()}; {', '.join(versions)}",
+        f"- Commit {commit or '?'}; generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+    ]
+
+
+def _find(
+    found: Sequence[Measurement], workload: str, variant: str, size: int
+) -> Measurement | None:
+    return next(
+        (m for m in found if (m.workload, m.variant, m.size) == (workload, variant, size)), None
+    )
+
+
+Goal = Callable[[Sequence[Measurement]], tuple[str, str, bool | None]]
+
+
+def _predicate_goal(found: Sequence[Measurement]) -> tuple[str, str, bool | None]:
+    goal = "Compiled eligibility predicate within 1.3× of hand-written Python (issue 3)"
+    s, b = (
+        _find(found, "predicate", "compiled", 100_000),
+        _find(found, "predicate", "hand_written", 100_000),
+    )
+    if s is None or b is None:
+        return goal, "not measured", None
+    ratio = s.per_item / b.per_item
+    return goal, f"{ratio:.2f}×", ratio <= 1.3
+
+
+def _compile_goal(found: Sequence[Measurement]) -> tuple[str, str, bool | None]:
+    goal = "1,000 rules compile in under 2 s (issue 3; absolute, reported not gated)"
+    m = _find(found, "dsl_compile", "pipeline", 1_000)
+    if m is None:
+        return goal, "not measured", None
+    return goal, _seconds(m.median), m.median < 2.0
+
+
+def _zone_goal(found: Sequence[Measurement]) -> tuple[str, str, bool | None]:
+    goal = "A 1M-prefix zone table loads in about a second (pricing.zones)"
+    m = _find(found, "zone_load", "zone_table", 1_000_000)
+    if m is None:
+        return goal, "not measured (full scale only)", None
+    return goal, _seconds(m.median), m.median < 1.5
+
+
+def _memory_goal(found: Sequence[Measurement]) -> tuple[str, str, bool | None]:
+    goal = "Snapshot memory per 10k offers (issue 4: reported)"
+    sized = sorted(
+        (m for m in found if (m.workload, m.variant) == ("snapshot", "build")), key=lambda m: m.size
+    )
+    if not sized or "retained_mb_per_10k_offers" not in sized[-1].extra:
+        return goal, "not measured", None
+    m = sized[-1]
+    kept, peak = m.extra["retained_mb_per_10k_offers"], m.extra["peak_mb_per_10k_offers"]
+    return goal, f"{kept} MB kept, {peak} MB peak (at {m.size:,} offers)", None
+
+
+GOALS: tuple[Goal, ...] = (_predicate_goal, _compile_goal, _zone_goal, _memory_goal)
+
+
+def gate_section(verdicts: Sequence[Verdict]) -> list[str]:
+    out = [
+        "## Gate",
+        "",
+        "Thresholds from benchmarks/thresholds.toml, judged on this run "
+        "(CI runs the short pass: `python -m benchmarks.gate`).",
+        "",
+        "| threshold | size | ratio | limit | |",
+        "|---|--:|--:|--:|---|",
+    ]
+    for v in verdicts:
+        ratio = "not measured" if v.ratio is None else f"{v.ratio:.3f}"
+        out.append(
+            f"| {v.threshold.name} | {v.size:,} | {ratio} | {v.threshold.bound} | "
+            f"{'ok' if v.ok else '**FAIL**'} |"
+        )
+    return [*out, ""]
+
+
+def goals_section(found: Sequence[Measurement]) -> list[str]:
+    out = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]
+    for goal in GOALS:
+        text, value, met = goal(found)
+        out.append(f"| {text} | {value} | {'—' if met is None else ('yes' if met else '**no**')} |")
+    return [*out, ""]
+
+
+def workload_section(name: str, found: Sequence[Measurement]) -> list[str]:
+    spec = WORKLOADS.get(name, Workload(name, "", "size", ""))
+    mine = [m for m in found if m.workload == name]
+    sizes = sorted({m.size for m in mine})
+    variants = sorted({m.variant for m in mine}, key=lambda v: (v != spec.baseline, v))
+    out = [
+        f"### {spec.title} (`{name}`)",
+        "",
+        spec.about,
+        f"Baseline: `{spec.baseline}`; size = {spec.size_means}.",
+        "",
+        "| variant | size | median per round | items/s | × baseline (per item) |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for size in sizes:
+        base = _find(mine, name, spec.baseline, size)
+        for variant in variants:
+            m = _find(mine, name, variant, size)
+            if m is None:
+                continue
+            ratio = "—" if base is None else f"{m.per_item / base.per_item:.2f}"
+            out.append(
+                f"| {variant} | {size:,} | {_seconds(m.median)} | "
+                f"{_rate(m.items_per_second)} | {ratio} |"
+            )
+    if len(sizes) > 1:
+        out += [
+            "",
+            f"Scaling (time per {spec.size_means.split()[-1]} item, relative to the "
+            f"smallest size):",
+            "",
+            "| variant | " + " | ".join(f"{s:,}" for s in sizes) + " |",
+            "|---|" + "--:|" * len(sizes),
+        ]
+        for variant in variants:
+            row = [_find(mine, name, variant, s) for s in sizes]
+            first = next((m for m in row if m is not None), None)
+            if first is None:
+                continue
+            cells = ["" if m is None else f"{m.per_item / first.per_item:.2f}" for m in row]
+            out.append(f"| {variant} | " + " | ".join(cells) + " |")
+    return [*out, ""]
+
+
+def plots(found: Sequence[Measurement], directory: Path) -> list[str]:
+    """PNG plots; the markdown lines that show them (none without matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return ["Plots need matplotlib (`pip install -e '.[bench]'`).", ""]
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = []
+    series = (
+        ("rate_rpc", "throughput", "events per message", "events/s", "throughput_vs_batch.png"),
+        ("snapshot", "latency", "offers in the catalog", "seconds", "snapshot_vs_catalog.png"),
+        ("dsl_compile", "latency", "eligibility rules", "seconds", "compile_vs_rules.png"),
+        ("zone_load", "latency", "prefixes", "seconds", "zone_load_vs_prefixes.png"),
+    )
+    for workload, kind, xlabel, ylabel, filename in series:
+        mine = [m for m in found if m.workload == workload]
+        if len({m.size for m in mine}) < 2:
+            continue
+        figure, axes = plt.subplots(figsize=(6, 4), dpi=100)
+        for variant in sorted({m.variant for m in mine}):
+            points = sorted((m for m in mine if m.variant == variant), key=lambda m: m.size)
+            ys = [m.items_per_second if kind == "throughput" else m.median for m in points]
+            axes.plot([m.size for m in points], ys, marker="o", label=variant)
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_xlabel(xlabel)
+        axes.set_ylabel(ylabel)
+        axes.set_title(f"{WORKLOADS[workload].title}: {kind}")
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend()
+        figure.tight_layout()
+        figure.savefig(directory / filename)
+        plt.close(figure)
+        lines.append(f"![{WORKLOADS[workload].title}]({directory.relative_to(ROOT)}/{filename})")
+    return [*lines, ""]
+
+
+def render(report: dict[str, Any], plot_dir: Path, scale: str) -> str:
+    found = measurements(report)
+    verdicts = judge([found], load_thresholds())
+    out = [
+        "# Benchmarks",
+        "",
+        "Generated by `python -m benchmarks.report` (the full suite, "
+        f"`--bench-scale={scale}`); every ratio compares two variants measured in the same "
+        "run, per item, by medians. Absolute times are this machine's, for the trend only.",
+        "",
+        *machine(),
+        "",
+        *gate_section(verdicts),
+        *goals_section(found),
+        "## Workloads",
+        "",
+    ]
+    for name in [*WORKLOADS, *sorted({m.workload for m in found} - set(WORKLOADS))]:
+        if any(m.workload == name for m in found):
+            out += workload_section(name, found)
+    out += ["## Plots", "", *plots(found, plot_dir)]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__)
+    parser.add_argument("--scale", choices=("gate", "full"), default="full")
+    parser.add_argument("--from-json", type=Path, help="a saved run: report it, measure nothing")
+    parser.add_argument("--save-json", type=Path, default=ROOT / "benchmarks" / "last-run.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--plots", type=Path, default=ROOT / "benchmarks" / "plots")
+    args = parser.parse_args(argv)
+    if args.from_json:
+        report = json.loads(args.from_json.read_text(encoding="utf-8"))
+    else:
+        try:
+            report = run_suite(args.scale)
+        except SuiteFailed as error:
+            print(f"benchmarks.report: {error}", file=sys.stderr)
+            return 2
+        args.save_json.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    args.out.write_text(render(report, args.plots.resolve(), args.scale), encoding="utf-8")
+    print(f"wrote {args.out} and plots under {args.plots}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

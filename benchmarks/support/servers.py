@@ -1,0 +1,37 @@
+"""Servers under test run in their own processes: a client in the same process would share
+the GIL with them and measure both at once (research.md: the client costs as much CPU)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 60
+
+
+@contextmanager
+def server_process(args: Sequence[str]) -> Iterator[int]:
+    """Start `python ARGS` (which must print its port on its first stdout line) from the repo
+    root; yield the port; stop the process on exit."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(  # args are the suite's own module names, not user input
+        [sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # bounded: the server prints it once it listens
+        if not line.strip().isdigit():
+            raise RuntimeError(f"{' '.join(args)} did not report a port (got {line!r})")
+        yield int(line)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=STARTUP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
