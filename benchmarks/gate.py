@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gate", description=__doc__)
     parser.add_argument("--confirm", type=int, default=2, help="re-runs of a failing pair")
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(width=120)
     thresholds = load_thresholds()
     try:
         runs: list[list[Measurement]] = [measurements(run_suite("gate"))]

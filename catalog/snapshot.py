@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
+from typing import Generic, TypeVar
 
 from catalog.areas import AreaTree
 from catalog.content import CatalogContent
@@ -105,23 +106,33 @@ class Snapshot:
         return found
 
 
+S = TypeVar("S", bound=Snapshot)
+
+
 @dataclass(frozen=True, slots=True)
-class _State:
+class _State(Generic[S]):
     timeline: Timeline
-    snapshots: Mapping[int, Snapshot]
+    snapshots: Mapping[int, S]
 
 
-class SnapshotRegistry:
+class SnapshotRegistry(Generic[S]):
     """Published snapshots for the request path; never touches the database itself.
 
     `loader` fetches a version's content when a snapshot is first needed (at start-up or
-    refresh, not per request); `install` adds a freshly published one.
+    refresh, not per request); `install` adds a freshly published one. `build` makes the
+    snapshot (a subclass may add what its readers pre-compute, e.g. compiled rules).
     """
 
-    def __init__(self, loader: Callable[[int], CatalogContent], keep: int = 8) -> None:
+    def __init__(
+        self,
+        loader: Callable[[int], CatalogContent],
+        build: Callable[[CatalogVersionInfo, CatalogContent], S],
+        keep: int = 8,
+    ) -> None:
         self._loader = loader
+        self._build = build
         self._keep = keep
-        self._state = _State(Timeline([]), MappingProxyType({}))
+        self._state: _State[S] = _State(Timeline([]), MappingProxyType({}))
 
     @property
     def timeline(self) -> Timeline:
@@ -135,28 +146,28 @@ class SnapshotRegistry:
         for number in wanted - snapshots.keys():
             info = timeline.get(number)
             assert info is not None
-            snapshots[number] = Snapshot(info, self._loader(number))
+            snapshots[number] = self._build(info, self._loader(number))
         self._swap(timeline, snapshots, wanted)
 
-    def install(self, info: CatalogVersionInfo, content: CatalogContent) -> Snapshot:
+    def install(self, info: CatalogVersionInfo, content: CatalogContent) -> S:
         """Make a just-published version visible to new requests, atomically."""
-        snapshot = Snapshot(info, content)
+        snapshot = self._build(info, content)
         timeline = Timeline([*self._state.timeline.versions, info])
         snapshots = {**self._state.snapshots, info.number: snapshot}
         self._swap(timeline, snapshots, {info.number})
         return snapshot
 
-    def get(self, selector: AsOf | VersionNumber) -> Snapshot:
+    def get(self, selector: AsOf | VersionNumber) -> S:
         """The snapshot a selector names (NotFound if none); loads an old version on demand."""
         state = self._state
         info = state.timeline.resolve(selector)
         found = state.snapshots.get(info.number)
         if found is None:
-            found = Snapshot(info, self._loader(info.number))
+            found = self._build(info, self._loader(info.number))
             self._swap(state.timeline, {**state.snapshots, info.number: found}, {info.number})
         return found
 
-    def _swap(self, timeline: Timeline, snapshots: dict[int, Snapshot], pinned: set[int]) -> None:
+    def _swap(self, timeline: Timeline, snapshots: dict[int, S], pinned: set[int]) -> None:
         if len(snapshots) > self._keep:
             newest = sorted(snapshots, reverse=True)[: self._keep]
             snapshots = {n: snapshots[n] for n in snapshots if n in newest or n in pinned}

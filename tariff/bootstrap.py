@@ -17,6 +17,7 @@ from catalog.snapshot import SnapshotRegistry
 from catalog.sqlstore import SqlUnitOfWork, create_engine_for
 from dsl.diagnostics import Diagnostic
 from rules.checking import check_catalog
+from rules.sale_catalog import SaleCatalog
 from tariff.settings import Settings
 
 
@@ -32,7 +33,7 @@ class App:
     settings: Settings
     engine: Engine
     catalog: CatalogService
-    snapshots: SnapshotRegistry
+    snapshots: SnapshotRegistry[SaleCatalog]
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def refresh(self) -> None:
@@ -52,13 +53,13 @@ def bootstrap(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App
     def uow() -> UnitOfWork:
         return SqlUnitOfWork(engine)
 
-    holder: list[SnapshotRegistry] = []
+    holder: list[SnapshotRegistry[SaleCatalog]] = []
 
     def installed(info: CatalogVersionInfo, content: CatalogContent) -> None:
         holder[0].install(info, content)
 
     service = CatalogService(uow, clock=clock, on_publish=installed, rule_check=check_rules)
-    registry = SnapshotRegistry(service.version_content_by_number)
+    registry = SnapshotRegistry(service.version_content_by_number, SaleCatalog)
     holder.append(registry)
     app = App(settings=settings, engine=engine, catalog=service, snapshots=registry, clock=clock)
     app.refresh()

@@ -18,10 +18,13 @@ from grpc_reflection.v1alpha import reflection
 from tariff.bootstrap import App
 from tariff.errors import ErrorMappingInterceptor
 from tariff.servicers.catalog import CatalogServicer
+from tariff.servicers.qualification import QualificationServicer
 from tariff.servicers.rules import RulesServicer
 from tariff.v1 import (
     catalog_service_pb2,
     catalog_service_pb2_grpc,
+    qualification_service_pb2,
+    qualification_service_pb2_grpc,
     rules_service_pb2,
     rules_service_pb2_grpc,
 )
@@ -33,6 +36,12 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 CATALOG_SERVICE = catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
 RULES_SERVICE = rules_service_pb2.DESCRIPTOR.services_by_name["RulesService"].full_name
+QUALIFICATION_SERVICE = qualification_service_pb2.DESCRIPTOR.services_by_name[
+    "QualificationService"
+].full_name
+#: Services that answer from a published version: SERVING only once one exists.
+NEEDS_VERSION = frozenset({QUALIFICATION_SERVICE})
+HEALTH_SECONDS = 1.0
 
 
 @dataclass
@@ -43,11 +52,19 @@ class Running:
     port: int
     health: HealthServicer
     services: tuple[str, ...]
+    app: App
 
     async def mark_serving(self) -> None:
         await self.health.set("", SERVING)
+        await self.sync_health()
+
+    async def sync_health(self) -> None:
+        """Per service: SERVING, except those that need a published version while none
+        exists (a load balancer must not send sales questions to an empty catalog)."""
+        published = self.app.snapshots.timeline.latest() is not None
         for name in self.services:
-            await self.health.set(name, SERVING)
+            ready = published or name not in NEEDS_VERSION
+            await self.health.set(name, SERVING if ready else NOT_SERVING)
 
     async def stop(self, grace: float) -> None:
         """Health NOT_SERVING first (load balancers drain), then let calls in flight finish."""
@@ -79,9 +96,12 @@ async def start_server(app: App) -> Running:
         CatalogServicer(app.catalog), server
     )
     rules_service_pb2_grpc.add_RulesServiceServicer_to_server(RulesServicer(app.catalog), server)
+    qualification_service_pb2_grpc.add_QualificationServiceServicer_to_server(
+        QualificationServicer(app.snapshots, app.clock), server
+    )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    services = (CATALOG_SERVICE, RULES_SERVICE)
+    services = (CATALOG_SERVICE, RULES_SERVICE, QUALIFICATION_SERVICE)
     reflection.enable_server_reflection(
         (
             *services,
@@ -95,7 +115,7 @@ async def start_server(app: App) -> Running:
         raise OSError(f"cannot listen on {settings.host}:{settings.port}")
     await server.start()
     await health.set("", NOT_SERVING)
-    return Running(server=server, port=port, health=health, services=services)
+    return Running(server=server, port=port, health=health, services=services, app=app)
 
 
 async def _refresh_forever(app: App, every: float) -> None:
@@ -105,6 +125,12 @@ async def _refresh_forever(app: App, every: float) -> None:
             await asyncio.to_thread(app.refresh)
         except Exception:  # a database hiccup must not kill the server; try again later
             log.exception("refreshing catalog versions failed")
+
+
+async def _health_forever(running: Running) -> None:
+    while True:
+        await asyncio.sleep(HEALTH_SECONDS)
+        await running.sync_health()
 
 
 async def serve(app: App, *, on_ready: Callable[[int], None] | None = None) -> None:
@@ -118,16 +144,16 @@ async def serve(app: App, *, on_ready: Callable[[int], None] | None = None) -> N
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    refresher = None
+    tasks = [asyncio.create_task(_health_forever(running))]
     if app.settings.refresh_seconds > 0:
-        refresher = asyncio.create_task(_refresh_forever(app, app.settings.refresh_seconds))
+        tasks.append(asyncio.create_task(_refresh_forever(app, app.settings.refresh_seconds)))
     try:
         await stop.wait()
         log.info("stopping: draining calls for up to %.1f s", app.settings.grace_seconds)
     finally:
-        if refresher is not None:
-            refresher.cancel()
+        for task in tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await refresher
+                await task
         await running.stop(app.settings.grace_seconds)
         app.close()

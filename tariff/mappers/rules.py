@@ -82,7 +82,7 @@ _STATUS = {
 }
 
 
-def _location(path: str, span: Span) -> common_pb2.SourceLocation:
+def location(path: str, span: Span) -> common_pb2.SourceLocation:
     return common_pb2.SourceLocation(
         path=path,
         line=span.line,
@@ -92,7 +92,7 @@ def _location(path: str, span: Span) -> common_pb2.SourceLocation:
     )
 
 
-def _source_text(text: str, span: Span) -> str:
+def source_text(text: str, span: Span) -> str:
     """The text a span covers (one line at most: conditions are shown, not whole blocks)."""
     lines = text.splitlines()
     if not 1 <= span.line <= len(lines):
@@ -105,15 +105,15 @@ def _source_text(text: str, span: Span) -> str:
 def example_to_proto(result: ExampleResult, text: str) -> rules_service_pb2.ExampleResult:
     return rules_service_pb2.ExampleResult(
         name=result.name,
-        location=_location(result.path, result.span),
+        location=location(result.path, result.span),
         passed=result.status == "passed",
         status=_STATUS[result.status],
         expected=result.expected,
         actual=result.actual,
         trace=[
             qualification_service_pb2.TraceStep(
-                rule=common_pb2.RuleRef(name=step.rule, location=_location(result.path, step.span)),
-                condition=_source_text(text, step.span),
+                rule=common_pb2.RuleRef(name=step.rule, location=location(result.path, step.span)),
+                condition=source_text(text, step.span),
                 outcome=step.outcome is True,
                 observed=[f"{name} = {value}" for name, value in step.observed],
             )

@@ -51,7 +51,7 @@ def test_registry_resolves_as_of_and_loads_lazily() -> None:
         loads.append(number)
         return store[number]
 
-    registry = SnapshotRegistry(loader)
+    registry = SnapshotRegistry(loader, Snapshot)
     infos = [version_info(1, v1, effective_from=JAN), version_info(2, v2, effective_from=JUN)]
     registry.sync(infos, now=datetime(2026, 3, 1, tzinfo=UTC))
     assert sorted(loads) == [1, 2]  # the one in force and the latest, up front
@@ -63,7 +63,7 @@ def test_registry_resolves_as_of_and_loads_lazily() -> None:
 
 def test_install_swaps_in_a_new_version_without_touching_the_old() -> None:
     v1 = content([entry(product("p1", audience=Audience(segment_codes=("vip",))))])
-    registry = SnapshotRegistry(lambda n: v1)
+    registry = SnapshotRegistry(lambda n: v1, Snapshot)
     registry.sync([version_info(1, v1, effective_from=JAN)], now=JUN)
     before = registry.get(AsOf(JUN))
     v2 = content([entry(product("p1")), entry(product("p2"))])

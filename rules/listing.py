@@ -1,0 +1,91 @@
+"""ListEligibleOffers: every offer a customer may buy here, through this channel, now.
+
+The hot path of every sales screen. Candidates come from the version's pre-indexed sets
+(area lineage, channel, segments; launched; customer type; category and kind), cached per
+context in the SaleCatalog; per request only the validity dates and the written rules of
+those candidates are evaluated, on facts built once (with an `item` only for offers whose
+rules read it). Add-ons are listed only when the customer holds one of their bases (there is
+no cart to bring one). Combos are listed on their own checks; their composition is a cart
+question. Offers come in code order; a page ends after `page_size` offers and the next one
+starts after the last code shown.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from catalog.snapshot import Offer
+from rules.offer_checks import item_facts, passes_rules, rule_reasons
+from rules.qualification import base_codes, sale_facts
+from rules.sale import CartItem, Sale
+from rules.sale_catalog import OfferKind, PriceSummary, SaleCatalog
+from rules.verdicts import TraceStep
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ListedOffer:
+    offer: Offer
+    kind: OfferKind
+    prices: PriceSummary | None
+    trace: tuple[TraceStep, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OfferPage:
+    offers: tuple[ListedOffer, ...]
+    after: str  # the last code of this page when more follow, else ""
+    version: int
+
+
+def list_offers(
+    catalog: SaleCatalog,
+    sale: Sale,
+    *,
+    category: str = "",
+    kind: OfferKind = "",
+    page_size: int = DEFAULT_PAGE,
+    after: str = "",
+    explain: bool = False,
+) -> OfferPage:
+    """One page of the offers `sale`'s customer may buy (module docstring)."""
+    size = min(page_size or DEFAULT_PAGE, MAX_PAGE)
+    candidates = catalog.candidates(sale, category, kind)
+    start = 0
+    if after:
+        ranks = [catalog.rank[c] for c in candidates]  # sorted: candidates are in rank order
+        start = bisect_right(ranks, catalog.rank.get(after, -1))
+    facts = sale_facts(catalog, sale)
+    held = sale.held
+    time = sale.time
+    offers = catalog.offers
+    book = catalog.book
+    listed: list[ListedOffer] = []
+    more = False
+    for code in candidates[start:]:
+        offer = offers[code]
+        if not offer.valid_for.contains(time):
+            continue
+        needed = base_codes(offer)
+        if needed and held.isdisjoint(needed):
+            continue
+        rules = book.offers.get(code)
+        own = (
+            facts
+            if rules is None or not rules.reads_item
+            else item_facts(facts, CartItem("", code))
+        )
+        if not passes_rules(rules, own, catalog):
+            continue
+        if len(listed) == size:
+            more = True
+            break
+        trace = rule_reasons(rules, own, catalog, explain=True).trace if explain else ()
+        listed.append(
+            ListedOffer(offer, catalog.kinds[code], catalog.summary(offer, sale, own), trace)
+        )
+    last = listed[-1].offer.code if more and listed else ""
+    return OfferPage(tuple(listed), last, catalog.number)

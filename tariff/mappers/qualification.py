@@ -1,0 +1,148 @@
+"""Qualification requests and answers: CheckEligibility and ListEligibleOffers <-> rules."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+
+from dsl.nodes import Span
+from rules.listing import ListedOffer, OfferPage
+from rules.sale_catalog import PriceSummary
+from rules.verdicts import CartVerdict, ItemVerdict, Proposal, Reason, TraceStep
+from tariff.mappers.common import Problems
+from tariff.mappers.money import money_to_proto
+from tariff.mappers.rules import location, source_text
+from tariff.v1 import common_pb2
+from tariff.v1 import qualification_service_pb2 as pb
+
+RESULTS = {
+    "qualified": pb.QUALIFICATION_RESULT_QUALIFIED,
+    "unqualified": pb.QUALIFICATION_RESULT_UNQUALIFIED,
+    "alternate": pb.QUALIFICATION_RESULT_ALTERNATE,
+}
+PROPOSALS = {
+    "add_offer": pb.PROPOSAL_KIND_ADD_OFFER,
+    "remove_offer": pb.PROPOSAL_KIND_REMOVE_OFFER,
+    "alternate_offer": pb.PROPOSAL_KIND_ALTERNATE_OFFER,
+}
+KINDS = {
+    "main": pb.OFFER_KIND_MAIN_PRODUCT,
+    "add_on": pb.OFFER_KIND_ADD_ON,
+    "combo": pb.OFFER_KIND_COMBO,
+}
+KIND_NAMES = {v: k for k, v in KINDS.items()}
+
+
+def rule_ref(name: str, path: str, span: Span) -> common_pb2.RuleRef:
+    if not path:
+        return common_pb2.RuleRef(name=name)
+    return common_pb2.RuleRef(name=name, location=location(path, span))
+
+
+def reason_to_proto(reason: Reason) -> pb.EligibilityReason:
+    return pb.EligibilityReason(
+        code=reason.code,
+        message=reason.message,
+        rule=rule_ref(reason.rule, reason.path, reason.span),
+        offer_code=reason.offer,
+    )
+
+
+def proposal_to_proto(proposal: Proposal) -> pb.Proposal:
+    return pb.Proposal(
+        kind=PROPOSALS[proposal.kind],
+        offer_code=proposal.offer_code,
+        offer_name=proposal.offer_name,
+        message=proposal.message,
+    )
+
+
+def trace_to_proto(step: TraceStep, texts: Mapping[str, str]) -> pb.TraceStep:
+    return pb.TraceStep(
+        rule=rule_ref(step.rule, step.path, step.span),
+        condition=source_text(texts.get(step.path, ""), step.span),
+        outcome=step.outcome is True,
+        observed=[f"{name} = {_shown(value)}" for name, value in step.observed],
+    )
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, frozenset):
+        return "{" + ", ".join(sorted(map(str, value))) + "}"
+    return str(value)
+
+
+def item_to_proto(verdict: ItemVerdict, texts: Mapping[str, str]) -> pb.ItemQualification:
+    return pb.ItemQualification(
+        item_id=verdict.item_id,
+        offer_code=verdict.offer_code,
+        result=RESULTS[verdict.result],
+        reasons=[reason_to_proto(r) for r in verdict.reasons],
+        proposals=[proposal_to_proto(p) for p in verdict.proposals],
+        members=[item_to_proto(m, texts) for m in verdict.members],
+        trace=[trace_to_proto(s, texts) for s in verdict.trace],
+    )
+
+
+def cart_to_proto(verdict: CartVerdict, texts: Mapping[str, str]) -> pb.CheckEligibilityResponse:
+    return pb.CheckEligibilityResponse(
+        qualified=verdict.qualified,
+        items=[item_to_proto(i, texts) for i in verdict.items],
+        catalog_version=verdict.version,
+    )
+
+
+def summary_to_proto(summary: PriceSummary) -> pb.PriceSummary:
+    return pb.PriceSummary(
+        one_time=money_to_proto(summary.one_time, summary.currency),
+        recurring=money_to_proto(summary.recurring, summary.currency),
+        recurring_period=summary.period,
+    )
+
+
+def listed_to_proto(listed: ListedOffer, texts: Mapping[str, str]) -> pb.EligibleOffer:
+    offer = listed.offer
+    message = pb.EligibleOffer(
+        offer_code=offer.code,
+        name=offer.name,
+        category=offer.category,
+        kind=KINDS[listed.kind],
+        trace=[trace_to_proto(s, texts) for s in listed.trace],
+    )
+    if listed.prices is not None and listed.prices.currency:
+        message.prices.CopyFrom(summary_to_proto(listed.prices))
+    return message
+
+
+def page_to_proto(page: OfferPage, texts: Mapping[str, str]) -> pb.ListEligibleOffersResponse:
+    return pb.ListEligibleOffersResponse(
+        offers=[listed_to_proto(o, texts) for o in page.offers],
+        next_page_token=encode_page_token(page.version, page.after) if page.after else "",
+        catalog_version=page.version,
+    )
+
+
+def encode_page_token(version: int, after: str) -> str:
+    """Opaque to clients: the version the listing started on and the last code shown, so the
+    next page reads the same version even if another is published meanwhile."""
+    raw = json.dumps({"v": version, "a": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_page_token(token: str, field: str, problems: Problems) -> tuple[int, str] | None:
+    if not token:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+        version, after = data["v"], data["a"]
+        if not isinstance(version, int) or not isinstance(after, str) or version < 1:
+            raise ValueError("bad fields")
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        problems.add(field, "is not a page token this server issued")
+        return None
+    return version, after

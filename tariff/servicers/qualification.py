@@ -1,0 +1,109 @@
+"""QualificationService: thin adapter from messages to rules.qualification / rules.listing.
+
+Both RPCs read only the installed SaleCatalog of the version the request selects (by
+default the one in force at the sale's time): no database access, no thread hop — the work
+is CPU-bound and short, so it runs on the event loop.
+"""
+
+# ruff: noqa: N802  (method names are the RPC names)
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import grpc
+
+from catalog.snapshot import SnapshotRegistry
+from catalog.versions import AsOf, VersionNumber
+from rules.listing import list_offers
+from rules.qualification import check_cart
+from rules.sale_catalog import SaleCatalog
+from tariff.mappers import qualification as m
+from tariff.mappers.common import Problems, published_selector_from_proto
+from tariff.mappers.sale import cart_from_proto, sale_from_proto, sale_time
+from tariff.v1 import common_pb2, order_pb2, qualification_service_pb2_grpc
+from tariff.v1 import qualification_service_pb2 as pb
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def catalog_for(
+    registry: SnapshotRegistry[SaleCatalog],
+    selector_msg: common_pb2.VersionSelector,
+    context_msg: order_pb2.SaleContext,
+    now: datetime,
+    problems: Problems,
+) -> tuple[SaleCatalog, datetime] | None:
+    """The version a sale request reads and the sale's instant; None after a violation."""
+    time = sale_time(context_msg, "context", now, problems)
+    selector = published_selector_from_proto(selector_msg, "selector", problems)
+    if problems:
+        return None
+    chosen: AsOf | VersionNumber = selector if selector is not None else AsOf(time)
+    return registry.get(chosen), time
+
+
+class QualificationServicer(qualification_service_pb2_grpc.QualificationServiceServicer):
+    def __init__(
+        self, snapshots: SnapshotRegistry[SaleCatalog], clock: Callable[[], datetime]
+    ) -> None:
+        self._snapshots = snapshots
+        self._clock = clock
+
+    async def CheckEligibility(
+        self, request: pb.CheckEligibilityRequest, context: Context
+    ) -> pb.CheckEligibilityResponse:
+        problems = Problems()
+        found = catalog_for(
+            self._snapshots, request.selector, request.context, self._clock(), problems
+        )
+        problems.check()
+        assert found is not None
+        catalog, time = found
+        sale = sale_from_proto(request.context, "context", catalog, time, problems)
+        cart = cart_from_proto(request.items, "items", catalog, problems)
+        problems.check()
+        verdict = check_cart(catalog, sale, cart, explain=request.explain)
+        return m.cart_to_proto(verdict, catalog.book.texts)
+
+    async def ListEligibleOffers(
+        self, request: pb.ListEligibleOffersRequest, context: Context
+    ) -> pb.ListEligibleOffersResponse:
+        problems = Problems()
+        token = m.decode_page_token(request.page_token, "page_token", problems)
+        selector = request.selector
+        if token is not None and not request.HasField("selector"):
+            selector = _version_selector(token[0])
+        found = catalog_for(self._snapshots, selector, request.context, self._clock(), problems)
+        problems.check()
+        assert found is not None
+        catalog, time = found
+        if token is not None and token[0] != catalog.number:
+            problems.add("page_token", "belongs to another catalog version than the selector")
+        if token is not None and token[1] not in catalog.offers:
+            problems.add("page_token", "is not a page token this server issued")
+        kind = ""
+        if request.kind:
+            kind = m.KIND_NAMES.get(request.kind, "")
+            if not kind:
+                problems.add("kind", f"unknown offer kind {request.kind}")
+        if request.page_size > 1000:
+            problems.add("page_size", "at most 1000 offers per page")
+        sale = sale_from_proto(request.context, "context", catalog, time, problems)
+        problems.check()
+        page = list_offers(
+            catalog,
+            sale,
+            category=request.category,
+            kind=kind,
+            page_size=request.page_size,
+            after=token[1] if token else "",
+            explain=request.explain,
+        )
+        return m.page_to_proto(page, catalog.book.texts)
+
+
+def _version_selector(number: int) -> common_pb2.VersionSelector:
+    return common_pb2.VersionSelector(version=number)
