@@ -1,5 +1,7 @@
 """Running an example's usage expectations (`charge`, `zone`, `band`, `allowance used`) on the
-usage reference interpreter (`dsl.eval_usage`).
+compiled usage rater (`dsl.compile_usage`), the engine meant for rating traffic; it agrees with
+the reference interpreter (`dsl.eval_usage`) event for event (property-tested), so an example
+checks the tariff as the rating engine prices it.
 
 The example's events (`given event …`) are rated in order under their plan - `under PLAN`,
 else the plan the example is written in, else the only plan that rates the business - with
@@ -21,8 +23,9 @@ from typing import Any, Literal
 
 from dsl import interpreter as ip
 from dsl import nodes as n
+from dsl.compile_usage import CompiledUsage, compile_usage
 from dsl.context import SaleFacts
-from dsl.eval_usage import Counters, Rated, UsageEvent, rate
+from dsl.eval_usage import Counters, Rated, UsageEvent
 from dsl.eval_usage_setup import RatingError, measure_of, units, usage_measure
 from dsl.runtime import EvalError
 from dsl.symbols import Scope
@@ -103,6 +106,7 @@ def _rate_all(
 ) -> _Outcome:
     counters = Counters()
     results: list[Rated] = []
+    compiled: dict[str, CompiledUsage] = {}
     for spec in example.events:  # bounded by the example
         plan = _plan_for(spec, example, plans)
         quantity = spec.quantity
@@ -121,7 +125,10 @@ def _rate_all(
             roaming=event_names.get("roaming"),
             attributes=attributes,
         )
-        result = rate(plan, event, counters, scope, zone_tables, facts, env=env)
+        rater = compiled.get(plan.name)
+        if rater is None:
+            rater = compiled[plan.name] = compile_usage(plan, scope, zone_tables)
+        result = rater.rate(event, counters, facts, env)
         if result.status == "rejected":
             raise RatingError(result.reason, f"event rejected: {result.reason}: {result.message}")
         results.append(result)

@@ -16,8 +16,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from catalog.snapshot import Offer
-from rules.offer_checks import item_facts, passes_rules, rule_reasons
-from rules.qualification import base_codes, sale_facts
+from rules.offer_checks import item_facts, rule_reasons
+from rules.qualification import sale_facts
 from rules.sale import CartItem, Sale
 from rules.sale_catalog import OfferKind, PriceSummary, SaleCatalog
 from rules.verdicts import TraceStep
@@ -56,36 +56,30 @@ def list_offers(
     candidates = catalog.candidates(sale, category, kind)
     start = 0
     if after:
-        ranks = [catalog.rank[c] for c in candidates]  # sorted: candidates are in rank order
+        ranks = [catalog.rank[c.code] for c in candidates]  # sorted: candidates are in rank order
         start = bisect_right(ranks, catalog.rank.get(after, -1))
     facts = sale_facts(catalog, sale)
     held = sale.held
-    time = sale.time
-    offers = catalog.offers
-    book = catalog.book
+    areas = catalog.book.env.areas
     listed: list[ListedOffer] = []
     more = False
-    for code in candidates[start:]:
-        offer = offers[code]
-        if not offer.valid_for.contains(time):
+    for candidate in candidates[start:]:  # bounded: stops once the page is full
+        if candidate.bases and held.isdisjoint(candidate.bases):
             continue
-        needed = base_codes(offer)
-        if needed and held.isdisjoint(needed):
-            continue
-        rules = book.offers.get(code)
-        own = (
-            facts
-            if rules is None or not rules.reads_item
-            else item_facts(facts, CartItem("", code))
-        )
-        if not passes_rules(rules, own, catalog):
+        own = facts
+        if candidate.reads_item:
+            own = item_facts(facts, CartItem("", candidate.code))
+        if not candidate.admits(own, areas):
             continue
         if len(listed) == size:
             more = True
             break
-        trace = rule_reasons(rules, own, catalog, explain=True).trace if explain else ()
-        listed.append(
-            ListedOffer(offer, catalog.kinds[code], catalog.summary(offer, sale, own), trace)
-        )
+        offer = candidate.offer
+        trace: tuple[TraceStep, ...] = ()
+        if explain:
+            trace = rule_reasons(
+                catalog.book.rules_of(offer.code), own, catalog, explain=True
+            ).trace
+        listed.append(ListedOffer(offer, candidate.kind, catalog.summary(offer, sale, own), trace))
     last = listed[-1].offer.code if more and listed else ""
     return OfferPage(tuple(listed), last, catalog.number)

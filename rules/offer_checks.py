@@ -11,7 +11,7 @@ the area and pass their own rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from catalog.model import LifecycleStatus
 from catalog.snapshot import Offer
@@ -63,13 +63,14 @@ def market_reasons(
                 "catalog.valid_for",
             )
         )
-    if code not in catalog.sold_in(sale.area):
+    lineage = catalog.tree.lineage(sale.area)
+    if not any(area in lineage for area in offer.area_codes or (offer.owner_area_code,)):
         area = catalog.tree.areas.get(sale.area)
         where = f"{area.name} ({sale.area})" if area else sale.area
         reasons.append(Reason("area", f"{name} is not sold in {where}", "catalog.area"))
     if member:
         return reasons
-    if code not in catalog.sold_through(sale.channel):
+    if offer.channel_codes and sale.channel not in offer.channel_codes:
         channel = catalog.content.channels.get(sale.channel)
         how = channel.name if channel else sale.channel
         reasons.append(Reason("channel", f"{name} is not sold through {how}", "catalog.channel"))
@@ -130,9 +131,19 @@ def passes_rules(rules: OfferRules | None, facts: SaleFacts, catalog: SaleCatalo
 
 
 def item_facts(base: SaleFacts, item: CartItem) -> SaleFacts:
-    """`base` with `item` set to the cart line `item`."""
+    """`base` with `item` set to the cart line `item` (built directly: dataclasses.replace
+    costs ~10x more, and this runs once per candidate offer)."""
     line = ItemFacts(item.offer_code, item.quantity, dict(item.options), dict(item.attributes))
-    return replace(base, item=line)
+    return SaleFacts(
+        base.customer,
+        base.area,
+        base.area_lineage,
+        base.channel,
+        base.time,
+        base.cart,
+        line,
+        base.bundle,
+    )
 
 
 def check_offer(

@@ -435,22 +435,16 @@ def _alternates(
     """Up to MAX_ALTERNATES offers of the same category and kind this customer may buy."""
     kind = catalog.kinds[offer.code]
     listed = 0
-    for code in catalog.candidates(sale, offer.category, kind):
+    for candidate in catalog.candidates(sale, offer.category, kind):
+        code = candidate.code
         if code == offer.code or code in cart.present:
             continue
-        other = catalog.offers[code]
-        if not other.valid_for.contains(sale.time):
+        if candidate.bases and not any(b in cart.present for b in candidate.bases):
             continue
-        if (
-            isinstance(other, Product)
-            and other.kind is ProductKind.ADD_ON
-            and not any(b in cart.present for b in other.base_product_codes)
-        ):
+        own = item_facts(base, CartItem("", code)) if candidate.reads_item else base
+        if not candidate.admits(own, catalog.book.env.areas):
             continue
-        if not passes_rules(
-            catalog.book.rules_of(code), item_facts(base, CartItem("", code)), catalog
-        ):
-            continue
+        other = candidate.offer
         found.propose("alternate_offer", other, f"{other.name} is available instead")
         listed += 1
         if listed == MAX_ALTERNATES:

@@ -8,12 +8,14 @@ context, for candidates) and never changes: requests only read it, so no lock is
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from threading import Lock
+from typing import Any
 
 from catalog.content import CatalogContent
 from catalog.model import (
@@ -92,7 +94,16 @@ def _has_conditional_prices(plan: n.PlanDecl) -> bool:
 class SaleCatalog(Snapshot):
     """A Snapshot with what eligibility, listing and quoting need, built at install."""
 
-    __slots__ = ("_candidates", "_lock", "_summaries", "book", "kinds", "rank")
+    __slots__ = (
+        "_candidate",
+        "_candidates",
+        "_lock",
+        "_summaries",
+        "book",
+        "kinds",
+        "memo",
+        "rank",
+    )
 
     def __init__(self, info: CatalogVersionInfo, content: CatalogContent) -> None:
         super().__init__(info, content)
@@ -107,8 +118,12 @@ class SaleCatalog(Snapshot):
                     self._summaries[(offer.code, plan_name)] = self._price_summary(
                         offer.code, plan, _neutral_facts()
                     )
-        self._candidates: OrderedDict[tuple[object, ...], tuple[str, ...]] = OrderedDict()
+        self._candidate = {code: self._make_candidate(o) for code, o in self.offers.items()}
+        self._candidates: OrderedDict[tuple[object, ...], _Window] = OrderedDict()
         self._lock = Lock()
+        #: Per-version memo for adapters (e.g. response parts built once per offer): it dies
+        #: with the version, so nothing in it can outlive the catalog it was built from.
+        self.memo: dict[Hashable, object] = {}
 
     # -- plans and prices ----------------------------------------------------------------
 
@@ -144,22 +159,27 @@ class SaleCatalog(Snapshot):
 
     # -- candidates ----------------------------------------------------------------------
 
-    def candidates(self, sale: Sale, category: str = "", kind: OfferKind = "") -> tuple[str, ...]:
+    def candidates(
+        self, sale: Sale, category: str = "", kind: OfferKind = ""
+    ) -> tuple[Candidate, ...]:
         """Launched offers sold in the sale's area, through its channel, to its audience
-        (segments and customer type), filtered by category and kind, in code order.
-        Validity dates and rules are the caller's: they depend on the time and the facts."""
+        (segments and customer type), valid at the sale's time, filtered by category and
+        kind, in code order. Their written rules are the caller's: they depend on the facts.
+
+        Cached per context, then per stretch of time in which no candidate's validity
+        starts or ends: a repeated context costs two dict lookups and a bisect."""
         customer = sale.customer
         key = (sale.area, sale.channel, customer.segments, customer.type, category, kind)
-        found = self._candidates.get(key)
-        if found is None:
-            found = self._compute_candidates(sale, category, kind)
+        entry = self._candidates.get(key)
+        if entry is None:
+            entry = _Window.of(self._compute_candidates(sale, category, kind))
             with self._lock:
-                self._candidates[key] = found
+                self._candidates[key] = entry
                 if len(self._candidates) > CANDIDATE_CACHE:
                     self._candidates.popitem(last=False)
-        return found
+        return entry.at(sale.time)
 
-    def _compute_candidates(self, sale: Sale, category: str, kind: OfferKind) -> tuple[str, ...]:
+    def _compute_candidates(self, sale: Sale, category: str, kind: OfferKind) -> list[Candidate]:
         codes = self.sold_in(sale.area) & self.sold_through(sale.channel)
         codes &= self.aimed_at(sale.customer.segments)
         kept = []
@@ -173,9 +193,91 @@ class SaleCatalog(Snapshot):
                 continue
             if not admits_type(offer, sale.customer):
                 continue
-            kept.append(code)
-        kept.sort(key=self.rank.__getitem__)
-        return tuple(kept)
+            kept.append(self._candidate[code])
+        kept.sort(key=lambda c: self.rank[c.code])
+        return kept
+
+    def candidate(self, code: str) -> Candidate:
+        """One offer's resolved listing data (KeyError for an unknown code)."""
+        return self._candidate[code]
+
+    def _make_candidate(self, offer: Offer) -> Candidate:
+        rules = self.book.rules_of(offer.code)
+        compiled = rules.eligibility if rules is not None else None
+        block = compiled.block if compiled is not None else None
+        return Candidate(
+            code=offer.code,
+            offer=offer,
+            kind=self.kinds[offer.code],
+            bases=offer.base_product_codes
+            if isinstance(offer, Product) and offer.kind is ProductKind.ADD_ON
+            else (),
+            check=compiled.check if compiled is not None else None,
+            every=block is None or block.mode == "all",
+            allows=tuple(b.allow for b in block.branches) if block is not None else (),
+            reads_item=rules is not None and rules.reads_item,
+            broken=rules is not None and rules.broken,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What the listing needs of one offer, resolved once at install: its bases (add-ons),
+    its compiled eligibility check and how to read the check's answer."""
+
+    code: str
+    offer: Offer
+    kind: OfferKind
+    bases: tuple[str, ...]
+    check: Callable[..., Any] | None
+    every: bool  # `eligible all`: the answer is the failing rules (empty = pass)
+    allows: tuple[bool, ...]  # `eligible first`: whether each branch allows
+    reads_item: bool
+    broken: bool
+
+    def admits(self, facts: SaleFacts, areas: Mapping[str, tuple[str, ...]]) -> bool:
+        """Whether the written rules pass on `facts` (the listing's inner loop: no reasons
+        are built; a failing or erroring rule just leaves the offer out)."""
+        check = self.check
+        if check is None:
+            return not self.broken
+        try:
+            answer = check(facts, areas)
+        except EvalError:
+            return False
+        if self.every:
+            return not answer
+        return bool(answer >= 0 and self.allows[answer])
+
+    @property
+    def start(self) -> datetime | None:
+        return self.offer.valid_for.start
+
+    @property
+    def end(self) -> datetime | None:
+        return self.offer.valid_for.end
+
+
+@dataclass(slots=True)
+class _Window:
+    """A context's candidates and, per stretch between validity edges, those valid then."""
+
+    candidates: list[Candidate]
+    edges: list[datetime]
+    stretches: dict[int, tuple[Candidate, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, candidates: list[Candidate]) -> _Window:
+        edges = {t for c in candidates for t in (c.start, c.end) if t is not None}
+        return cls(candidates, sorted(edges))
+
+    def at(self, time: datetime) -> tuple[Candidate, ...]:
+        index = bisect_right(self.edges, time)
+        found = self.stretches.get(index)
+        if found is None:
+            found = tuple(c for c in self.candidates if c.offer.valid_for.contains(time))
+            self.stretches[index] = found
+        return found
 
 
 def admits_type(offer: Offer, customer: CustomerFacts) -> bool:
@@ -189,7 +291,3 @@ def admits_type(offer: Offer, customer: CustomerFacts) -> bool:
 
 def _neutral_facts() -> SaleFacts:
     return SaleFacts(CustomerFacts(), "", (), "", NEUTRAL_TIME)
-
-
-def is_product(offer: Offer) -> bool:
-    return isinstance(offer, Product)

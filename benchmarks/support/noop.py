@@ -1,21 +1,31 @@
-"""The no-op gRPC server: Tariff's own PricingService contract, answered without any rating —
-each event gets a same-shaped result of constant values — so its throughput is the ceiling
-the transport and protobuf leave a real server (grpc.aio, like `tariff serve`).
+"""The no-op gRPC server: Tariff's own contracts answered without any work, so its
+throughput is the ceiling the transport and protobuf leave a real server (grpc.aio, like
+`tariff serve`).
 
-Run as `python -m benchmarks.support.noop` in its own process (client and server must not
-share a GIL): it binds 127.0.0.1 on a free port and prints the port on stdout.
+- PricingService.Rate: each event gets a same-shaped result of constant values.
+- QualificationService: each request gets the response the real server gives it, prepared
+  beforehand by the benchmark and passed in `--canned FILE` (a pickle of request bytes ->
+  response bytes): same bytes on the wire, none of the work.
+
+Run as `python -m benchmarks.support.noop [--canned FILE]` in its own process (client and
+server must not share a GIL): it binds 127.0.0.1 on a free port and prints the port.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import pickle
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
 
 from tariff.v1 import pricing_service_pb2 as pb
 from tariff.v1 import pricing_service_pb2_grpc as pb_grpc
+from tariff.v1 import qualification_service_pb2 as qpb
+from tariff.v1 import qualification_service_pb2_grpc as qpb_grpc
 
 RATED = pb.RATING_STATUS_RATED
 
@@ -57,7 +67,39 @@ class NoopPricing(pb_grpc.PricingServiceServicer):
             yield pb.RateStreamResponse(batch_id=message.batch_id, result=result)
 
 
-async def serve() -> None:
+class CannedQualification(qpb_grpc.QualificationServiceServicer):
+    def __init__(self, canned: dict[bytes, bytes]) -> None:
+        self._list = {
+            k: qpb.ListEligibleOffersResponse.FromString(v)
+            for k, v in canned.items()
+            if k.startswith(b"L")
+        }
+        self._check = {
+            k: qpb.CheckEligibilityResponse.FromString(v)
+            for k, v in canned.items()
+            if k.startswith(b"C")
+        }
+
+    async def ListEligibleOffers(  # noqa: N802 - gRPC method name
+        self,
+        request: qpb.ListEligibleOffersRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> qpb.ListEligibleOffersResponse:
+        return self._list.get(b"L" + request.SerializeToString(deterministic=True), EMPTY_LIST)
+
+    async def CheckEligibility(  # noqa: N802 - gRPC method name
+        self,
+        request: qpb.CheckEligibilityRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> qpb.CheckEligibilityResponse:
+        return self._check.get(b"C" + request.SerializeToString(deterministic=True), EMPTY_CHECK)
+
+
+EMPTY_LIST = qpb.ListEligibleOffersResponse()
+EMPTY_CHECK = qpb.CheckEligibilityResponse()
+
+
+async def serve(canned: dict[bytes, bytes]) -> None:
     server = grpc.aio.server(
         options=[
             ("grpc.so_reuseport", 0),
@@ -66,6 +108,7 @@ async def serve() -> None:
         ]
     )
     pb_grpc.add_PricingServiceServicer_to_server(NoopPricing(), server)
+    qpb_grpc.add_QualificationServiceServicer_to_server(CannedQualification(canned), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     sys.stdout.write(f"{port}\n")
@@ -73,5 +116,15 @@ async def serve() -> None:
     await server.wait_for_termination()
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--canned", type=Path, help="pickled request bytes -> response bytes")
+    args = parser.parse_args()
+    canned: dict[bytes, bytes] = {}
+    if args.canned is not None:
+        canned = pickle.loads(args.canned.read_bytes())  # written by the benchmark itself
+    asyncio.run(serve(canned))
+
+
 if __name__ == "__main__":
-    asyncio.run(serve())
+    main()

@@ -4,6 +4,7 @@ the GIL with them and measure both at once (research.md: the client costs as muc
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -15,7 +16,7 @@ STARTUP_SECONDS = 60
 
 
 @contextmanager
-def server_process(args: Sequence[str]) -> Iterator[int]:
+def server_process(args: Sequence[str], startup_seconds: float = STARTUP_SECONDS) -> Iterator[int]:
     """Start `python ARGS` (which must print its port on its first stdout line) from the repo
     root; yield the port; stop the process on exit."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -24,14 +25,21 @@ def server_process(args: Sequence[str]) -> Iterator[int]:
     )
     try:
         assert process.stdout is not None
-        line = process.stdout.readline()  # bounded: the server prints it once it listens
+        line = _first_line(process, startup_seconds)
         if not line.strip().isdigit():
             raise RuntimeError(f"{' '.join(args)} did not report a port (got {line!r})")
         yield int(line)
     finally:
         process.terminate()
         try:
-            process.wait(timeout=STARTUP_SECONDS)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _first_line(process: subprocess.Popen[str], seconds: float) -> str:
+    """The process's first stdout line, or "" if it exits or `seconds` pass first."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], seconds)
+    return process.stdout.readline() if ready else ""

@@ -81,6 +81,7 @@ _CATEGORIES: tuple[tuple[str, str, str, int], ...] = (
 )
 _BRANDS = ("personal", "personal", "youth", "family", "vip", "enterprise")
 _MAX_PREFIX = 10
+MIN_ZONE_PREFIXES = 4  # the anchors: national, local, mobile, international
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +105,10 @@ class CatalogSpec:
             found.append(f"--rules-per-offer must not be negative, got {self.rules_per_offer}")
         if self.combos < 0:
             found.append(f"--combos must not be negative, got {self.combos}")
-        if self.zone_prefixes < 1:
-            found.append(f"--zone-prefixes must be at least 1, got {self.zone_prefixes}")
+        if self.zone_prefixes < MIN_ZONE_PREFIXES:
+            found.append(
+                f"--zone-prefixes must be at least {MIN_ZONE_PREFIXES}, got {self.zone_prefixes}"
+            )
         return found
 
 
@@ -402,7 +405,8 @@ def _zone_table(rng: random.Random, count: int) -> ZoneTable:
     """`count` digit prefixes grown as a tree, so longest-prefix matches nest several deep."""
     zones: dict[str, str] = {}
     order: list[str] = []
-    for prefix, zone in (("0", "national"), ("00", "intl_other"), ("1", "mobile")):
+    anchors = (("0", "national"), ("01", "local"), ("1", "mobile"), ("00", "intl_other"))
+    for prefix, zone in anchors:  # every zone the generated tariffs name exists
         if len(order) < count:
             zones[prefix] = zone
             order.append(prefix)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 from dsl.nodes import Span
 from rules.listing import ListedOffer, OfferPage
@@ -104,7 +104,22 @@ def summary_to_proto(summary: PriceSummary) -> pb.PriceSummary:
     )
 
 
-def listed_to_proto(listed: ListedOffer, texts: Mapping[str, str]) -> pb.EligibleOffer:
+def listed_to_proto(
+    listed: ListedOffer, texts: Mapping[str, str], memo: dict[Hashable, object] | None = None
+) -> pb.EligibleOffer:
+    """With `memo` (the version's), an offer without a trace is built once per price summary
+    and reused: the same offer is listed to thousands of customers."""
+    if memo is not None and not listed.trace:
+        key = ("eligible_offer", listed.offer.code, listed.prices)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _listed(listed, texts)
+        assert isinstance(found, pb.EligibleOffer)
+        return found
+    return _listed(listed, texts)
+
+
+def _listed(listed: ListedOffer, texts: Mapping[str, str]) -> pb.EligibleOffer:
     offer = listed.offer
     message = pb.EligibleOffer(
         offer_code=offer.code,
@@ -118,9 +133,11 @@ def listed_to_proto(listed: ListedOffer, texts: Mapping[str, str]) -> pb.Eligibl
     return message
 
 
-def page_to_proto(page: OfferPage, texts: Mapping[str, str]) -> pb.ListEligibleOffersResponse:
+def page_to_proto(
+    page: OfferPage, texts: Mapping[str, str], memo: dict[Hashable, object] | None = None
+) -> pb.ListEligibleOffersResponse:
     return pb.ListEligibleOffersResponse(
-        offers=[listed_to_proto(o, texts) for o in page.offers],
+        offers=[listed_to_proto(o, texts, memo) for o in page.offers],
         next_page_token=encode_page_token(page.version, page.after) if page.after else "",
         catalog_version=page.version,
     )

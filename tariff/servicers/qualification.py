@@ -102,7 +102,7 @@ class QualificationServicer(qualification_service_pb2_grpc.QualificationServiceS
             after=token[1] if token else "",
             explain=request.explain,
         )
-        return m.page_to_proto(page, catalog.book.texts)
+        return m.page_to_proto(page, catalog.book.texts, catalog.memo)
 
 
 def _version_selector(number: int) -> common_pb2.VersionSelector:

@@ -136,3 +136,11 @@ def test_usage_is_deterministic_and_consistent(content: CatalogContent) -> None:
 def test_zero_events_writes_only_the_header(content: CatalogContent) -> None:
     text = _usage(content, UsageSpec(events=0, subscribers=1, seed=1))
     assert text == ",".join(USAGE_HEADER) + "\n"
+
+
+@pytest.mark.parametrize("seed", [1, 7, 23, 101])
+def test_every_seed_gives_rules_that_check_clean(seed: int) -> None:
+    """The zones the generated tariffs name always exist (a seed once left out `local`)."""
+    generated = generate_catalog(CatalogSpec(offers=40, areas=4, seed=seed, combos=2))
+    result = check_catalog(generated)
+    assert result.ok, [d for d in result.diagnostics if d.severity == "error"][:3]
