@@ -184,7 +184,40 @@ def _memory_goal(found: Sequence[Measurement]) -> tuple[str, str, bool | None]:
     return goal, f"{kept} MB kept, {peak} MB peak (at {m.size:,} offers)", None
 
 
-GOALS: tuple[Goal, ...] = (_predicate_goal, _compile_goal, _zone_goal, _memory_goal)
+def _listing_goal(found: Sequence[Measurement]) -> tuple[str, str, bool | None]:
+    goal = "ListEligibleOffers p50 <= 1 ms in process at 10,000 offers (issue 5)"
+    m = _find(found, "list_offers", "indexed", 10_000)
+    if m is None or "p50_ms" not in m.extra:
+        return goal, "not measured (full scale only)", None
+    p50 = float(m.extra["p50_ms"])
+    return goal, f"p50 {p50:.3f} ms, p90 {m.extra.get('p90_ms')} ms", p50 <= 1.0
+
+
+def _rpc_goal(workload: str, label: str) -> Goal:
+    def goal(found: Sequence[Measurement]) -> tuple[str, str, bool | None]:
+        text = f"{label} over gRPC within 1.3x of a no-op of the same message size (issue 5)"
+        sizes = sorted({m.size for m in found if m.workload == workload})
+        if not sizes:
+            return text, "not measured", None
+        s = _find(found, workload, "tariff", sizes[-1])
+        b = _find(found, workload, "noop", sizes[-1])
+        if s is None or b is None:
+            return text, "not measured", None
+        ratio = s.per_item / b.per_item
+        return text, f"{ratio:.2f}×", ratio <= 1.3
+
+    return goal
+
+
+GOALS: tuple[Goal, ...] = (
+    _predicate_goal,
+    _compile_goal,
+    _zone_goal,
+    _memory_goal,
+    _listing_goal,
+    _rpc_goal("list_rpc", "ListEligibleOffers"),
+    _rpc_goal("check_rpc", "CheckEligibility"),
+)
 
 
 def gate_section(verdicts: Sequence[Verdict]) -> list[str]:
@@ -272,6 +305,13 @@ def plots(found: Sequence[Measurement], directory: Path) -> list[str]:
     series = (
         ("rate_rpc", "throughput", "events per message", "events/s", "throughput_vs_batch.png"),
         ("snapshot", "latency", "offers in the catalog", "seconds", "snapshot_vs_catalog.png"),
+        (
+            "list_offers",
+            "latency",
+            "offers in the catalog",
+            "seconds per 64 calls",
+            "list_offers_vs_catalog.png",
+        ),
         ("dsl_compile", "latency", "eligibility rules", "seconds", "compile_vs_rules.png"),
         ("zone_load", "latency", "prefixes", "seconds", "zone_load_vs_prefixes.png"),
     )

@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tariff.gen_cli import add_gen_command
 
     add_gen_command(sub)
+    from tariff.eligible_cli import add_eligible_command
+
+    add_eligible_command(sub)
 
     publish = sub.add_parser("publish", help="publish the draft as a new catalog version")
     publish.add_argument("--effective-from", help="RFC 3339 instant (default: now)")

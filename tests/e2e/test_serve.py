@@ -20,7 +20,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 STARTUP_SECONDS = 60
 
 
-def _tariff_command() -> list[str]:
+def tariff_command() -> list[str]:
     script = Path(sys.executable).with_name("tariff")
     return [str(script)] if script.exists() else [sys.executable, "-m", "tariff.cli"]
 
@@ -29,7 +29,7 @@ def _tariff_command() -> list[str]:
 def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TARIFF_")}
     proc = subprocess.Popen(
-        [*_tariff_command(), "serve", "--port", "0"],
+        [*tariff_command(), "serve", "--port", "0"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
