@@ -68,3 +68,18 @@ def plan_publish(entries: Iterable[Entry], reference: CatalogContent, now: datet
         entities=entities,
     )
     return PublishPlan(content=content, changed_entries=tuple(changed))
+
+
+def preview_content(draft: CatalogContent) -> CatalogContent:
+    """The draft as it would sell once its work in progress is tested and published: entities
+    in design or in test count as launched, obsolete ones are gone, retired ones stay retired.
+    What Simulate answers on, so a product manager sees the effect of a change before the
+    lifecycle moves it."""
+    preview = {
+        key: replace(entity, status=S.LAUNCHED)
+        if entity.status in (S.IN_DESIGN, S.IN_TEST)
+        else entity
+        for key, entity in draft.entities.items()
+        if entity.status is not S.OBSOLETE
+    }
+    return replace(draft, entities=preview)

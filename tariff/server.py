@@ -95,7 +95,9 @@ async def start_server(app: App) -> Running:
     catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
         CatalogServicer(app.catalog), server
     )
-    rules_service_pb2_grpc.add_RulesServiceServicer_to_server(RulesServicer(app.catalog), server)
+    rules_service_pb2_grpc.add_RulesServiceServicer_to_server(
+        RulesServicer(app.catalog, app.snapshots, app.clock), server
+    )
     qualification_service_pb2_grpc.add_QualificationServiceServicer_to_server(
         QualificationServicer(app.snapshots, app.clock), server
     )

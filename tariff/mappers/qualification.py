@@ -33,6 +33,7 @@ KINDS = {
     "combo": pb.OFFER_KIND_COMBO,
 }
 KIND_NAMES = {v: k for k, v in KINDS.items()}
+MAX_PAGE = 1000
 
 
 def rule_ref(name: str, path: str, span: Span) -> common_pb2.RuleRef:
@@ -157,7 +158,7 @@ def decode_page_token(token: str, field: str, problems: Problems) -> tuple[int, 
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         data = json.loads(raw)
         version, after = data["v"], data["a"]
-        if not isinstance(version, int) or not isinstance(after, str) or version < 1:
+        if not isinstance(version, int) or not isinstance(after, str) or version < 0:
             raise ValueError("bad fields")
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         problems.add(field, "is not a page token this server issued")

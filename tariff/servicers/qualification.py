@@ -45,6 +45,49 @@ def catalog_for(
     return registry.get(chosen), time
 
 
+def answer_check(
+    catalog: SaleCatalog, request: pb.CheckEligibilityRequest, time: datetime
+) -> pb.CheckEligibilityResponse:
+    """CheckEligibility on a chosen catalog (published or, in Simulate, the draft)."""
+    problems = Problems()
+    sale = sale_from_proto(request.context, "context", catalog, time, problems)
+    cart = cart_from_proto(request.items, "items", catalog, problems)
+    problems.check()
+    verdict = check_cart(catalog, sale, cart, explain=request.explain)
+    return m.cart_to_proto(verdict, catalog.book.texts)
+
+
+def answer_list(
+    catalog: SaleCatalog, request: pb.ListEligibleOffersRequest, time: datetime
+) -> pb.ListEligibleOffersResponse:
+    """ListEligibleOffers on a chosen catalog (published or, in Simulate, the draft)."""
+    problems = Problems()
+    token = m.decode_page_token(request.page_token, "page_token", problems)
+    if token is not None and token[0] != catalog.number:
+        problems.add("page_token", "belongs to another catalog version than the selector")
+    elif token is not None and token[1] not in catalog.offers:
+        problems.add("page_token", "is not a page token this server issued")
+    kind = ""
+    if request.kind:
+        kind = m.KIND_NAMES.get(request.kind, "")
+        if not kind:
+            problems.add("kind", f"unknown offer kind {request.kind}")
+    if request.page_size > m.MAX_PAGE:
+        problems.add("page_size", f"at most {m.MAX_PAGE} offers per page")
+    sale = sale_from_proto(request.context, "context", catalog, time, problems)
+    problems.check()
+    page = list_offers(
+        catalog,
+        sale,
+        category=request.category,
+        kind=kind,
+        page_size=request.page_size,
+        after=token[1] if token else "",
+        explain=request.explain,
+    )
+    return m.page_to_proto(page, catalog.book.texts, catalog.memo)
+
+
 class QualificationServicer(qualification_service_pb2_grpc.QualificationServiceServicer):
     def __init__(
         self, snapshots: SnapshotRegistry[SaleCatalog], clock: Callable[[], datetime]
@@ -61,49 +104,17 @@ class QualificationServicer(qualification_service_pb2_grpc.QualificationServiceS
         )
         problems.check()
         assert found is not None
-        catalog, time = found
-        sale = sale_from_proto(request.context, "context", catalog, time, problems)
-        cart = cart_from_proto(request.items, "items", catalog, problems)
-        problems.check()
-        verdict = check_cart(catalog, sale, cart, explain=request.explain)
-        return m.cart_to_proto(verdict, catalog.book.texts)
+        return answer_check(found[0], request, found[1])
 
     async def ListEligibleOffers(
         self, request: pb.ListEligibleOffersRequest, context: Context
     ) -> pb.ListEligibleOffersResponse:
         problems = Problems()
-        token = m.decode_page_token(request.page_token, "page_token", problems)
         selector = request.selector
+        token = m.decode_page_token(request.page_token, "page_token", problems)
         if token is not None and not request.HasField("selector"):
-            selector = _version_selector(token[0])
+            selector = common_pb2.VersionSelector(version=token[0])  # page on the same version
         found = catalog_for(self._snapshots, selector, request.context, self._clock(), problems)
         problems.check()
         assert found is not None
-        catalog, time = found
-        if token is not None and token[0] != catalog.number:
-            problems.add("page_token", "belongs to another catalog version than the selector")
-        if token is not None and token[1] not in catalog.offers:
-            problems.add("page_token", "is not a page token this server issued")
-        kind = ""
-        if request.kind:
-            kind = m.KIND_NAMES.get(request.kind, "")
-            if not kind:
-                problems.add("kind", f"unknown offer kind {request.kind}")
-        if request.page_size > 1000:
-            problems.add("page_size", "at most 1000 offers per page")
-        sale = sale_from_proto(request.context, "context", catalog, time, problems)
-        problems.check()
-        page = list_offers(
-            catalog,
-            sale,
-            category=request.category,
-            kind=kind,
-            page_size=request.page_size,
-            after=token[1] if token else "",
-            explain=request.explain,
-        )
-        return m.page_to_proto(page, catalog.book.texts, catalog.memo)
-
-
-def _version_selector(number: int) -> common_pb2.VersionSelector:
-    return common_pb2.VersionSelector(version=number)
+        return answer_list(found[0], request, found[1])

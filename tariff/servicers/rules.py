@@ -1,7 +1,12 @@
 """RulesService: diagnostics for rule sources before anything is published.
 
-TestRules runs the examples on the reference interpreters (eligibility, prices, usage);
-Simulate answers UNIMPLEMENTED until the eligibility, quote and rating engines land.
+TestRules runs the examples (eligibility, prices, usage). Simulate answers an order system's
+question on the draft (or any version), optionally beside a baseline version, with the very
+code the live services run: the draft is installed as a SaleCatalog of its own (version 0),
+as it would sell once published (catalog.publishing.preview_content: work in design or in
+test counts as launched), built once per draft content and reused while it does not change.
+Eligibility and listing are simulated; quotes and rating join as their services land
+(UNIMPLEMENTED until then, saying so).
 """
 
 # ruff: noqa: N802  (method names are the RPC names)
@@ -9,24 +14,51 @@ Simulate answers UNIMPLEMENTED until the eligibility, quote and rating engines l
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 
-from catalog.services import CatalogService
+from catalog import codec
+from catalog.errors import NotFound, ValidationError, Violation
+from catalog.model import CatalogVersionInfo
+from catalog.publishing import preview_content
+from catalog.services import CatalogService, utcnow
+from catalog.snapshot import SnapshotRegistry
+from catalog.versions import DRAFT, Draft, Selector
 from rules.checking import check_catalog
 from rules.examples import run_examples
 from rules.names import names_from_content, zone_lookups
+from rules.sale_catalog import SaleCatalog
 from tariff.mappers import rules as m
+from tariff.mappers.common import Problems, selector_from_proto
+from tariff.mappers.rules import finding_to_proto
+from tariff.mappers.sale import sale_time
+from tariff.servicers.qualification import answer_check, answer_list
 from tariff.v1 import rules_service_pb2 as pb
 from tariff.v1 import rules_service_pb2_grpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
+SIMULATED = ("check_eligibility", "list_eligible_offers")
+DRAFT_NUMBER = 0
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
-    def __init__(self, service: CatalogService) -> None:
+    def __init__(
+        self,
+        service: CatalogService,
+        snapshots: SnapshotRegistry[SaleCatalog] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._service = service
+        self._snapshots = snapshots
+        self._clock = clock
+        self._draft: tuple[str, SaleCatalog] | None = None  # (content hash, installed draft)
+        self._draft_lock = asyncio.Lock()
 
     async def CheckRules(
         self, request: pb.CheckRulesRequest, context: Context
@@ -65,7 +97,65 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
         return m.test_response(results, (), texts)
 
     async def Simulate(self, request: pb.SimulateRequest, context: Context) -> pb.SimulateResponse:
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED,
-            "Simulate is not served yet: it needs the eligibility, quote and rating engines",
+        which = request.WhichOneof("request")
+        if which in ("quote", "rate"):
+            await context.abort(
+                grpc.StatusCode.UNIMPLEMENTED,
+                f"simulating {which} is not served yet: it comes with "
+                f"PricingService.{which.title()}",
+            )
+        problems = Problems()
+        if which is None:
+            problems.add("request", "is required: one of " + ", ".join(SIMULATED))
+        selector = selector_from_proto(request.selector, "selector", DRAFT, problems)
+        baseline = None
+        if request.HasField("baseline"):
+            baseline = selector_from_proto(request.baseline, "baseline", DRAFT, problems)
+        problems.check()
+        assert which is not None
+        assert selector is not None
+        inner = getattr(request, which)
+        time = sale_time(inner.context, f"{which}.context", self._clock(), problems)
+        problems.check()
+        catalog = await self._catalog(selector, time)
+        response = pb.SimulateResponse(result=self._answer(catalog, which, inner, time))
+        response.diagnostics.extend(
+            finding_to_proto(d, catalog.book.texts.get(d.path, ""))
+            for d in catalog.book.diagnostics
         )
+        if baseline is not None:
+            other = await self._catalog(baseline, time)
+            response.baseline_result.CopyFrom(self._answer(other, which, inner, time))
+        return response
+
+    def _answer(
+        self, catalog: SaleCatalog, which: str, inner: Any, time: datetime
+    ) -> pb.SimulationResult:
+        try:
+            if which == "check_eligibility":
+                checked = answer_check(catalog, inner, time)
+                return pb.SimulationResult(
+                    catalog_version=catalog.number, check_eligibility=checked
+                )
+            listed = answer_list(catalog, inner, time)
+            return pb.SimulationResult(catalog_version=catalog.number, list_eligible_offers=listed)
+        except ValidationError as error:  # the inner request's paths, under its field
+            raise ValidationError(
+                [Violation(f"{which}.{v.field}", v.description) for v in error.violations]
+            ) from None
+
+    async def _catalog(self, selector: Selector, time: datetime) -> SaleCatalog:
+        """The catalog a simulation reads: a published version from the live registry, or
+        the draft installed on its own (rebuilt only when the draft's content changed)."""
+        if not isinstance(selector, Draft):
+            if self._snapshots is None:
+                raise NotFound("no published versions are loaded in this server")
+            return self._snapshots.get(selector)
+        content = preview_content(await asyncio.to_thread(self._service.content, DRAFT))
+        digest = await asyncio.to_thread(codec.content_hash, content)
+        async with self._draft_lock:
+            if self._draft is None or self._draft[0] != digest:
+                info = CatalogVersionInfo(DRAFT_NUMBER, _EPOCH, time, "draft", digest, 0, 0, 0)
+                draft = await asyncio.to_thread(SaleCatalog, info, content)
+                self._draft = (digest, draft)
+            return self._draft[1]

@@ -1,7 +1,9 @@
-"""RulesService.CheckRules through real gRPC: the same diagnostics as `tariff check`."""
+"""RulesService through real gRPC: CheckRules gives the same diagnostics as `tariff check`,
+TestRules runs the examples, Simulate answers on the draft beside a live version."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import grpc
@@ -11,9 +13,13 @@ from grpc_status import rpc_status
 
 from catalog import bundle
 from tariff.v1 import (
+    catalog_pb2,
     catalog_service_pb2,
     catalog_service_pb2_grpc,
     common_pb2,
+    order_pb2,
+    pricing_service_pb2,
+    qualification_service_pb2,
     rules_service_pb2,
     rules_service_pb2_grpc,
 )
@@ -90,11 +96,89 @@ async def test_malformed_requests_are_invalid_argument(rules_stub: RulesServiceA
     assert caught.value.code() is grpc.StatusCode.NOT_FOUND
 
 
-async def test_simulate_is_not_served_yet_and_says_so(rules_stub: RulesServiceAsyncStub) -> None:
+def _check(age: int, area: str = "GD_SZ") -> qualification_service_pb2.CheckEligibilityRequest:
+    customer = order_pb2.Customer(
+        type=catalog_pb2.CUSTOMER_TYPE_PERSONAL, segment_codes=["youth"], age=age
+    )
+    context = order_pb2.SaleContext(customer=customer, area_code=area, channel_code="hall")
+    context.time.FromDatetime(datetime(2026, 3, 2, 2, tzinfo=UTC))
+    return qualification_service_pb2.CheckEligibilityRequest(
+        context=context, items=[order_pb2.CartItem(offer_code="youth_plan")]
+    )
+
+
+YOUTH_TO_30 = TYPO.replace("customer.agee between 15 and 26", "customer.age between 15 and 30")
+
+
+async def test_simulate_answers_on_the_draft_beside_the_live_version(
+    rules_stub: RulesServiceAsyncStub, channel: grpc.aio.Channel
+) -> None:
+    catalog = catalog_service_pb2_grpc.CatalogServiceStub(channel)
+    effective = common_pb2.VersionSelector()
+    effective.as_of.FromDatetime(datetime(2025, 1, 1, tzinfo=UTC))
+    await catalog.PublishCatalog(
+        catalog_service_pb2.PublishCatalogRequest(effective_from=effective.as_of)
+    )
+    youth = catalog_pb2.EntityRef(kind=catalog_pb2.ENTITY_KIND_PRODUCT, code="youth_plan")
+    source = common_pb2.RuleSource(path="products/youth_plan.tariff", text=YOUTH_TO_30)
+    read = await catalog.GetProduct(catalog_service_pb2.GetProductRequest(code="youth_plan"))
+    await catalog.AttachRuleSources(
+        catalog_service_pb2.AttachRuleSourcesRequest(
+            target=youth, sources=[source], expected_revision=read.product.meta.revision
+        )
+    )
+    request = rules_service_pb2.SimulateRequest(
+        check_eligibility=_check(28), baseline=common_pb2.VersionSelector(version=1)
+    )
+    reply = await rules_stub.Simulate(request)
+    assert reply.result.catalog_version == 0  # the draft
+    assert reply.result.check_eligibility.qualified
+    assert reply.baseline_result.catalog_version == 1
+    baseline = reply.baseline_result.check_eligibility
+    assert not baseline.qualified
+    assert [r.code for r in baseline.items[0].reasons] == ["age_out_of_range"]
+    assert not [d for d in reply.diagnostics if d.severity == common_pb2.SEVERITY_ERROR]
+    again = await rules_stub.Simulate(request)  # the installed draft is reused
+    assert again == reply
+
+
+async def test_simulate_lists_offers_on_the_draft(rules_stub: RulesServiceAsyncStub) -> None:
+    check = _check(20)
+    listing = qualification_service_pb2.ListEligibleOffersRequest(context=check.context)
+    reply = await rules_stub.Simulate(
+        rules_service_pb2.SimulateRequest(list_eligible_offers=listing)
+    )
+    codes = [o.offer_code for o in reply.result.list_eligible_offers.offers]
+    assert "youth_plan" in codes
+
+
+async def test_simulate_reports_bad_input_under_the_inner_request(
+    rules_stub: RulesServiceAsyncStub,
+) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await rules_stub.Simulate(
+            rules_service_pb2.SimulateRequest(check_eligibility=_check(20, "XX"))
+        )
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(caught.value)  # type: ignore[arg-type]
+    assert status is not None
+    bad = error_details_pb2.BadRequest()
+    assert any(d.Unpack(bad) for d in status.details)
+    assert [v.field for v in bad.field_violations] == ["check_eligibility.context.area_code"]
+    with pytest.raises(grpc.aio.AioRpcError) as empty:
         await rules_stub.Simulate(rules_service_pb2.SimulateRequest())
+    assert empty.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_simulating_quotes_is_not_served_yet_and_says_so(
+    rules_stub: RulesServiceAsyncStub,
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await rules_stub.Simulate(
+            rules_service_pb2.SimulateRequest(quote=pricing_service_pb2.QuoteRequest())
+        )
     assert caught.value.code() is grpc.StatusCode.UNIMPLEMENTED
-    assert "not served yet" in (caught.value.details() or "")
+    assert "PricingService.Quote" in (caught.value.details() or "")
 
 
 async def test_examples_of_the_catalog_run(rules_stub: RulesServiceAsyncStub) -> None:
