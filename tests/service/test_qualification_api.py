@@ -290,3 +290,48 @@ async def test_health_is_serving_only_once_a_version_exists(
     await running.sync_health()  # serve() does this every second
     after = await health.Check(request)
     assert after.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_national_and_provincial_offers_by_area(stub: QualificationServiceAsyncStub) -> None:
+    xining = await stub.ListEligibleOffers(
+        pb.ListEligibleOffersRequest(context=context(area="QH_XN"))
+    )
+    shenzhen = await stub.ListEligibleOffers(
+        pb.ListEligibleOffersRequest(context=context(area="GD_SZ"))
+    )
+    in_xining = {o.offer_code for o in xining.offers}
+    in_shenzhen = {o.offer_code for o in shenzhen.offers}
+    assert {"youth_plan", "qh_campus_card"} <= in_xining  # a national and a Qinghai offer
+    assert "youth_plan" in in_shenzhen
+    assert "qh_campus_card" not in in_shenzhen  # Qinghai's offer is not sold in Guangdong
+    assert "broadband_basic" in in_shenzhen  # listed for the province GD, sold in its cities
+
+
+async def test_a_retired_offer_after_the_version_that_retires_it(
+    stub: QualificationServiceAsyncStub, channel: grpc.aio.Channel
+) -> None:
+    catalog = catalog_service_pb2_grpc.CatalogServiceStub(channel)
+    read = await catalog.GetProduct(catalog_service_pb2.GetProductRequest(code="youth_plan"))
+    await catalog.TransitionLifecycle(
+        catalog_service_pb2.TransitionLifecycleRequest(
+            target=catalog_pb2.EntityRef(kind=catalog_pb2.ENTITY_KIND_PRODUCT, code="youth_plan"),
+            to_status=catalog_pb2.LIFECYCLE_STATUS_RETIRED,
+            expected_revision=read.product.meta.revision,
+        )
+    )
+    retire_from = datetime(2026, 6, 1, tzinfo=UTC)
+    await catalog.PublishCatalog(
+        catalog_service_pb2.PublishCatalogRequest(effective_from=stamp(retire_from))
+    )
+    before = await check(stub, context(), item("youth_plan"))  # March: version 1 in force
+    assert before.qualified
+    assert before.catalog_version == 1
+    after = await check(stub, context(time=datetime(2026, 7, 1, tzinfo=UTC)), item("youth_plan"))
+    assert after.catalog_version == 2
+    assert reason_codes(after) == ["retired"]
+    pinned = pb.CheckEligibilityRequest(
+        context=context(time=datetime(2026, 7, 1, tzinfo=UTC)),
+        items=[item("youth_plan")],
+        selector=common_pb2.VersionSelector(version=1),
+    )
+    assert (await stub.CheckEligibility(pinned)).qualified  # an explicit version answers
