@@ -15,12 +15,16 @@ from dsl.check_plans import check_rounding
 from dsl.nodes import (
     CountLit,
     DataLit,
+    DecimalLit,
     DurationLit,
     Expr,
+    IntLit,
     MoneyLit,
+    Neg,
     Pattern,
     PlanDecl,
     Quantity,
+    Rate,
     Tiers,
     Usage,
 )
@@ -92,9 +96,8 @@ def check_usage(usage: Usage, plan: PlanDecl, env: Env, ctx: ExprContext) -> Non
         for increment in (rate.first_increment, rate.next_increment):
             if increment is not None:
                 _quantity(increment, measure, env, ctx, "an increment")
-        for amount in (rate.connection, rate.minimum, rate.maximum):
-            if amount is not None:
-                check_value(amount, money, env, ctx, "a rate's amount")
+        _check_rate_units(rate, env)
+        _check_rate_amounts(rate, money, env, ctx)
         if rate.condition is not None:
             check_condition(rate.condition, env, ctx)
     if usage.tiers is not None:
@@ -195,6 +198,99 @@ def _check_pattern(
 def _quantity(expr: Expr | Quantity, measure: Type, env: Env, ctx: ExprContext, what: str) -> None:
     allowed = [t.DURATION, t.DATA, t.COUNT] if measure.is_unknown else [measure]
     check_value(_value(expr), allowed, env, ctx, what)
+
+
+_QUANTITIES = (DurationLit, DataLit, CountLit)
+
+_INCREMENT_HINT = (
+    "usage is rounded up to the first increment, then to multiples of the next "
+    "(`increments 60s then 6s`); leave `increments` out to bill usage as used"
+)
+
+
+def _check_rate_units(rate: Rate, env: Env) -> None:
+    """`bad-rate`: a price per zero units, an increment that is not positive. `increments 0s
+    then 6s` is fine (blocks of 6 s from the start); a lone `increments 0s` is not."""
+    per = _value(rate.per)
+    if isinstance(per, _QUANTITIES) and per.amount <= 0:
+        env.report.error(
+            "bad-rate",
+            per.span,
+            f"a rate priced per {_shown(per)}: a price needs a positive number of units",
+            "e.g. `per minute`, `per 30 s`, `per MB`, `per message`",
+        )
+    first = None if rate.first_increment is None else _value(rate.first_increment)
+    then = None if rate.next_increment is None else _value(rate.next_increment)
+    for increment, which, zero_ok in ((first, "first", then is not None), (then, "next", False)):
+        if not isinstance(increment, _QUANTITIES):
+            continue
+        if increment.amount < 0 or (increment.amount == 0 and not zero_ok):
+            env.report.error(
+                "bad-rate",
+                increment.span,
+                f"a {which} increment of {_shown(increment)}: increments must be positive",
+                _INCREMENT_HINT,
+            )
+
+
+def _check_rate_amounts(rate: Rate, money: list[Type], env: Env, ctx: ExprContext) -> None:
+    """Type the connection fee, minimum and maximum; `bad-rate` for a negative one and for a
+    minimum above the maximum (both literal, so comparable)."""
+    known: dict[str, Decimal] = {}
+    for what, amount in (
+        ("connection fee", rate.connection),
+        ("minimum", rate.minimum),
+        ("maximum", rate.maximum),
+    ):
+        if amount is None:
+            continue
+        value = _literal_amount(amount)
+        if value is not None and value < 0:
+            env.report.error(
+                "bad-rate",
+                amount.span,
+                f"a negative {what} of {value}: a rate's amounts cannot be below 0",
+                f"write 0 or more, e.g. `{what.split()[0]} 0.05`",
+            )
+            if _bare_number(amount):
+                continue  # money by position: not also a type mismatch
+        found = check_value(amount, money, env, ctx, "a rate's amount")
+        if value is not None and not found.is_unknown:
+            known[what] = value
+    low, high = known.get("minimum"), known.get("maximum")
+    if low is not None and high is not None and low > high and rate.minimum is not None:
+        env.report.error(
+            "bad-rate",
+            rate.minimum.span,
+            f"minimum {low} is above maximum {high}",
+            "a charge is raised to the minimum, then capped at the maximum: "
+            "the minimum may not exceed the maximum",
+        )
+
+
+def _shown(quantity: DurationLit | DataLit | CountLit) -> str:
+    return f"{quantity.amount} {quantity.unit}"
+
+
+def _literal_amount(expr: Expr) -> Decimal | None:
+    """A literal amount of money, negated ones included (`-0.05`, `-1 CNY`); None when
+    the amount is computed."""
+    if isinstance(expr, Neg):
+        inner = _literal_amount(expr.operand)
+        return None if inner is None else -inner
+    if isinstance(expr, MoneyLit):
+        return expr.amount
+    if isinstance(expr, IntLit | DecimalLit):
+        return Decimal(expr.value)
+    return None
+
+
+def _bare_number(expr: Expr) -> bool:
+    """`-0.05`: a negated number without a currency (the builder only makes an unsigned
+    number money)."""
+    while isinstance(expr, Neg):
+        expr = expr.operand
+    return isinstance(expr, IntLit | DecimalLit)
 
 
 _TIER_NUMBER = re.compile(r"tier (\d+)")

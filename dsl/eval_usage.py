@@ -248,7 +248,11 @@ def _rate(
         key = cap_key(usage.business, index)
         before = Decimal(state.get(key, 0))
         after = EXACT.add(before, charge)
-        charge = cap_delta(before, after, money(cap.amount, currency))
+        try:
+            charge = cap_delta(before, after, money(cap.amount, currency))
+        except ValueError as error:  # a negative cap
+            where = f"cap {index} of {usage.business}"
+            raise RatingError("malformed-tariff", f"{where}: {error}") from error
         state[key] = after
     first = rated[0]
     return Rated(
@@ -299,8 +303,12 @@ def _rate_part(
     index, rule = chosen
     first = None if rule.first_increment is None else units(rule.first_increment)
     then = None if rule.next_increment is None else units(rule.next_increment)
-    step_first, step_next = increments(first, then)
-    billed = billed_units(part.duration_ms, step_first, step_next)
+    try:
+        step_first, step_next = increments(first, then)
+        billed = billed_units(part.duration_ms, step_first, step_next)
+    except ValueError as error:  # a zero increment (the checker's `bad-rate`)
+        where = f"rate {index + 1} of {usage.business}"
+        raise RatingError("malformed-tariff", f"the increments of {where}: {error}") from error
     paid = billed
     for allowance in usage.allowances:  # bounded by the block; source order
         if not _allowance_applies(allowance, zone, part.band):

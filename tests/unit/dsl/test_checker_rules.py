@@ -6,10 +6,14 @@ Each source is checked with the docs' broadband and mobile plans and calendars b
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
+
 import pytest
 
+from dsl import nodes as n
 from tests.unit.dsl.test_checker_docs import BROADBAND, CALENDARS, MOBILE
-from tests.unit.dsl.test_checker_helpers import check_source
+from tests.unit.dsl.test_checker_helpers import check_source, only, parse_source, run
 
 
 def elig(condition: str, offer: str = "youth_plan") -> str:
@@ -438,6 +442,62 @@ ROWS: dict[str, Row] = {
         7,
         "",
     ),
+    "rate per zero units": (
+        in_usage("local_voice", "rate * *: 1 per 0 s"),
+        "bad-rate",
+        "error",
+        4,
+        21,
+        "per minute",
+    ),
+    "zero increment": (
+        in_usage("local_voice", "rate * *: 1 per minute increments 0s"),
+        "bad-rate",
+        "error",
+        4,
+        39,
+        "then 6s",
+    ),
+    "zero next increment": (
+        in_usage("local_voice", "rate * *: 1 per minute increments 60s then 0s"),
+        "bad-rate",
+        "error",
+        4,
+        48,
+        "then 6s",
+    ),
+    "negative connection fee": (
+        in_usage("local_voice", "rate * *: 1 per minute connection -0.05"),
+        "bad-rate",
+        "error",
+        4,
+        39,
+        "connection 0.05",
+    ),
+    "negative minimum": (
+        in_usage("local_voice", "rate * *: 1 per minute minimum -1 CNY"),
+        "bad-rate",
+        "error",
+        4,
+        36,
+        "0 or more",
+    ),
+    "negative maximum": (
+        in_usage("local_voice", "rate * *: 1 per minute maximum -2"),
+        "bad-rate",
+        "error",
+        4,
+        36,
+        "0 or more",
+    ),
+    "minimum above maximum": (
+        in_usage("local_voice", "rate * *: 1 per minute connection 0.05 minimum 2 maximum 1.50"),
+        "bad-rate",
+        "error",
+        4,
+        52,
+        "may not exceed",
+    ),
     "unknown time zone": (
         in_usage("local_voice", 'time zone "Asia/Shanghia"'),
         "unknown-time-zone",
@@ -618,3 +678,64 @@ def test_check(row: Row) -> None:
     assert diagnostic.message
     others = [d for d in found if d is not diagnostic and d.severity == "error"]
     assert not others, others
+
+
+# -- bad-rate: messages, what passes, trees built by tools -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("rate * *: 1 per 0 s", "a rate priced per 0 s: a price needs a positive number of units"),
+        ("rate * *: 1 per minute increments 0s", "a first increment of 0 s: increments must be"),
+        ("rate * *: 1 per minute increments 60s then 0s", "a next increment of 0 s"),
+        ("rate * *: 1 per minute connection -0.05", "a negative connection fee of -0.05: "),
+        ("rate * *: 1 per minute minimum 2 maximum 1.50", "minimum 2 is above maximum 1.50"),
+    ],
+)
+def test_bad_rate_messages(line: str, message: str) -> None:
+    found = check_source(in_usage("local_voice", line), BROADBAND, MOBILE, CALENDARS)
+    assert only(found, "bad-rate").message.startswith(message)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "rate * *: 1 per minute",
+        "rate * *: 0 per 30 s increments 0s then 6s connection 0 minimum 0.10 maximum 0.10",
+        "rate * *: 0.15 per minute increments 60s then 6s connection 0.05 minimum 0.10",
+        "rate * *: 2.00 per minute increments 1 ms maximum 200.00",
+    ],
+)
+def test_a_valid_rate_is_not_a_bad_rate(line: str) -> None:
+    found = check_source(in_usage("local_voice", line), BROADBAND, MOBILE, CALENDARS)
+    assert [d for d in found if d.severity == "error"] == []
+
+
+def test_a_negative_increment_or_unit_from_a_tool_is_a_bad_rate() -> None:
+    source = in_usage("local_voice", "rate * *: 1 per minute increments 60s")
+    module = parse_source(source, "a.tariff")
+    plan = module.declarations[0]
+    assert isinstance(plan, n.PlanDecl)
+    assert isinstance(plan.items[1], n.Usage)
+    usage = plan.items[1]
+    rule = usage.rates[0]
+    assert isinstance(rule.first_increment, n.DurationLit)
+    assert isinstance(rule.per, n.DurationLit)
+    broken = replace(
+        rule,
+        first_increment=replace(rule.first_increment, amount=Decimal(-60)),
+        per=replace(rule.per, amount=Decimal(-1)),
+    )
+    items = (plan.items[0], replace(usage, rates=(broken,)))
+    module = replace(module, declarations=(replace(plan, items=items),))
+    others = [
+        parse_source(text, f"{path}.tariff")
+        for path, text in zip("bcd", [BROADBAND, MOBILE, CALENDARS], strict=True)
+    ]
+    found = run([module, *others])
+    bad = sorted((d.column, d.message) for d in found if d.code == "bad-rate")
+    assert bad == [
+        (21, "a rate priced per -1 min: a price needs a positive number of units"),
+        (39, "a first increment of -60 s: increments must be positive"),
+    ]

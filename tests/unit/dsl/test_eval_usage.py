@@ -4,6 +4,7 @@ source, a property of the counters, and the usage examples of dsl/examples."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from dsl import interpreter as ip
 from dsl import nodes as n
+from dsl.compile_usage import compile_usage
 from dsl.eval_usage import Counters, Rated, UsageEvent, rate
 from dsl.parser import parse
 from dsl.symbols import Scope
@@ -366,6 +368,55 @@ def test_rejected_events(
     assert (result.status, result.reason) == ("rejected", reason)
     assert result.counters == before
     assert result.message
+
+
+@pytest.mark.parametrize(
+    "increments",
+    ["increments 60s then 0s", "increments 0s", "increments 0s then 0s"],
+)
+@pytest.mark.parametrize("seconds", [61, 0])
+def test_a_zero_increment_rejects_the_event(increments: str, seconds: int) -> None:
+    body = _voice(f"rate * *: 0.60 per minute {increments}")
+    before = Counters({"allowance:x": 5})
+    result = _rate(body, seconds * 1000, counters=before)
+    assert (result.status, result.reason) == ("rejected", "malformed-tariff")
+    assert result.message.startswith("the increments of rate 1 of voice: ")
+    assert result.counters == before
+    _compiled_agrees(body, seconds * 1000, before)
+
+
+def test_a_zero_first_increment_then_a_next_one_still_rates() -> None:
+    result = _rate(_voice("rate * *: 0.60 per minute increments 0s then 6s"), 61_000)
+    assert (_charge(result), result.billed) == (Decimal("0.66"), 66_000)
+
+
+def _negative_cap(plan: n.PlanDecl) -> n.PlanDecl:
+    """`plan` with its first usage block's cap at -1 CNY (the grammar cannot say it: it
+    reads `-1` as a negation, which the interpreter refuses as not an amount)."""
+    usage = next(i for i in plan.items if isinstance(i, n.Usage))
+    cap = replace(usage.caps[0], amount=n.MoneyLit(amount=Decimal(-1), currency="CNY"))
+    items = tuple(replace(usage, caps=(cap,)) if i is usage else i for i in plan.items)
+    return replace(plan, items=items)
+
+
+def test_a_negative_cap_rejects_the_event() -> None:
+    scope, plan = _scope("usage sms {\n rate * *: 1.00 per message\n cap 2 per month\n}")
+    capped = _negative_cap(plan)
+    before = Counters({"cap:sms[1]": 1})
+    result = rate(capped, UsageEvent("sms", MONDAY_10, 1), before, scope, {})
+    assert (result.status, result.reason) == ("rejected", "malformed-tariff")
+    assert result.message == "cap 1 of sms: cap must be >= 0, got -1"
+    assert result.counters == before
+    compiled = compile_usage(capped, scope, {})
+    assert compiled.rate(UsageEvent("sms", MONDAY_10, 1), before) == result
+
+
+def _compiled_agrees(body: str, quantity: int, counters: Counters) -> None:
+    """The compiled rater (which defers such tariffs to this interpreter) says the same."""
+    scope, plan = _scope(body)
+    event = UsageEvent("voice", MONDAY_10, quantity, "075512345678")
+    expected = rate(plan, event, counters, scope, {})
+    assert compile_usage(plan, scope, {}).rate(event, counters) == expected
 
 
 def test_a_catalog_zone_table_is_used_by_name() -> None:
