@@ -1,5 +1,6 @@
 """Runs the price expectations of an example (`due now`, `monthly`, `price NAME`) on the
-reference price interpreter (`dsl.eval_prices`).
+compiled price plans (`dsl.compile_prices`), the code quotes run on; they agree exactly with
+the reference interpreter (`dsl.eval_prices`), which the tests hold them to.
 
 Every compared amount is tax included (what the customer pays), after the plan's declared
 rounding, and compared exactly (`63` equals `63.00`; the currency must match):
@@ -19,8 +20,9 @@ from decimal import Decimal
 from typing import Literal
 
 from dsl import nodes as n
+from dsl.codegen import CompileError
+from dsl.compile_prices import compile_plans, quote_compiled
 from dsl.context import SaleFacts
-from dsl.eval_prices import quote
 from dsl.eval_prices_model import Quote, plan_currency
 from dsl.runtime import EvalError
 from dsl.symbols import Scope
@@ -37,17 +39,23 @@ def price_verdict(
 ) -> tuple[Status, str, str]:
     """(status, expected, actual) of the example's price expectations; other kinds are left
     to the caller. `not_run` when it has none. An offer missing from `plans_by_offer` falls
-    back to a plan of the same name in `scope`. Pricing errors make it `failed`."""
+    back to a plan of the same name in `scope`. Pricing and compile errors make it `failed`."""
     wanted = [e for e in example.expect if e.kind in PRICE_KINDS]
     if not wanted:
         return "not_run", "", "no price expectation"
-    plans = dict(plans_by_offer)
+    plans: dict[str, n.PlanDecl] = {}  # the plans the cart needs: compiled for this example
     for line in _all_lines(example.cart):
-        if line.offer not in plans and line.offer in scope.plans:
-            plans[line.offer] = scope.plans[line.offer]
+        plan = plans_by_offer.get(line.offer) or scope.plans.get(line.offer)
+        if plan is not None:
+            plans[line.offer] = plan
     expected_all = "; ".join(_describe(e, "") for e in wanted)
+    attributes = {key: decl.type for key, decl in scope.attributes.items()}
     try:
-        priced = quote(example.cart, plans, facts)
+        compiled = compile_plans(plans, "<examples>", attributes)
+    except CompileError as error:
+        return "failed", expected_all, f"cannot compile the plans: {error}"
+    try:
+        priced = quote_compiled(example.cart, compiled, facts)
     except EvalError as error:
         return "failed", expected_all, f"cannot price the cart: {error}"
     home = _home_currency(example, scope) or priced.currency
