@@ -51,6 +51,7 @@ class RuleBook:
     env: ip.Env
     diagnostics: tuple[Diagnostic, ...]
     texts: Mapping[str, str]  # rule source text by path, to quote conditions in traces
+    plan_paths: Mapping[str, str]  # the file declaring each plan (first declaration wins)
 
     @property
     def ok(self) -> bool:
@@ -58,6 +59,9 @@ class RuleBook:
 
     def rules_of(self, offer_code: str) -> OfferRules | None:
         return self.offers.get(offer_code)
+
+    def plan_path(self, plan_name: str) -> str:
+        return self.plan_paths.get(plan_name, "<rules>")
 
 
 def _broken_paths(diagnostics: tuple[Diagnostic, ...]) -> frozenset[str]:
@@ -73,6 +77,11 @@ def build_rule_book(content: CatalogContent) -> RuleBook:
     tree = content.area_tree()
     env = ip.Env(areas=MappingProxyType({code: tree.lineage(code) for code in content.areas}))
     offers: dict[str, OfferRules] = {}
+    plan_paths: dict[str, str] = {}
+    for module in checked.modules:
+        for decl in module.declarations:
+            if isinstance(decl, n.PlanDecl):
+                plan_paths.setdefault(decl.name, module.path)
     for module in checked.modules:
         broken = module.path in broken_paths
         for decl in module.declarations:
@@ -91,6 +100,7 @@ def build_rule_book(content: CatalogContent) -> RuleBook:
         env=env,
         diagnostics=checked.diagnostics,
         texts=MappingProxyType({s.path: s.text for _, s in content.all_rule_sources()}),
+        plan_paths=MappingProxyType(plan_paths),
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from threading import Lock
+from types import MappingProxyType
 from typing import Any
 
 from catalog.content import CatalogContent
@@ -32,7 +33,9 @@ from dsl.context import CustomerFacts, SaleFacts
 from dsl.eval_prices import price_line
 from dsl.eval_prices_model import PricedLine, PriceError
 from dsl.runtime import EvalError
+from pricing.zones import ZoneTable as ZoneLookup
 from rules.book import RuleBook, build_rule_book
+from rules.names import zone_lookups
 from rules.sale import Sale
 
 OfferKind = str  # "main" | "add_on" | "combo"
@@ -196,6 +199,18 @@ class SaleCatalog(Snapshot):
             kept.append(self._candidate[code])
         kept.sort(key=lambda c: self.rank[c.code])
         return kept
+
+    def zone_lookups(self) -> Mapping[str, ZoneLookup]:
+        """The version's zone tables built for longest-prefix lookups, once, on first use
+        (a million-prefix table takes about a second: not at install)."""
+        found = self.memo.get("zone_lookups")
+        if found is None:
+            with self._lock:
+                found = self.memo.get("zone_lookups")
+                if found is None:
+                    found = self.memo["zone_lookups"] = MappingProxyType(zone_lookups(self.content))
+        assert isinstance(found, MappingProxyType)
+        return found
 
     def candidate(self, code: str) -> Candidate:
         """One offer's resolved listing data (KeyError for an unknown code)."""
