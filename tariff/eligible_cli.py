@@ -34,6 +34,7 @@ from catalog.snapshot import SnapshotRegistry
 from rules.sale_catalog import SaleCatalog
 from tariff.mappers.common import datetime_to_timestamp
 from tariff.servicers.qualification import QualificationServicer
+from tariff.settings import Settings
 from tariff.v1 import catalog_pb2, common_pb2, order_pb2, qualification_service_pb2_grpc
 from tariff.v1 import qualification_service_pb2 as pb
 
@@ -155,7 +156,7 @@ def _local_servicer(path: Path) -> QualificationServicer:
     catalog = SaleCatalog(info, content)
     registry = SnapshotRegistry(lambda _: content, lambda _i, _c: catalog)
     registry.install(info, content)
-    return QualificationServicer(registry, lambda: datetime.now(UTC))
+    return QualificationServicer(registry, lambda: datetime.now(UTC), Settings().zone)
 
 
 def ask(args: argparse.Namespace, method: str, request: Any) -> Any:

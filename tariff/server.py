@@ -96,10 +96,10 @@ async def start_server(app: App) -> Running:
         CatalogServicer(app.catalog), server
     )
     rules_service_pb2_grpc.add_RulesServiceServicer_to_server(
-        RulesServicer(app.catalog, app.snapshots, app.clock), server
+        RulesServicer(app.catalog, app.snapshots, app.clock, settings.zone), server
     )
     qualification_service_pb2_grpc.add_QualificationServiceServicer_to_server(
-        QualificationServicer(app.snapshots, app.clock), server
+        QualificationServicer(app.snapshots, app.clock, settings.zone), server
     )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

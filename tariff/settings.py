@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE = Path("tariff.sqlite")
@@ -36,3 +37,25 @@ class Settings(BaseSettings):
         default=64 * 1024 * 1024, ge=1024 * 1024, description="largest gRPC message accepted"
     )
     migrate: bool = Field(default=True, description="apply database migrations at start-up")
+    time_zone: str = Field(
+        default="Asia/Shanghai",
+        description="the operator's time zone: rating periods (calendar months), sale dates",
+    )
+    max_rate_events: int = Field(
+        default=100_000, ge=1, description="most usage events one Rate message may carry"
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)"
+            ) from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)

@@ -5,7 +5,7 @@ customer or empty cart is a field violation (INVALID_ARGUMENT), all reported at 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from dsl.context import CustomerFacts
@@ -27,12 +27,18 @@ MAX_MEMBERS = 100
 
 
 def sale_time(
-    msg: order_pb2.SaleContext, field: str, now: datetime, problems: Problems
+    msg: order_pb2.SaleContext,
+    field: str,
+    now: datetime,
+    problems: Problems,
+    tz: tzinfo = UTC,
 ) -> datetime:
-    """The sale's instant: `time` when set, else now."""
-    if not msg.HasField("time"):
-        return now
-    return timestamp_to_datetime(msg.time, join(field, "time"), problems) or now
+    """The sale's instant (`time` when set, else now) in the operator's zone `tz`, where
+    rules read its date and time of day."""
+    moment = now
+    if msg.HasField("time"):
+        moment = timestamp_to_datetime(msg.time, join(field, "time"), problems) or now
+    return moment.astimezone(tz)
 
 
 def value_from_proto(msg: common_pb2.Value, field: str, problems: Problems) -> Any:

@@ -10,7 +10,7 @@ is CPU-bound and short, so it runs on the event loop.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import grpc
@@ -35,9 +35,10 @@ def catalog_for(
     context_msg: order_pb2.SaleContext,
     now: datetime,
     problems: Problems,
+    tz: tzinfo = UTC,
 ) -> tuple[SaleCatalog, datetime] | None:
     """The version a sale request reads and the sale's instant; None after a violation."""
-    time = sale_time(context_msg, "context", now, problems)
+    time = sale_time(context_msg, "context", now, problems, tz)
     selector = published_selector_from_proto(selector_msg, "selector", problems)
     if problems:
         return None
@@ -90,17 +91,21 @@ def answer_list(
 
 class QualificationServicer(qualification_service_pb2_grpc.QualificationServiceServicer):
     def __init__(
-        self, snapshots: SnapshotRegistry[SaleCatalog], clock: Callable[[], datetime]
+        self,
+        snapshots: SnapshotRegistry[SaleCatalog],
+        clock: Callable[[], datetime],
+        tz: tzinfo = UTC,
     ) -> None:
         self._snapshots = snapshots
         self._clock = clock
+        self._tz = tz
 
     async def CheckEligibility(
         self, request: pb.CheckEligibilityRequest, context: Context
     ) -> pb.CheckEligibilityResponse:
         problems = Problems()
         found = catalog_for(
-            self._snapshots, request.selector, request.context, self._clock(), problems
+            self._snapshots, request.selector, request.context, self._clock(), problems, self._tz
         )
         problems.check()
         assert found is not None
@@ -114,7 +119,9 @@ class QualificationServicer(qualification_service_pb2_grpc.QualificationServiceS
         token = m.decode_page_token(request.page_token, "page_token", problems)
         if token is not None and not request.HasField("selector"):
             selector = common_pb2.VersionSelector(version=token[0])  # page on the same version
-        found = catalog_for(self._snapshots, selector, request.context, self._clock(), problems)
+        found = catalog_for(
+            self._snapshots, selector, request.context, self._clock(), problems, self._tz
+        )
         problems.check()
         assert found is not None
         return answer_list(found[0], request, found[1])

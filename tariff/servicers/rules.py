@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import grpc
@@ -53,10 +53,12 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
         service: CatalogService,
         snapshots: SnapshotRegistry[SaleCatalog] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        tz: tzinfo = UTC,
     ) -> None:
         self._service = service
         self._snapshots = snapshots
         self._clock = clock
+        self._tz = tz
         self._draft: tuple[str, SaleCatalog] | None = None  # (content hash, installed draft)
         self._draft_lock = asyncio.Lock()
 
@@ -115,7 +117,7 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
         assert which is not None
         assert selector is not None
         inner = getattr(request, which)
-        time = sale_time(inner.context, f"{which}.context", self._clock(), problems)
+        time = sale_time(inner.context, f"{which}.context", self._clock(), problems, self._tz)
         problems.check()
         catalog = await self._catalog(selector, time)
         response = pb.SimulateResponse(result=self._answer(catalog, which, inner, time))
