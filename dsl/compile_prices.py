@@ -329,8 +329,13 @@ def _priced(
     combo's plan): what `dsl.eval_prices.price_line` answers."""
     code = unit.code
     item = None
-    if code.reads_item:  # as the interpreter gives it: no attributes
-        item = ItemFacts(offer=line.offer, quantity=line.quantity, options=dict(line.options))
+    if code.reads_item:  # as the interpreter gives it, attributes included
+        item = ItemFacts(
+            offer=line.offer,
+            quantity=line.quantity,
+            options=dict(line.options),
+            attributes=dict(line.attributes),
+        )
     moment = facts.time
     starts, proration = clock.timing() if unit.timing else (moment, None)
     finish = partial(unit.tables.finish, plan.line_rounding, moment, starts, proration)

@@ -124,7 +124,12 @@ def price_line(
     EvalError from conditions)."""
     facts = dataclasses.replace(
         facts,
-        item=ItemFacts(offer=line.offer, quantity=line.quantity, options=dict(line.options)),
+        item=ItemFacts(
+            offer=line.offer,
+            quantity=line.quantity,
+            options=dict(line.options),
+            attributes=dict(line.attributes),
+        ),
         bundle=member_of.counts if member_of is not None else facts.bundle,
     )
     currency = plan_currency(plan)

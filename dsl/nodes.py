@@ -513,12 +513,15 @@ class Given(Node):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CartLine(Node):
-    """`broadband_100m with payment = yearly_prepay` in `cart = [...]`."""
+    """`broadband_100m with payment = yearly_prepay` in `cart = [...]`. `attributes` are the
+    line's free attributes (`item.NAME`): order systems send them with a quote; examples
+    cannot write them yet."""
 
     offer: str
     quantity: int = 1
     options: tuple[tuple[str, str], ...] = ()
     members: tuple[CartLine, ...] = ()
+    attributes: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

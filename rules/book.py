@@ -52,6 +52,7 @@ class RuleBook:
     diagnostics: tuple[Diagnostic, ...]
     texts: Mapping[str, str]  # rule source text by path, to quote conditions in traces
     plan_paths: Mapping[str, str]  # the file declaring each plan (first declaration wins)
+    attributes: Mapping[str, str]  # declared free attributes and their types, for compiling
 
     @property
     def ok(self) -> bool:
@@ -101,6 +102,7 @@ def build_rule_book(content: CatalogContent) -> RuleBook:
         diagnostics=checked.diagnostics,
         texts=MappingProxyType({s.path: s.text for _, s in content.all_rule_sources()}),
         plan_paths=MappingProxyType(plan_paths),
+        attributes=MappingProxyType(attributes),
     )
 
 

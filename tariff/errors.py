@@ -8,7 +8,7 @@ client never sees UNKNOWN or a Python traceback.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, NoReturn
 
 import grpc
@@ -32,6 +32,22 @@ STATUS_BY_ERROR: dict[type[Exception], grpc.StatusCode] = {
     catalog_errors.LifecycleViolation: grpc.StatusCode.FAILED_PRECONDITION,
     catalog_errors.PublishRejected: grpc.StatusCode.FAILED_PRECONDITION,
 }
+
+
+class Refused(Exception):
+    """A request the domain refuses for the state of things (FAILED_PRECONDITION), with its
+    violations and extra detail messages packed into the status (e.g. an ineligible cart's
+    full CheckEligibility answer on a refused Quote)."""
+
+    def __init__(
+        self, message: str, violations: Sequence[Any] = (), details: Sequence[Any] = ()
+    ) -> None:
+        super().__init__(message)
+        self.violations = list(violations)
+        self.status_details = list(details)
+
+
+STATUS_BY_ERROR[Refused] = grpc.StatusCode.FAILED_PRECONDITION
 
 
 def register(error: type[Exception], code: grpc.StatusCode) -> None:
@@ -84,6 +100,7 @@ def rich_status(exc: Exception, code: grpc.StatusCode) -> status_pb2.Status:
                 )
             )
         )
+    details += [_pack(extra) for extra in getattr(exc, "status_details", ())]
     return status_pb2.Status(code=getattr(code_pb2, code.name), message=str(exc), details=details)
 
 
