@@ -49,7 +49,10 @@ def sale(
 
 
 def bundle(lines: int, quantity: int = 1) -> CartItem:
-    members = (CartItem("1.1", "fixed_line_basic"), CartItem("1.2", "broadband_basic"))
+    members: tuple[CartItem, ...] = (
+        CartItem("1.1", "fixed_line_basic"),
+        CartItem("1.2", "broadband_basic"),
+    )
     members += tuple(CartItem(f"1.{3 + i}", "family_plan") for i in range(lines))
     return CartItem("1", "family_bundle", quantity=quantity, members=members)
 
