@@ -159,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tariff.eligible_cli import add_eligible_command
 
     add_eligible_command(sub)
+    from tariff.quote_cli import add_quote_command
+
+    add_quote_command(sub)
 
     publish = sub.add_parser("publish", help="publish the draft as a new catalog version")
     publish.add_argument("--effective-from", help="RFC 3339 instant (default: now)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import re
 import sys
 from collections.abc import Sequence
@@ -33,9 +34,16 @@ from catalog.model import CatalogVersionInfo
 from catalog.snapshot import SnapshotRegistry
 from rules.sale_catalog import SaleCatalog
 from tariff.mappers.common import datetime_to_timestamp
+from tariff.servicers.pricing import PricingServicer
 from tariff.servicers.qualification import QualificationServicer
 from tariff.settings import Settings
-from tariff.v1 import catalog_pb2, common_pb2, order_pb2, qualification_service_pb2_grpc
+from tariff.v1 import (
+    catalog_pb2,
+    common_pb2,
+    order_pb2,
+    pricing_service_pb2_grpc,
+    qualification_service_pb2_grpc,
+)
 from tariff.v1 import qualification_service_pb2 as pb
 
 ACTIONS = {
@@ -147,25 +155,40 @@ class _Context:
     """The servicer's context when it runs in process: it is never aborted (errors raise)."""
 
 
-def _local_servicer(path: Path) -> QualificationServicer:
+@functools.cache
+def local_registry(path: Path) -> SnapshotRegistry[SaleCatalog]:
+    """A bundle installed as version 1, in force since 1970: what a server would answer
+    once the bundle is published. Built once per path and process (pages, repeated asks)."""
     content = bundle.read_path(path)
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     info = CatalogVersionInfo(
         1, epoch, epoch, f"bundle {path}", codec.content_hash(content), 0, 0, 0
     )
     catalog = SaleCatalog(info, content)
-    registry = SnapshotRegistry(lambda _: content, lambda _i, _c: catalog)
+    registry: SnapshotRegistry[SaleCatalog] = SnapshotRegistry(
+        lambda _: content, lambda _i, _c: catalog
+    )
     registry.install(info, content)
-    return QualificationServicer(registry, lambda: datetime.now(UTC), Settings().zone)
+    return registry
 
 
-def ask(args: argparse.Namespace, method: str, request: Any) -> Any:
+def ask(args: argparse.Namespace, method: str, request: Any, service: str = "qualification") -> Any:
     """The response from the server or the bundle; ValidationError / RpcError otherwise."""
+    settings = Settings()
     if args.bundle:
-        servicer = _local_servicer(Path(args.bundle))
-        return asyncio.run(getattr(servicer, method)(request, _Context()))
+        registry = local_registry(Path(args.bundle).resolve())
+        local: Any
+        if service == "pricing":
+            local = PricingServicer(registry, lambda: datetime.now(UTC), settings.zone)
+        else:
+            local = QualificationServicer(registry, lambda: datetime.now(UTC), settings.zone)
+        return asyncio.run(getattr(local, method)(request, _Context()))
     with grpc.insecure_channel(args.server) as channel:
-        stub = qualification_service_pb2_grpc.QualificationServiceStub(channel)
+        stub: Any
+        if service == "pricing":
+            stub = pricing_service_pb2_grpc.PricingServiceStub(channel)
+        else:
+            stub = qualification_service_pb2_grpc.QualificationServiceStub(channel)
         return getattr(stub, method)(request, timeout=args.timeout)
 
 
@@ -180,6 +203,11 @@ def rpc_error_line(error: grpc.RpcError) -> str:
                 more = len(bad.field_violations) - 1
                 extra = f" (and {more} more)" if more else ""
                 return f"{first.field}: {first.description}{extra}"
+        failure = error_details_pb2.PreconditionFailure()
+        for detail in status.details:
+            if detail.Unpack(failure) and failure.violations:
+                first_failure = failure.violations[0]
+                return f"{status.message}: {first_failure.subject}: {first_failure.description}"
     code = error.code()
     return f"{code.name if code else 'error'}: {error.details()}"
 
@@ -188,11 +216,13 @@ def rpc_error_line(error: grpc.RpcError) -> str:
 
 
 def _money(message: Any) -> str:
-    """google.type.Money as text, exactly (never through a float)."""
+    """google.type.Money as text, exactly (never through a float), at least to the cent."""
     if not message.currency_code:
         return ""
-    amount = Decimal(message.units) + Decimal(message.nanos).scaleb(-9)
-    return f"{amount.normalize():f} {message.currency_code}"
+    amount = (Decimal(message.units) + Decimal(message.nanos).scaleb(-9)).normalize()
+    if amount.as_tuple().exponent > -2:  # type: ignore[operator]
+        amount = amount.quantize(Decimal("0.01"))
+    return f"{amount:f}"
 
 
 def print_offers(console: Console, offers: Sequence[pb.EligibleOffer], version: int) -> None:
@@ -200,7 +230,10 @@ def print_offers(console: Console, offers: Sequence[pb.EligibleOffer], version: 
     for column in ("offer", "name", "kind", "category", "one-time", "recurring"):
         table.add_column(column, justify="right" if column in ("one-time", "recurring") else "left")
     for offer in offers:
+        currency = offer.prices.recurring.currency_code or offer.prices.one_time.currency_code
         recurring = _money(offer.prices.recurring)
+        if recurring:
+            recurring += f" {currency}"
         if recurring and offer.prices.recurring_period:
             recurring += f" / {offer.prices.recurring_period}"
         cells = (
@@ -208,7 +241,7 @@ def print_offers(console: Console, offers: Sequence[pb.EligibleOffer], version: 
             offer.name,
             KIND_NAMES.get(offer.kind, "?"),
             offer.category,
-            _money(offer.prices.one_time),
+            f"{_money(offer.prices.one_time)} {currency}".strip(),
             recurring,
         )
         table.add_row(*(Text(c) for c in cells))  # text, not markup: names may hold [brackets]
@@ -320,20 +353,25 @@ def add_eligible_command(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
     check.set_defaults(run=run_check)
     for parser in (listing, check):
-        source = parser.add_mutually_exclusive_group(required=True)
-        source.add_argument("--server", help="HOST:PORT of a running tariff server")
-        source.add_argument("--bundle", help="a catalog bundle (directory or .zip), in process")
-        parser.add_argument("--area", required=True, help="sales area code, e.g. GD_SZ")
-        parser.add_argument("--channel", required=True, help="channel code, e.g. hall")
-        parser.add_argument("--customer-type", choices=sorted(TYPES))
-        parser.add_argument("--segment", action="append", help="a segment code (repeatable)")
-        parser.add_argument("--age", type=int)
-        parser.add_argument("--vip", type=int, help="VIP level")
-        parser.add_argument("--tenure", type=int, help="months as a customer")
-        parser.add_argument("--credit", help="credit class, e.g. A")
-        parser.add_argument("--held", action="append", help="an offer already held (repeatable)")
-        parser.add_argument("--attr", action="append", help="customer attribute NAME=VALUE")
-        parser.add_argument("--time", help="RFC 3339 instant of the sale (default: now)")
-        parser.add_argument("--explain", action="store_true", help="show the conditions")
-        parser.add_argument("--json", action="store_true", help="print the response as JSON")
-        parser.add_argument("--timeout", type=float, default=30.0, help="seconds (server)")
+        add_sale_arguments(parser)
+
+
+def add_sale_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the answer comes from and who buys where: shared by `eligible` and `quote`."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--server", help="HOST:PORT of a running tariff server")
+    source.add_argument("--bundle", help="a catalog bundle (directory or .zip), in process")
+    parser.add_argument("--area", required=True, help="sales area code, e.g. GD_SZ")
+    parser.add_argument("--channel", required=True, help="channel code, e.g. hall")
+    parser.add_argument("--customer-type", choices=sorted(TYPES))
+    parser.add_argument("--segment", action="append", help="a segment code (repeatable)")
+    parser.add_argument("--age", type=int)
+    parser.add_argument("--vip", type=int, help="VIP level")
+    parser.add_argument("--tenure", type=int, help="months as a customer")
+    parser.add_argument("--credit", help="credit class, e.g. A")
+    parser.add_argument("--held", action="append", help="an offer already held (repeatable)")
+    parser.add_argument("--attr", action="append", help="customer attribute NAME=VALUE")
+    parser.add_argument("--time", help="RFC 3339 instant of the sale (default: now)")
+    parser.add_argument("--explain", action="store_true", help="show the conditions")
+    parser.add_argument("--json", action="store_true", help="print the response as JSON")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds (server)")
