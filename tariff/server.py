@@ -18,11 +18,14 @@ from grpc_reflection.v1alpha import reflection
 from tariff.bootstrap import App
 from tariff.errors import ErrorMappingInterceptor
 from tariff.servicers.catalog import CatalogServicer
+from tariff.servicers.pricing import PricingServicer
 from tariff.servicers.qualification import QualificationServicer
 from tariff.servicers.rules import RulesServicer
 from tariff.v1 import (
     catalog_service_pb2,
     catalog_service_pb2_grpc,
+    pricing_service_pb2,
+    pricing_service_pb2_grpc,
     qualification_service_pb2,
     qualification_service_pb2_grpc,
     rules_service_pb2,
@@ -39,8 +42,9 @@ RULES_SERVICE = rules_service_pb2.DESCRIPTOR.services_by_name["RulesService"].fu
 QUALIFICATION_SERVICE = qualification_service_pb2.DESCRIPTOR.services_by_name[
     "QualificationService"
 ].full_name
+PRICING_SERVICE = pricing_service_pb2.DESCRIPTOR.services_by_name["PricingService"].full_name
 #: Services that answer from a published version: SERVING only once one exists.
-NEEDS_VERSION = frozenset({QUALIFICATION_SERVICE})
+NEEDS_VERSION = frozenset({QUALIFICATION_SERVICE, PRICING_SERVICE})
 HEALTH_SECONDS = 1.0
 
 
@@ -101,9 +105,12 @@ async def start_server(app: App) -> Running:
     qualification_service_pb2_grpc.add_QualificationServiceServicer_to_server(
         QualificationServicer(app.snapshots, app.clock, settings.zone), server
     )
+    pricing_service_pb2_grpc.add_PricingServiceServicer_to_server(
+        PricingServicer(app.snapshots, app.clock, settings.zone, settings.max_rate_events), server
+    )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    services = (CATALOG_SERVICE, RULES_SERVICE, QUALIFICATION_SERVICE)
+    services = (CATALOG_SERVICE, RULES_SERVICE, QUALIFICATION_SERVICE, PRICING_SERVICE)
     reflection.enable_server_reflection(
         (
             *services,

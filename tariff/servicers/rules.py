@@ -5,7 +5,7 @@ question on the draft (or any version), optionally beside a baseline version, wi
 code the live services run: the draft is installed as a SaleCatalog of its own (version 0),
 as it would sell once published (catalog.publishing.preview_content: work in design or in
 test counts as launched), built once per draft content and reused while it does not change.
-Eligibility and listing are simulated; quotes and rating join as their services land
+Eligibility, listing and quotes are simulated; rating joins with PricingService.Rate
 (UNIMPLEMENTED until then, saying so).
 """
 
@@ -31,10 +31,12 @@ from rules.checking import check_catalog
 from rules.examples import run_examples
 from rules.names import names_from_content, zone_lookups
 from rules.sale_catalog import SaleCatalog
+from tariff.errors import Refused
 from tariff.mappers import rules as m
 from tariff.mappers.common import Problems, selector_from_proto
 from tariff.mappers.rules import finding_to_proto
 from tariff.mappers.sale import sale_time
+from tariff.servicers.pricing import answer_quote
 from tariff.servicers.qualification import answer_check, answer_list
 from tariff.v1 import rules_service_pb2 as pb
 from tariff.v1 import rules_service_pb2_grpc
@@ -42,7 +44,7 @@ from tariff.v1 import rules_service_pb2_grpc
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
-SIMULATED = ("check_eligibility", "list_eligible_offers")
+SIMULATED = ("check_eligibility", "list_eligible_offers", "quote")
 DRAFT_NUMBER = 0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -100,7 +102,7 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
 
     async def Simulate(self, request: pb.SimulateRequest, context: Context) -> pb.SimulateResponse:
         which = request.WhichOneof("request")
-        if which in ("quote", "rate"):
+        if which == "rate":
             await context.abort(
                 grpc.StatusCode.UNIMPLEMENTED,
                 f"simulating {which} is not served yet: it comes with "
@@ -139,8 +141,15 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
                 return pb.SimulationResult(
                     catalog_version=catalog.number, check_eligibility=checked
                 )
+            if which == "quote":
+                quoted = answer_quote(catalog, inner, time, self._tz)
+                return pb.SimulationResult(catalog_version=catalog.number, quote=quoted)
             listed = answer_list(catalog, inner, time)
             return pb.SimulationResult(catalog_version=catalog.number, list_eligible_offers=listed)
+        except Refused as refused:  # e.g. an ineligible cart: the same refusal, named
+            raise Refused(
+                f"{which}: {refused}", refused.violations, refused.status_details
+            ) from None
         except ValidationError as error:  # the inner request's paths, under its field
             raise ValidationError(
                 [Violation(f"{which}.{v.field}", v.description) for v in error.violations]

@@ -24,6 +24,7 @@ from tariff.v1 import (
     rules_service_pb2_grpc,
 )
 from tests.support.catalogs import sample_content
+from tests.support.quote_catalog import QUOTE_PLANS, quote_content
 
 if TYPE_CHECKING:
     from tariff.v1.rules_service_pb2_grpc import RulesServiceAsyncStub
@@ -170,15 +171,45 @@ async def test_simulate_reports_bad_input_under_the_inner_request(
     assert empty.value.code() is grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_simulating_quotes_is_not_served_yet_and_says_so(
+async def test_simulating_rating_is_not_served_yet_and_says_so(
     rules_stub: RulesServiceAsyncStub,
 ) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await rules_stub.Simulate(
-            rules_service_pb2.SimulateRequest(quote=pricing_service_pb2.QuoteRequest())
+            rules_service_pb2.SimulateRequest(rate=pricing_service_pb2.RateRequest())
         )
     assert caught.value.code() is grpc.StatusCode.UNIMPLEMENTED
-    assert "PricingService.Quote" in (caught.value.details() or "")
+    assert "PricingService.Rate" in (caught.value.details() or "")
+
+
+async def test_simulate_quotes_a_price_change_on_the_draft_beside_the_live_version(
+    channel: grpc.aio.Channel,
+) -> None:
+    catalog = catalog_service_pb2_grpc.CatalogServiceStub(channel)
+    await catalog.ImportCatalogBundle(
+        catalog_service_pb2.ImportCatalogBundleRequest(archive=bundle.to_zip_bytes(quote_content()))
+    )
+    effective = common_pb2.VersionSelector()
+    effective.as_of.FromDatetime(datetime(2025, 1, 1, tzinfo=UTC))
+    await catalog.PublishCatalog(
+        catalog_service_pb2.PublishCatalogRequest(effective_from=effective.as_of)
+    )
+    raised = QUOTE_PLANS.replace("recurring 100.00 per month", "recurring 120.00 per month")
+    source = common_pb2.RuleSource(path="rules/quote_plans.tariff", text=raised)
+    await catalog.AttachRuleSources(catalog_service_pb2.AttachRuleSourcesRequest(sources=[source]))
+    check = _check(20)
+    quote = pricing_service_pb2.QuoteRequest(
+        context=check.context, items=[order_pb2.CartItem(offer_code="youth_plan")]
+    )
+    stub = rules_service_pb2_grpc.RulesServiceStub(channel)
+    reply = await stub.Simulate(
+        rules_service_pb2.SimulateRequest(
+            quote=quote, baseline=common_pb2.VersionSelector(version=1)
+        )
+    )
+    draft = reply.result.quote.totals.monthly_recurring.tax_included_amount
+    live = reply.baseline_result.quote.totals.monthly_recurring.tax_included_amount
+    assert (draft.units, live.units) == (103, 85)  # 120 - 12 - 5, against 100 - 10 - 5
 
 
 async def test_examples_of_the_catalog_run(rules_stub: RulesServiceAsyncStub) -> None:
