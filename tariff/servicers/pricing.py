@@ -94,9 +94,12 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
     async def Rate(self, request: pb.RateRequest, context: Context) -> pb.RateResponse:
         from tariff.servicers import rating  # type: ignore[attr-defined]
 
-        return rating.rate_batch(self._snapshots, request, self._tz, self._max_events)
+        response: pb.RateResponse = rating.rate_batch(
+            self._snapshots, request, self._tz, self._max_events
+        )
+        return response
 
-    async def RateStream(  # type: ignore[override]
+    async def RateStream(
         self, request_iterator: AsyncIterator[pb.RateStreamRequest], context: Context
     ) -> AsyncIterator[pb.RateStreamResponse]:
         from tariff.servicers import rating  # type: ignore[attr-defined]
