@@ -16,7 +16,7 @@ from catalog.model import CatalogVersionInfo
 from dsl.context import CustomerFacts
 from dsl.eval_prices_model import exact_sum
 from rules.projection import ProfileError, UsageProfileEntry
-from rules.quoting import CartNotEligible, QuotedCart, quote_cart
+from rules.quoting import CartNotEligible, QuotedCart, QuoteError, quote_cart
 from rules.sale import CartItem, Sale
 from rules.sale_catalog import SaleCatalog
 from tests.support.quote_catalog import QUOTE_PLANS, quote_content
@@ -172,3 +172,16 @@ def test_a_profile_no_line_rates_is_an_error(catalog: SaleCatalog) -> None:
         )
     assert caught.value.index == 0
     assert "mobile_data" in str(caught.value)
+
+
+def test_a_cart_mixing_currencies_is_refused() -> None:
+    dollars = QUOTE_PLANS.replace(
+        'plan vip_limits "上下限" {\n  currency CNY', 'plan vip_limits "上下限" {\n  currency USD'
+    )
+    catalog = SaleCatalog(INFO, quote_content(dollars))
+    both = CustomerFacts(
+        type="personal", segments=frozenset({"youth", "vip"}), age=20, vip_level=6, credit_class="A"
+    )
+    items = [CartItem("1", "youth_plan"), CartItem("2", "vip_plan")]
+    with pytest.raises(QuoteError, match="mixes currencies: CNY, USD"):
+        quote_cart(catalog, sale(customer=both, area="BJ"), items, CHINA)
