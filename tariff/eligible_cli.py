@@ -324,7 +324,8 @@ def _answer(args: argparse.Namespace, method: str, request: Any) -> int:
     if args.json:
         for page in pages:
             print(json_format.MessageToJson(page, ensure_ascii=False, indent=2))
-        return 0
+        qualified = method == "ListEligibleOffers" or response.qualified
+        return 0 if qualified else NOT_QUALIFIED
     if method == "ListEligibleOffers":
         offers = [o for page in pages for o in page.offers]
         print_offers(console, offers, pages[0].catalog_version)
