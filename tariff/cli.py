@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError as SettingsError
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,6 +21,9 @@ from catalog import bundle, codec
 from catalog.errors import CatalogError, ValidationError
 from catalog.services import ImportMode
 from tariff.settings import Settings
+
+if TYPE_CHECKING:
+    from tariff.bootstrap import App
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -39,12 +43,33 @@ def _serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = bootstrap(settings_from(args))
+    if args.demo:
+        load_demo(app)
 
     def ready(port: int) -> None:
         print(f"tariff: serving on {app.settings.host}:{port}", flush=True)
 
     asyncio.run(serve(app, on_ready=ready))
     return 0
+
+
+DEMO_EFFECTIVE = "2026-01-01T00:00:00+08:00"
+
+
+def load_demo(app: App) -> bool:
+    """Import and publish the demo catalog when the store holds no catalog yet (a database
+    with a catalog is never touched). True when it was loaded."""
+    from catalog.versions import DRAFT
+    from tariff.demo import DEMO
+
+    if app.catalog.list_versions() or app.catalog.content(DRAFT).entities:
+        logging.getLogger(__name__).info("demo: the database already has a catalog; not loaded")
+        return False
+    app.catalog.import_content(bundle.read_path(DEMO))
+    app.catalog.publish(codec.parse_instant(DEMO_EFFECTIVE), "demo catalog")
+    app.refresh()
+    logging.getLogger(__name__).info("demo: catalog loaded and published as version 1")
+    return True
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -124,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 50051; 0 = any free port)")
     serve.add_argument("--workers", type=int, help="threads for catalog reads and writes")
     serve.add_argument("--grace-seconds", type=float, help="drain time on SIGTERM")
+    serve.add_argument(
+        "--demo", action="store_true", help="load the demo catalog into an empty database"
+    )
     _add_store_options(serve)
     serve.set_defaults(run=_serve)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from catalog.versions import VersionNumber
 from tariff.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,3 +140,20 @@ def test_the_language_samples_are_a_catalog_that_imports_and_publishes(
     assert main(["bundle", "import", str(samples), *db]) == 0
     assert main(["publish", *db]) == 0
     assert "published version 1" in capsys.readouterr().out
+
+
+def test_the_demo_loads_into_an_empty_database_only(tmp_path: Path) -> None:
+    from tariff.bootstrap import bootstrap
+    from tariff.cli import load_demo
+    from tariff.settings import Settings
+
+    app = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'demo.sqlite'}"))
+    try:
+        assert load_demo(app)
+        [version] = app.catalog.list_versions()
+        assert version.number == 1
+        assert "family_bundle" in app.snapshots.get(VersionNumber(1)).offers
+        assert not load_demo(app)  # a catalog is there now: left alone
+        assert len(app.catalog.list_versions()) == 1
+    finally:
+        app.close()

@@ -35,8 +35,9 @@ def test_the_readme_tour_works_verbatim(
     tmp_path: Path,
 ) -> None:
     _, port = served
-    (tmp_path / "examples").symlink_to(ROOT / "examples")
-    env = {**os.environ, "TARIFF_PORT": str(port)}
+    for name in ("examples", "tariff"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    env = {**os.environ, "TARIFF_PORT": str(port), "COLUMNS": "200"}  # a wide terminal
     outputs: list[str] = []
     for command in tour_commands():
         line = command.replace(".venv/bin/", f"{BIN}/").replace("50051", str(port))
@@ -47,17 +48,25 @@ def test_the_readme_tour_works_verbatim(
             pytest.fail(f"{command}\nexit {result.returncode}\n{result.stdout}{result.stderr}")
         outputs.append(result.stdout + result.stderr)
     text = "\n".join(outputs)
-    assert "published version 1" in text
-    assert "PASS youth_ok" in text
-    assert "0 error(s)" in text
-    listing = outputs[
-        tour_commands().index(".venv/bin/python examples/list_products.py GD_SZ hall")
-    ]
-    assert "family_plan" in listing
+    listing = outputs[0]
+    assert "youth_plan" in listing
     assert "qh_campus_card" not in listing
-    assert "亲情1+" in text
+    assert "too_many_members" in outputs[1]
+    assert "remove family_mobile" in outputs[1]
+    assert "158.00" in outputs[2]  # the family bundle's monthly total with two lines
+    assert "0 error(s)" in text
+    assert "98 passed" in text
+    assert (
+        "youth_plan"
+        in outputs[
+            tour_commands().index(
+                ".venv/bin/python examples/eligible_offers.py GD_SZ hall --segment youth --age 20"
+            )
+        ]
+    )
+    assert '"currencyCode": "CNY"' in text
     assert '"status": "SERVING"' in text
-    assert "tariff.v1.CatalogService/PublishCatalog" in text
+    assert "tariff.v1.PricingService/Quote" in text
     assert "invalid_argument" in text
     assert "unknown business 'vocie' (did you mean" in text
     assert (tmp_path / "exported-v1.zip").stat().st_size > 0

@@ -1,5 +1,7 @@
-"""README command 1 as a newcomer runs it: `tariff serve` on the embedded SQLite default comes
-up SERVING, lists its services by reflection, and stops cleanly on SIGTERM."""
+"""README command 1 as a newcomer runs it: `tariff serve --demo` on the embedded SQLite default
+loads and publishes the demo catalog, comes up SERVING (every service, the sales ones
+included), answers a sales question, lists its services by reflection, and stops cleanly on
+SIGTERM; started again on the same database it keeps the catalog it has."""
 
 from __future__ import annotations
 
@@ -17,6 +19,13 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from tariff.v1 import (
+    catalog_pb2,
+    order_pb2,
+    qualification_service_pb2,
+    qualification_service_pb2_grpc,
+)
+
 STARTUP_SECONDS = 60
 
 
@@ -29,7 +38,7 @@ def tariff_command() -> list[str]:
 def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TARIFF_")}
     proc = subprocess.Popen(
-        [*tariff_command(), "serve", "--port", "0"],
+        [*tariff_command(), "serve", "--demo", "--port", "0"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -73,7 +82,27 @@ def test_serve_answers_health_and_reflection_then_stops_on_sigterm(
             for reply in stub.ServerReflectionInfo(iter([request]), timeout=10)
             for s in reply.list_services_response.service
         }
-    assert "tariff.v1.CatalogService" in names
+    assert {
+        "tariff.v1.CatalogService",
+        "tariff.v1.QualificationService",
+        "tariff.v1.PricingService",
+        "tariff.v1.RulesService",
+    } <= names
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for service in ("tariff.v1.QualificationService", "tariff.v1.PricingService"):
+            reply = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING, service
+        qualification = qualification_service_pb2_grpc.QualificationServiceStub(channel)
+        customer = order_pb2.Customer(
+            segment_codes=["youth"], age=20, type=catalog_pb2.CUSTOMER_TYPE_PERSONAL
+        )
+        context = order_pb2.SaleContext(customer=customer, area_code="GD_SZ", channel_code="hall")
+        listed = qualification.ListEligibleOffers(
+            qualification_service_pb2.ListEligibleOffersRequest(context=context), timeout=10
+        )
+        assert "youth_plan" in {o.offer_code for o in listed.offers}
+        assert listed.catalog_version == 1
     assert (tmp_path / "tariff.sqlite").exists(), "the embedded SQLite default was not used"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0
