@@ -24,8 +24,8 @@ Decisions the language leaves to the engines:
 - Rounding: the block's `rounding`, else the plan's, applies to the event's total. For
   `per line` and `per total` a single event is its own line, so `charge` is rounded the same
   way; `exact` is the unrounded amount a bill summing lines or totals should add up and round
-  itself. Without any declared rounding the charge is exact when it terminates, else rounded
-  half-even to 9 decimals (the wire's precision).
+  itself. Without any declared rounding the charge is exact when it terminates within 9
+  decimals, else rounded half-even to 9 decimals (the wire's precision, google.type.Money).
 - Caps see the rounded charge. A cap counter holds the period's *uncapped* total, so what is
   paid under the cap is `pricing.allowances.cap_delta` - credits (volume tiers re-pricing
   down) work too, and what was paid is min(counter, cap).
@@ -392,6 +392,9 @@ def _round(exact: Fraction, rounding: n.Rounding | None) -> Decimal:
     if rounding is not None:
         return round_exact(exact, RoundingMode(rounding.mode), rounding.decimals)
     try:
-        return to_decimal(exact)
+        value = to_decimal(exact)
     except ValueError:
         return round_exact(exact, RoundingMode.HALF_EVEN, 9)
+    if value.as_tuple().exponent < -9:  # type: ignore[operator]  # finer than the wire
+        return round_exact(exact, RoundingMode.HALF_EVEN, 9)
+    return value

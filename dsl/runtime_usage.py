@@ -116,10 +116,14 @@ def fit(value: object, kind: str) -> object:
     raise Deferred
 
 
+WIRE_DECIMALS = 9  # google.type.Money carries nanos
+
+
 def unrounded(exact: Fraction) -> Decimal:
     """The charge when nothing declares a rounding, as `dsl.eval_usage` gives it: the exact
-    Decimal when it terminates (`pricing.rounding.to_decimal`, same exponent), else half-even
-    to 9 decimals. Counts the factors 2 with bit tricks instead of a division loop."""
+    Decimal when it terminates within 9 decimals (`pricing.rounding.to_decimal`, same
+    exponent), else half-even to 9 decimals (the wire's precision). Counts the factors 2 with
+    bit tricks instead of a division loop."""
     num, den = exact.numerator, exact.denominator
     twos = (den & -den).bit_length() - 1
     rest = den >> twos
@@ -127,9 +131,9 @@ def unrounded(exact: Fraction) -> Decimal:
     while rest % 5 == 0:  # bounded: rest shrinks each step
         rest //= 5
         fives += 1
-    if rest != 1:
-        return round_exact(exact, RoundingMode.HALF_EVEN, 9)
     digits = max(twos, fives)
+    if rest != 1 or digits > WIRE_DECIMALS:
+        return round_exact(exact, RoundingMode.HALF_EVEN, WIRE_DECIMALS)
     return Decimal(num * 10**digits // den).scaleb(-digits, context=EXACT)
 
 

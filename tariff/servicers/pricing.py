@@ -1,6 +1,7 @@
 """PricingService: Quote (here) and Rate / RateStream (tariff.servicers.rating), thin
 adapters over rules.quoting and rules.rating on the installed versions.
 
+
 Quote reads the version in force at the sale's time (or the one selected), refuses an
 ineligible cart as FAILED_PRECONDITION carrying CheckEligibility's full answer, and answers
 every price of every line with its alterations and the totals, exactly.
@@ -27,6 +28,7 @@ from tariff.mappers import quote as m
 from tariff.mappers.common import Problems
 from tariff.mappers.money import WirePrecisionError
 from tariff.mappers.sale import cart_from_proto, sale_from_proto
+from tariff.servicers import rating
 from tariff.servicers.qualification import catalog_for
 from tariff.v1 import pricing_service_pb2 as pb
 from tariff.v1 import pricing_service_pb2_grpc
@@ -92,18 +94,12 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
         return answer_quote(found[0], request, found[1], self._tz)
 
     async def Rate(self, request: pb.RateRequest, context: Context) -> pb.RateResponse:
-        from tariff.servicers import rating  # type: ignore[attr-defined]
-
-        response: pb.RateResponse = rating.rate_batch(
-            self._snapshots, request, self._tz, self._max_events
-        )
-        return response
+        # chunked: a big batch yields the loop every few hundred events (deadlines, others)
+        return await rating.rate_batch_async(self._snapshots, request, self._tz, self._max_events)
 
     async def RateStream(
         self, request_iterator: AsyncIterator[pb.RateStreamRequest], context: Context
     ) -> AsyncIterator[pb.RateStreamResponse]:
-        from tariff.servicers import rating  # type: ignore[attr-defined]
-
         async for response in rating.rate_stream(
             self._snapshots, request_iterator, self._tz, self._max_events
         ):

@@ -624,6 +624,8 @@ def test_unrounded_is_the_interpreters_unrounded_charge(num: int, den: int) -> N
         want = to_decimal(exact)
     except ValueError:
         want = round_exact(exact, RoundingMode.HALF_EVEN, 9)
+    if want.as_tuple().exponent < -9:  # type: ignore[operator]  # finer than the wire carries
+        want = round_exact(exact, RoundingMode.HALF_EVEN, 9)
     assert repr(unrounded(exact)) == repr(want)
 
 

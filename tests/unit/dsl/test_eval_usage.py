@@ -536,3 +536,13 @@ def test_examples_without_usage_expectations_are_not_run() -> None:
     scope = _example_scope()
     example = n.Example(name="x", expect=(n.Expectation(kind="eligible", subject="o"),))
     assert usage_verdict(example, scope.plans, scope, {}, datetime.now(UTC))[0] == "not_run"
+
+
+def test_an_unrounded_charge_finer_than_a_nano_is_rounded_half_even_to_9_decimals() -> None:
+    from fractions import Fraction
+
+    from dsl.eval_usage import _round
+
+    assert str(_round(Fraction(290449218750, 10**12), None)) == "0.290449219"
+    assert str(_round(Fraction(29, 100), None)) == "0.29"  # within 9 decimals: exact
+    assert str(_round(Fraction(1, 3), None)) == "0.333333333"

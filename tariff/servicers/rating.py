@@ -1,0 +1,282 @@
+"""PricingService.Rate and RateStream: requests mapped (tariff.mappers.usage), records rated
+by `rules.rating.RatingSession` over the installed versions, results mapped back.
+
+Which version rates an event: with the selector unset, the one in force at the event's
+start (a batch may cross a version boundary; the timeline is read once per batch, so a
+publish during a batch does not split it); with `version` or `as_of`, that one version for
+every event (rerating); the draft is refused (RulesService.Simulate rates drafts).
+
+Counters go in with the request and come back updated, for every (subscriber, period) the
+batch touched or was given; in a stream they are also carried from batch to batch: batch
+N+1 starts from what batch N returned, unless it sends newer ones. Rating is CPU-bound and
+runs on the event loop, as the rest of the hot path does; the async entry points give the
+loop back every `CHUNK` events, so a huge batch neither starves other calls nor outlives
+its deadline by more than a chunk (grpc.aio cancels the call's task at the next yield).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from bisect import bisect_right
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, tzinfo
+
+from catalog.errors import NotFound, ValidationError
+from catalog.snapshot import SnapshotRegistry
+from catalog.versions import AsOf, VersionNumber
+from dsl.eval_usage import Counters
+from rules.rating import NO_VERSION, CounterKey, RatingSession, period_of
+from rules.sale_catalog import SaleCatalog
+from tariff.mappers.common import Problems, join, published_selector_from_proto
+from tariff.mappers.money import WirePrecisionError
+from tariff.mappers.usage import (
+    Rejection,
+    ResultWriter,
+    counters_from_proto,
+    counters_to_proto,
+    record_from_proto,
+    start_from_proto,
+)
+from tariff.v1 import pricing_service_pb2 as pb
+
+#: Events rated between two yields to the event loop (2-5 ms of work on this machine).
+CHUNK = 128
+_END = datetime.max.replace(tzinfo=UTC)
+
+Versions = Callable[[datetime], SaleCatalog]
+
+
+class _InForce:
+    """The version in force at an instant, from one timeline read: the stretch of the last
+    answer is kept, so events of one stretch cost two comparisons."""
+
+    __slots__ = ("_catalog", "_high", "_low", "_registry", "_starts", "_timeline")
+
+    def __init__(self, registry: SnapshotRegistry[SaleCatalog]) -> None:
+        self._registry = registry
+        self._timeline = registry.timeline
+        self._starts = sorted({v.effective_from for v in self._timeline.versions})
+        self._low = self._high = _END
+        self._catalog: SaleCatalog | None = None
+
+    def __call__(self, start: datetime) -> SaleCatalog:
+        """Raises NotFound when no version is in force at `start`."""
+        if self._low <= start < self._high and self._catalog is not None:
+            return self._catalog
+        info = self._timeline.in_force(start)
+        if info is None:
+            raise NotFound(f"no catalog version is in force at {start.isoformat()}")
+        index = bisect_right(self._starts, start)
+        self._low = self._starts[index - 1]
+        self._high = self._starts[index] if index < len(self._starts) else _END
+        self._catalog = self._registry.get(VersionNumber(info.number))
+        return self._catalog
+
+
+class _Ledger(dict[CounterKey, Counters]):
+    """The session's counters. Remembers what the last write replaced, so an event whose
+    result the wire cannot carry is undone as if it had been rejected."""
+
+    __slots__ = ("replaced",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.replaced: Counters | None = None
+
+    def __setitem__(self, key: CounterKey, value: Counters) -> None:
+        self.replaced = self.get(key)
+        dict.__setitem__(self, key, value)
+
+    def undo(self, key: CounterKey) -> None:
+        if self.replaced is None:
+            self.pop(key, None)
+        else:
+            dict.__setitem__(self, key, self.replaced)
+
+
+class _Carried:
+    """What a stream hands from batch to batch: the counters and their caps' currencies."""
+
+    __slots__ = ("counters", "currencies")
+
+    def __init__(self) -> None:
+        self.counters = _Ledger()
+        self.currencies: dict[CounterKey, str] = {}
+
+
+def _selector(
+    request: pb.RateRequest, field: str, problems: Problems
+) -> AsOf | VersionNumber | None:
+    """The pinned version a batch names, None for "in force at each start" (or after a
+    violation)."""
+    where = join(field, "selector")
+    if request.selector.WhichOneof("selector") == "draft":
+        problems.add(where, "rating reads published versions: rate a draft with Simulate")
+        return None
+    return published_selector_from_proto(request.selector, where, problems)
+
+
+def _versions(
+    registry: SnapshotRegistry[SaleCatalog], selector: AsOf | VersionNumber | None
+) -> Versions:
+    """How a batch picks versions. Raises NotFound for a pinned version that does not
+    exist."""
+    if selector is None:
+        return _InForce(registry)
+    pinned = registry.get(selector)
+    return lambda _start: pinned
+
+
+class _Batch:
+    """One RateRequest rated into one RateResponse (built in place), a chunk at a time."""
+
+    def __init__(
+        self,
+        registry: SnapshotRegistry[SaleCatalog],
+        request: pb.RateRequest,
+        response: pb.RateResponse,
+        tz: tzinfo,
+        max_events: int,
+        field: str = "",
+        carried: _Carried | None = None,
+    ) -> None:
+        problems = Problems()
+        self.size = len(request.events)
+        if self.size > max_events:
+            problems.add(join(field, "events"), f"at most {max_events} events per batch")
+        self._given = counters_from_proto(request.counters, join(field, "counters"), problems)
+        selector = _selector(request, field, problems)
+        problems.check()
+        versions = _versions(registry, selector)
+        self._carried = carried or _Carried()
+        self._carried.counters.update(self._given.counters)
+        self._versions = versions
+        self._tz = tz
+        self._events = request.events
+        self._response = response
+        self._session = RatingSession(versions, tz, self._carried.counters)
+        self._writer = ResultWriter(response.results)
+        self._written: dict[CounterKey, str] = {}  # pairs rated into -> their currency
+        self._touched: set[CounterKey] = set()  # pairs of rejected events
+
+    def rate(self, low: int, high: int) -> None:
+        """Rate events[low:high] in order, appending their results."""
+        events, versions = self._events, self._versions
+        writer, session, written = self._writer, self._session, self._written
+        rated_count = 0
+        for index in range(low, high):  # bounded by the batch
+            msg = events[index]
+            start = start_from_proto(msg)
+            if isinstance(start, Rejection):
+                writer.rejected(msg.event_id, start.reason, start.message)
+                continue
+            try:
+                catalog = versions(start)
+            except NotFound as error:
+                self._reject(msg.event_id, msg.subscriber_id, start, NO_VERSION, str(error))
+                continue
+            record = record_from_proto(msg, start, catalog)
+            if isinstance(record, Rejection):
+                self._reject(msg.event_id, msg.subscriber_id, start, record.reason, record.message)
+                continue
+            result = session.rate(record)
+            rated = result.rated
+            key = (record.subscriber_id, result.period)
+            if rated.status != "rated":
+                writer.rejected(record.event_id, rated.reason, rated.message)
+                self._touched.add(key)
+                continue
+            try:
+                writer.rated(result, catalog)
+            except ValueError as error:  # WirePrecisionError, or a count beyond int64
+                self._carried.counters.undo(key)
+                self._touched.add(key)
+                writer.rejected(record.event_id, "malformed-tariff", _unsendable(error))
+                continue
+            written[key] = rated.currency
+            rated_count += 1
+        response = self._response
+        response.rated_count += rated_count
+        response.rejected_count = len(response.results) - response.rated_count
+
+    def _reject(self, event_id: str, subscriber: str, start: datetime, code: str, why: str) -> None:
+        self._writer.rejected(event_id, code, why)
+        if subscriber:
+            self._touched.add((subscriber, period_of(start, self._tz)))
+
+    def finish(self) -> pb.RateResponse:
+        """Append the counters of every pair the batch touched or was given, by key."""
+        carried = self._carried
+        currencies = carried.currencies
+        currencies.update(self._given.currencies)
+        currencies.update((k, c) for k, c in self._written.items() if c)
+        keys = self._given.counters.keys() | self._written.keys() | self._touched
+        add = self._response.counters.add
+        for key in sorted(keys):
+            counters = carried.counters.get(key) or Counters()
+            counters_to_proto(add(), key, counters, currencies.get(key, ""))
+        return self._response
+
+
+def _unsendable(error: ValueError) -> str:
+    if isinstance(error, WirePrecisionError):
+        return (
+            f"the charge {error.args[0]}: the wire carries 9 decimals and rounding is the "
+            "tariff's to declare (e.g. `rounding half_up 2 per event` in the usage block)"
+        )
+    return f"the result cannot be sent: {error}"
+
+
+def rate_batch(
+    registry: SnapshotRegistry[SaleCatalog], request: pb.RateRequest, tz: tzinfo, max_events: int
+) -> pb.RateResponse:
+    """Rate a batch in one go (tools, tests, benchmarks; on the event loop prefer
+    `rate_batch_async`). Raises ValidationError (field violations) for a batch over
+    `max_events`, bad counters or a draft selector; NotFound for a pinned version that
+    does not exist."""
+    response = pb.RateResponse()
+    batch = _Batch(registry, request, response, tz, max_events)
+    batch.rate(0, batch.size)
+    return batch.finish()
+
+
+async def _rate_chunked(batch: _Batch) -> None:
+    for low in range(0, batch.size, CHUNK):  # bounded by the batch
+        if low:
+            await asyncio.sleep(0)  # let other calls, and a cancellation, through
+        batch.rate(low, min(low + CHUNK, batch.size))
+
+
+async def rate_batch_async(
+    registry: SnapshotRegistry[SaleCatalog], request: pb.RateRequest, tz: tzinfo, max_events: int
+) -> pb.RateResponse:
+    """`rate_batch` for PricingService.Rate: the same answer, rated in chunks of `CHUNK`
+    events with the event loop given back between chunks. Raises as `rate_batch`."""
+    response = pb.RateResponse()
+    batch = _Batch(registry, request, response, tz, max_events)
+    await _rate_chunked(batch)
+    return batch.finish()
+
+
+async def rate_stream(
+    registry: SnapshotRegistry[SaleCatalog],
+    requests: AsyncIterator[pb.RateStreamRequest],
+    tz: tzinfo,
+    max_events: int,
+) -> AsyncIterator[pb.RateStreamResponse]:
+    """PricingService.RateStream: one response per batch, in order, echoing its batch_id;
+    counters carried from batch to batch. A batch with request-level problems ends the
+    stream with ValidationError (field paths under `batch`, the message naming its id)
+    after the responses of the batches before it."""
+    carried = _Carried()
+    async for message in requests:
+        out = pb.RateStreamResponse(batch_id=message.batch_id)
+        try:
+            batch = _Batch(registry, message.batch, out.result, tz, max_events, "batch", carried)
+        except ValidationError as error:
+            raise ValidationError(
+                error.violations, f"batch {message.batch_id!r} is invalid"
+            ) from None
+        await _rate_chunked(batch)
+        batch.finish()
+        yield out
