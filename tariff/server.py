@@ -100,7 +100,10 @@ async def start_server(app: App) -> Running:
         CatalogServicer(app.catalog), server
     )
     rules_service_pb2_grpc.add_RulesServiceServicer_to_server(
-        RulesServicer(app.catalog, app.snapshots, app.clock, settings.zone), server
+        RulesServicer(
+            app.catalog, app.snapshots, app.clock, settings.zone, settings.max_rate_events
+        ),
+        server,
     )
     qualification_service_pb2_grpc.add_QualificationServiceServicer_to_server(
         QualificationServicer(app.snapshots, app.clock, settings.zone), server

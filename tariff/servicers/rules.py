@@ -5,8 +5,8 @@ question on the draft (or any version), optionally beside a baseline version, wi
 code the live services run: the draft is installed as a SaleCatalog of its own (version 0),
 as it would sell once published (catalog.publishing.preview_content: work in design or in
 test counts as launched), built once per draft content and reused while it does not change.
-Eligibility, listing and quotes are simulated; rating joins with PricingService.Rate
-(UNIMPLEMENTED until then, saying so).
+Eligibility, listing, quotes and rating are simulated: a simulated Rate rates every event
+under the one catalog simulated (shadow rating), whatever the events' times.
 """
 
 # ruff: noqa: N802  (method names are the RPC names)
@@ -14,6 +14,7 @@ Eligibility, listing and quotes are simulated; rating joins with PricingService.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -38,13 +39,14 @@ from tariff.mappers.rules import finding_to_proto
 from tariff.mappers.sale import sale_time
 from tariff.servicers.pricing import answer_quote
 from tariff.servicers.qualification import answer_check, answer_list
+from tariff.servicers.rating import rate_batch
 from tariff.v1 import rules_service_pb2 as pb
 from tariff.v1 import rules_service_pb2_grpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
-SIMULATED = ("check_eligibility", "list_eligible_offers", "quote")
+SIMULATED = ("check_eligibility", "list_eligible_offers", "quote", "rate")
 DRAFT_NUMBER = 0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -56,11 +58,13 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
         snapshots: SnapshotRegistry[SaleCatalog] | None = None,
         clock: Callable[[], datetime] = utcnow,
         tz: tzinfo = UTC,
+        max_events: int = 100_000,
     ) -> None:
         self._service = service
         self._snapshots = snapshots
         self._clock = clock
         self._tz = tz
+        self._max_events = max_events
         self._draft: tuple[str, SaleCatalog] | None = None  # (content hash, installed draft)
         self._draft_lock = asyncio.Lock()
 
@@ -102,12 +106,6 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
 
     async def Simulate(self, request: pb.SimulateRequest, context: Context) -> pb.SimulateResponse:
         which = request.WhichOneof("request")
-        if which == "rate":
-            await context.abort(
-                grpc.StatusCode.UNIMPLEMENTED,
-                f"simulating {which} is not served yet: it comes with "
-                f"PricingService.{which.title()}",
-            )
         problems = Problems()
         if which is None:
             problems.add("request", "is required: one of " + ", ".join(SIMULATED))
@@ -119,7 +117,12 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
         assert which is not None
         assert selector is not None
         inner = getattr(request, which)
-        time = sale_time(inner.context, f"{which}.context", self._clock(), problems, self._tz)
+        now = self._clock()
+        time = (
+            now
+            if which == "rate"
+            else sale_time(inner.context, f"{which}.context", now, problems, self._tz)
+        )
         problems.check()
         catalog = await self._catalog(selector, time)
         response = pb.SimulateResponse(result=self._answer(catalog, which, inner, time))
@@ -144,6 +147,9 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
             if which == "quote":
                 quoted = answer_quote(catalog, inner, time, self._tz)
                 return pb.SimulationResult(catalog_version=catalog.number, quote=quoted)
+            if which == "rate":
+                rated = rate_batch(only(catalog), _unpinned(inner), self._tz, self._max_events)
+                return pb.SimulationResult(catalog_version=catalog.number, rate=rated)
             listed = answer_list(catalog, inner, time)
             return pb.SimulationResult(catalog_version=catalog.number, list_eligible_offers=listed)
         except Refused as refused:  # e.g. an ineligible cart: the same refusal, named
@@ -170,3 +176,21 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
                 draft = await asyncio.to_thread(SaleCatalog, info, content)
                 self._draft = (digest, draft)
             return self._draft[1]
+
+
+def only(catalog: SaleCatalog) -> SnapshotRegistry[SaleCatalog]:
+    """A registry answering every selector with `catalog` (in force since 1970)."""
+    registry: SnapshotRegistry[SaleCatalog] = SnapshotRegistry(
+        lambda _n: catalog.content, lambda _i, _c: catalog
+    )
+    info = dataclasses.replace(catalog.info, number=max(catalog.number, 1), effective_from=_EPOCH)
+    registry.install(info, catalog.content)
+    return registry
+
+
+def _unpinned(request: Any) -> Any:
+    """The inner request without its own selector (Simulate's selector chose the catalog)."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    copy.ClearField("selector")
+    return copy

@@ -171,15 +171,30 @@ async def test_simulate_reports_bad_input_under_the_inner_request(
     assert empty.value.code() is grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_simulating_rating_is_not_served_yet_and_says_so(
-    rules_stub: RulesServiceAsyncStub,
+async def test_simulate_rates_usage_under_the_draft_beside_the_live_version(
+    channel: grpc.aio.Channel,
 ) -> None:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await rules_stub.Simulate(
-            rules_service_pb2.SimulateRequest(rate=pricing_service_pb2.RateRequest())
-        )
-    assert caught.value.code() is grpc.StatusCode.UNIMPLEMENTED
-    assert "PricingService.Rate" in (caught.value.details() or "")
+    catalog = catalog_service_pb2_grpc.CatalogServiceStub(channel)
+    await catalog.ImportCatalogBundle(
+        catalog_service_pb2.ImportCatalogBundleRequest(archive=bundle.to_zip_bytes(quote_content()))
+    )
+    await catalog.PublishCatalog(catalog_service_pb2.PublishCatalogRequest())
+    dearer = QUOTE_PLANS.replace("rate * *: 0.10 per message", "rate * *: 0.15 per message")
+    source = common_pb2.RuleSource(path="rules/quote_plans.tariff", text=dearer)
+    await catalog.AttachRuleSources(catalog_service_pb2.AttachRuleSourcesRequest(sources=[source]))
+    event = pricing_service_pb2.UsageEvent(
+        event_id="e1", subscriber_id="s1", offer_code="youth_plan", business_code="sms", count=3
+    )
+    event.start_time.FromDatetime(datetime(2026, 3, 2, 2, tzinfo=UTC))
+    rate = pricing_service_pb2.RateRequest(events=[event])
+    stub = rules_service_pb2_grpc.RulesServiceStub(channel)
+    reply = await stub.Simulate(
+        rules_service_pb2.SimulateRequest(rate=rate, baseline=common_pb2.VersionSelector(version=1))
+    )
+    draft = reply.result.rate.results[0].charge
+    live = reply.baseline_result.rate.results[0].charge
+    assert (draft.units, draft.nanos) == (0, 450_000_000)  # 3 x 0.15
+    assert (live.units, live.nanos) == (0, 300_000_000)  # 3 x 0.10
 
 
 async def test_simulate_quotes_a_price_change_on_the_draft_beside_the_live_version(

@@ -20,6 +20,9 @@ plan youth_stack "叠加优惠" {
   price rent: recurring 100.00 per month
   discount pct: 10% on rent priority 1
   discount amt: 5.00 on rent priority 2 for 3 months
+  usage sms {
+    rate * *: 0.10 per message
+  }
 }
 
 plan vip_limits "上下限" {
