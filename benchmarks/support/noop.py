@@ -3,7 +3,8 @@ throughput is the ceiling the transport and protobuf leave a real server (grpc.a
 `tariff serve`).
 
 - PricingService.Rate: each event gets a same-shaped result of constant values.
-- QualificationService: each request gets the response the real server gives it, prepared
+- QualificationService and PricingService.Quote: each request gets the response the real
+  server gives it, prepared
   beforehand by the benchmark and passed in `--canned FILE` (a pickle of request bytes ->
   response bytes): same bytes on the wire, none of the work.
 
@@ -50,12 +51,17 @@ class NoopPricing(pb_grpc.PricingServiceServicer):
     ) -> pb.RateResponse:
         return constant_response(request)
 
+    def __init__(self, canned: dict[bytes, bytes] | None = None) -> None:
+        self._quotes = {
+            k: pb.QuoteResponse.FromString(v)
+            for k, v in (canned or {}).items()
+            if k.startswith(b"Q")
+        }
+
     async def Quote(  # noqa: N802 - gRPC method name
         self, request: pb.QuoteRequest, context: grpc.aio.ServicerContext[object, object]
     ) -> pb.QuoteResponse:
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED, "no Quote baseline yet: it comes with the quote workload"
-        )
+        return self._quotes.get(b"Q" + request.SerializeToString(deterministic=True), EMPTY_QUOTE)
 
     async def RateStream(  # noqa: N802 - gRPC method name
         self,
@@ -96,6 +102,7 @@ class CannedQualification(qpb_grpc.QualificationServiceServicer):
 
 
 EMPTY_LIST = qpb.ListEligibleOffersResponse()
+EMPTY_QUOTE = pb.QuoteResponse()
 EMPTY_CHECK = qpb.CheckEligibilityResponse()
 
 
@@ -107,7 +114,7 @@ async def serve(canned: dict[bytes, bytes]) -> None:
             ("grpc.max_send_message_length", 64 << 20),
         ]
     )
-    pb_grpc.add_PricingServiceServicer_to_server(NoopPricing(), server)
+    pb_grpc.add_PricingServiceServicer_to_server(NoopPricing(canned), server)
     qpb_grpc.add_QualificationServiceServicer_to_server(CannedQualification(canned), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

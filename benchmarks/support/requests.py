@@ -28,6 +28,13 @@ def sale_context(sale: Sale) -> order_pb2.SaleContext:
         value = getattr(facts, name)
         if value is not None:
             setattr(customer, name, value)
+    for name, value in sorted(facts.attributes.items()):
+        if isinstance(value, bool):
+            customer.attributes[name].bool_value = value
+        elif isinstance(value, int):
+            customer.attributes[name].int_value = value
+        else:
+            customer.attributes[name].string_value = str(value)
     return order_pb2.SaleContext(
         customer=customer,
         area_code=sale.area,

@@ -18,16 +18,18 @@ from benchmarks.support.catalogs import bench_catalog
 from tariff.bootstrap import bootstrap
 from tariff.server import start_server
 from tariff.settings import Settings
+from tests.support.quote_catalog import quote_content
 
 EFFECTIVE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-async def serve(offers: int) -> None:
+async def serve(offers: int, quotes: bool = False) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{Path(scratch) / 'bench.sqlite'}"
         settings = Settings(host="127.0.0.1", port=0, database_url=url, refresh_seconds=0)
         app = await asyncio.to_thread(bootstrap, settings)
-        await asyncio.to_thread(app.catalog.import_content, bench_catalog(offers))
+        content = quote_content() if quotes else bench_catalog(offers)
+        await asyncio.to_thread(app.catalog.import_content, content)
         await asyncio.to_thread(app.catalog.publish, EFFECTIVE, "benchmark catalog")
         running = await start_server(app)
         await running.mark_serving()
@@ -38,8 +40,10 @@ async def serve(offers: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--offers", type=int, required=True)
-    asyncio.run(serve(parser.parse_args().offers))
+    parser.add_argument("--offers", type=int, default=1000, help="a generated catalog's size")
+    parser.add_argument("--quotes", action="store_true", help="serve the quote tests' catalog")
+    args = parser.parse_args()
+    asyncio.run(serve(args.offers, args.quotes))
 
 
 if __name__ == "__main__":
