@@ -209,6 +209,27 @@ def _rpc_goal(workload: str, label: str, issue: int = 5) -> Goal:
     return goal
 
 
+def _memory_of_files(found: Sequence[Measurement]) -> tuple[str, str, bool | None]:
+    goal = "Peak RSS of file rating stays flat as the file grows (issue 7)"
+    rows = sorted(
+        (
+            m
+            for m in found
+            if (m.workload, m.variant) == ("rate_file", "tariff") and "peak_rss_mb" in m.extra
+        ),
+        key=lambda m: m.size,
+    )
+    if len(rows) < 2:
+        return goal, "not measured (full scale only)", None
+    small, large = rows[0], rows[-1]
+    text = ", ".join(f"{m.extra['peak_rss_mb']} MB at {m.size:,}" for m in rows)
+    return (
+        goal,
+        text,
+        float(large.extra["peak_rss_mb"]) <= 1.3 * float(small.extra["peak_rss_mb"]) + 20,
+    )
+
+
 GOALS: tuple[Goal, ...] = (
     _predicate_goal,
     _compile_goal,
@@ -218,6 +239,7 @@ GOALS: tuple[Goal, ...] = (
     _rpc_goal("list_rpc", "ListEligibleOffers"),
     _rpc_goal("check_rpc", "CheckEligibility"),
     _rpc_goal("quote_rpc", "Quote", issue=6),
+    _memory_of_files,
 )
 
 
@@ -315,6 +337,7 @@ def plots(found: Sequence[Measurement], directory: Path) -> list[str]:
         ),
         ("dsl_compile", "latency", "eligibility rules", "seconds", "compile_vs_rules.png"),
         ("zone_load", "latency", "prefixes", "seconds", "zone_load_vs_prefixes.png"),
+        ("rate_file", "throughput", "events in the file", "events/s", "rate_file_vs_size.png"),
     )
     for workload, kind, xlabel, ylabel, filename in series:
         mine = [m for m in found if m.workload == workload]

@@ -22,10 +22,12 @@ results never differ.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from threading import Lock
 from typing import Any
 
 from dsl import eval_usage
@@ -38,6 +40,7 @@ from dsl.eval_usage import Counters, Rated, UsageEvent
 from dsl.eval_usage_setup import money, time_bands, units, usage_measure, zone_table
 from dsl.runtime_usage import BandFinder, Deferred, RateSelector, ZoneFinder, usage_namespace
 from dsl.symbols import Scope
+from pricing.bands import TimeBands
 from pricing.increments import apply_event_terms, billed_units, event_charge_exact, increments
 from pricing.rounding import MAX_DECIMALS, RoundingMode
 from pricing.tiers import Tier, tier_problems
@@ -315,17 +318,50 @@ def _bind_block(
     }
     if usage.zones:
         try:
-            bound[f"ZONE_{index}"] = ZoneFinder(zone_table(usage.zones, scope, tables), usage.zones)
+            bound[f"ZONE_{index}"] = shared_zone_finder(
+                zone_table(usage.zones, scope, tables), usage.zones
+            )
         except Exception:  # unknown or malformed table: the interpreter rejects each event
             bound[f"ZONE_{index}"] = _defer
     if usage.bands:
         try:
-            finder = BandFinder(time_bands(usage, scope))
+            finder = shared_band_finder(time_bands(usage, scope))
         except Exception:  # as for zones
             bound[f"BAND_{index}"] = bound[f"SPLIT_{index}"] = _defer
         else:
             bound[f"BAND_{index}"], bound[f"SPLIT_{index}"] = finder.band_at, finder.split
     return bound
+
+
+_SHARED = 64  # distinct zone tables / band settings remembered across compiles
+_ZONE_FINDERS: OrderedDict[tuple[int, str], tuple[ZoneTable, ZoneFinder]] = OrderedDict()
+_BAND_FINDERS: OrderedDict[int, tuple[TimeBands, BandFinder]] = OrderedDict()
+_SHARED_LOCK = Lock()
+
+
+def shared_zone_finder(table: ZoneTable, name: str) -> ZoneFinder:
+    """One finder (and one memo) per zone table, whatever the number of plans and blocks
+    using it: a memo per block grew with plans x destinations (measured ~170 MB after 1M
+    events over a 1,000-offer catalog)."""
+    key = (id(table), name)
+    with _SHARED_LOCK:
+        found = _ZONE_FINDERS.get(key)
+        if found is None or found[0] is not table:
+            found = _ZONE_FINDERS[key] = (table, ZoneFinder(table, name))
+            if len(_ZONE_FINDERS) > _SHARED:
+                _ZONE_FINDERS.popitem(last=False)
+        return found[1]
+
+
+def shared_band_finder(bands: TimeBands) -> BandFinder:
+    """One finder per band setting (bands, calendar, time zone), as for zone tables."""
+    with _SHARED_LOCK:
+        found = _BAND_FINDERS.get(id(bands))
+        if found is None or found[0] is not bands:
+            found = _BAND_FINDERS[id(bands)] = (bands, BandFinder(bands))
+            if len(_BAND_FINDERS) > _SHARED:
+                _BAND_FINDERS.popitem(last=False)
+        return found[1]
 
 
 def compile_usage(

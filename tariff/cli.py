@@ -190,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tariff.quote_cli import add_quote_command
 
     add_quote_command(sub)
+    from tariff.rate_cli import add_rate_commands
+
+    add_rate_commands(sub)
 
     publish = sub.add_parser("publish", help="publish the draft as a new catalog version")
     publish.add_argument("--effective-from", help="RFC 3339 instant (default: now)")

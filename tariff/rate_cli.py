@@ -1,0 +1,673 @@
+"""`tariff rate FILE` and `tariff shadow FILE`: rate a usage file (CSV or Parquet) in constant
+memory, or rate it under two catalogs at once and compare the revenue.
+
+`rate` writes FILE's rows back with the rating columns added (tariff.rate_files: streaming,
+formats, exact charges as text), against a bundle read in process or the store's versions:
+each event under the version in force at its start, or all under one (`--version N`,
+`--as-of INSTANT`: rerating). `shadow` reads the file once through two rating sessions, A and
+B (a published version, `draft` for the draft as it would sell once published, or a bundle
+directory / .zip), and reports what B would bill differently by product, zone and band.
+
+Rows are rated in file order by one RatingSession per catalog, so allowances, tiers and caps
+run on across batches exactly as they would over the whole file; a row that cannot be read is
+a `malformed` rejection in its place, never an abort. Exit 0 once the file is rated (with
+rejections or not); 1 with one line for a file or catalog that cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError as SettingsError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
+
+from catalog import bundle, codec
+from catalog.errors import CatalogError, NotFound
+from catalog.model import Business, CatalogVersionInfo
+from catalog.publishing import preview_content
+from catalog.versions import DRAFT, AsOf, VersionNumber
+from dsl.eval_usage import Counters, Rated
+from pricing.rounding import EXACT
+from rules.rating import RatingSession, UsageRecord, Versions
+from rules.sale_catalog import SaleCatalog
+from rules.usage_rows import RowError, record_from_row
+from tariff.cli import _one_line, settings_from
+from tariff.rate_files import (
+    Chunk,
+    RatedWriter,
+    ResultColumns,
+    UsageFileError,
+    UsageReader,
+    file_format,
+    rated_path,
+)
+
+if TYPE_CHECKING:
+    from tariff.bootstrap import App
+
+BUNDLE_NUMBER = 1  # a bundle read in process stands as version 1, as in `tariff eligible`
+DRAFT_NUMBER = 0
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MALFORMED = "malformed"
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+PERCENT = Context(prec=28, rounding=ROUND_HALF_EVEN)  # shares are display, not money
+TOP = 20
+_NO_COUNTERS = Counters()
+
+
+class UsageError(ValueError):
+    """A command line that cannot be run as given (exit 1, one line)."""
+
+
+# -- catalogs -------------------------------------------------------------------------------
+
+
+def bundle_catalog(path: Path) -> SaleCatalog:
+    """A bundle (directory or .zip) as a catalog, in process."""
+    content = bundle.read_path(path)
+    info = CatalogVersionInfo(
+        BUNDLE_NUMBER, EPOCH, EPOCH, f"bundle {path}", codec.content_hash(content), 0, 0, 0
+    )
+    return SaleCatalog(info, content)
+
+
+def businesses_of(*catalogs: SaleCatalog) -> dict[str, Business]:
+    """Which quantity column a row's business reads (the first catalog wins a conflict)."""
+    found: dict[str, Business] = {}
+    for catalog in reversed(catalogs):
+        found.update((b.code, b) for b in catalog.content.businesses())
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What rates a file: the catalog for each event's start, and a label for people."""
+
+    versions: Versions
+    businesses: Mapping[str, Business]
+    label: str
+
+    @classmethod
+    def pinned(cls, catalog: SaleCatalog, label: str) -> Source:
+        return cls(lambda _start: catalog, businesses_of(catalog), label)
+
+
+class Store:
+    """The catalog store, opened on first need (a bundle-only command never touches it)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self._args = args
+        self._app: App | None = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._app is not None:
+            self._app.close()
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            from tariff.bootstrap import bootstrap  # late: a bundle needs no SQLAlchemy engine
+
+            self._app = bootstrap(settings_from(self._args))
+        return self._app
+
+    def version(self, number: int) -> SaleCatalog:
+        return self.app.snapshots.get(VersionNumber(number))
+
+    def draft(self) -> SaleCatalog:
+        content = preview_content(self.app.catalog.content(DRAFT))
+        info = CatalogVersionInfo(
+            DRAFT_NUMBER, EPOCH, EPOCH, "draft", codec.content_hash(content), 0, 0, 0
+        )
+        return SaleCatalog(info, content)
+
+    def in_force(self) -> Source:
+        """Each event under the version in force at its start (NotFound: none published)."""
+        snapshots = self.app.snapshots
+        latest = snapshots.timeline.latest()
+        if latest is None:
+            raise NotFound("the store has no published catalog version (or rate with --bundle)")
+
+        def versions(start: datetime) -> SaleCatalog:
+            return snapshots.get(AsOf(start))
+
+        newest = self.version(latest.number)
+        return Source(versions, businesses_of(newest), "the version in force at each start")
+
+
+def rate_source(args: argparse.Namespace, store: Store) -> Source:
+    if args.bundle:
+        if args.version is not None or args.as_of:
+            raise UsageError("--version and --as-of pick a store's version, not a bundle's")
+        return Source.pinned(bundle_catalog(Path(args.bundle)), f"bundle {args.bundle}")
+    if args.version is not None:
+        return Source.pinned(store.version(args.version), f"version {args.version}")
+    if args.as_of:
+        instant = codec.parse_instant(args.as_of)
+        catalog = store.app.snapshots.get(AsOf(instant))
+        return Source.pinned(catalog, f"version {catalog.number} (in force at {args.as_of})")
+    return store.in_force()
+
+
+def side_catalog(text: str, store: Store) -> tuple[SaleCatalog, str]:
+    """One side of `shadow`: a version number, `draft`, or a bundle path."""
+    if text == "draft":
+        return store.draft(), "draft"
+    if text.isdigit():
+        return store.version(int(text)), f"version {text}"
+    if Path(text).exists():
+        return bundle_catalog(Path(text)), f"bundle {text}"
+    raise UsageError(f"--version {text!r}: give a version number, draft, or a bundle path")
+
+
+# -- tallies --------------------------------------------------------------------------------
+
+Key = tuple[str, str]  # (offer | zone | band | "", currency): two currencies never add up
+
+
+class Tally:
+    """Events and their exact charge total per key."""
+
+    __slots__ = ("charge", "events")
+
+    def __init__(self) -> None:
+        self.events: Counter[Key] = Counter()
+        self.charge: dict[Key, Decimal] = {}
+
+    def add(self, key: Key, charge: Decimal) -> None:
+        self.events[key] += 1
+        if charge:  # most events are free (allowances): skip the exact addition
+            self.charge[key] = EXACT.add(self.charge.get(key, ZERO), charge)
+
+    def total(self, key: Key) -> Decimal:
+        return self.charge.get(key, ZERO)
+
+
+@dataclass(slots=True)
+class Summary:
+    """What one rating of a file came to: counts, rejections, revenue by currency, product
+    (offer), zone and band (the band of each event's start)."""
+
+    events: int = 0
+    rated: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    versions: Counter[int] = field(default_factory=Counter)
+    currency: Tally = field(default_factory=Tally)
+    product: Tally = field(default_factory=Tally)
+    zone: Tally = field(default_factory=Tally)
+    band: Tally = field(default_factory=Tally)
+
+    def add(self, offer: str, rated: Rated, version: int) -> None:
+        self.events += 1
+        self.versions[version] += 1
+        if rated.status != "rated":
+            self.rejected[rated.reason] += 1
+            return
+        self.rated += 1
+        money, charge = rated.currency, rated.charge
+        self.currency.add(("", money), charge)
+        self.product.add((offer, money), charge)
+        self.zone.add((rated.zone, money), charge)
+        self.band.add((rated.band, money), charge)
+
+
+@dataclass(slots=True)
+class Shadow:
+    """Two ratings of one file, side by side, and the events they rate differently."""
+
+    a: Summary = field(default_factory=Summary)
+    b: Summary = field(default_factory=Summary)
+    status_differs: int = 0
+    charge_differs: int = 0
+    changes: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def add(self, offer: str, a: tuple[Rated, int], b: tuple[Rated, int]) -> None:
+        (first, first_version), (second, second_version) = a, b
+        self.a.add(offer, first, first_version)
+        self.b.add(offer, second, second_version)
+        if first.status != second.status:
+            self.status_differs += 1
+        elif first.charge != second.charge or first.currency != second.currency:
+            self.charge_differs += 1
+        was, now = _outcome(first), _outcome(second)
+        if was != now:
+            self.changes[(was, now)] += 1
+
+
+def _outcome(rated: Rated) -> str:
+    return "rated" if rated.status == "rated" else f"rejected: {rated.reason}"
+
+
+# -- rating ---------------------------------------------------------------------------------
+
+
+class Meter:
+    """Rows rated so far on stderr, with rows/s (rich); silent when told to be."""
+
+    def __init__(self, enabled: bool, title: str) -> None:
+        self._progress: Progress | None = None
+        if enabled:
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:,} rows"),
+                _RowsPerSecond(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+            )
+            self._task = self._progress.add_task(title, total=None)
+
+    def __enter__(self) -> Meter:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def advance(self, rows: int, total: int | None, done: float | None) -> None:
+        if self._progress is None:
+            return
+        self._progress.advance(self._task, rows)
+        completed = self._progress.tasks[0].completed
+        if total is None and done:
+            total = max(int(completed / done), int(completed))  # estimated from bytes read
+        self._progress.update(self._task, total=total)
+
+
+class _RowsPerSecond(ProgressColumn):
+    """Average rows/s since the start (rich's own speed needs updates within 30 s)."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed
+        speed = task.completed / elapsed if elapsed else 0.0
+        return Text(f"{speed:,.0f} rows/s" if speed else "- rows/s")
+
+
+def _records(
+    chunk: Chunk, businesses: Mapping[str, Business]
+) -> Iterator[tuple[str, UsageRecord | str]]:
+    """(offer, record) per row; the record is the reason when the row cannot be read."""
+    for row in chunk.rows:
+        if isinstance(row, str):
+            yield "", row
+            continue
+        try:
+            record = record_from_row(row, businesses)
+        except RowError as error:
+            yield row["offer_code"].strip(), str(error)
+        else:
+            yield record.offer_code, record
+
+
+def _rate(session: RatingSession, record: UsageRecord | str) -> tuple[Rated, int, str]:
+    if isinstance(record, str):
+        return Rated("rejected", _NO_COUNTERS, MALFORMED, record), 0, ""
+    result = session.rate(record)
+    return result.rated, result.version, result.period
+
+
+def rate_file(
+    source: Path, out: Path, catalogs: Source, tz: tzinfo, meter: Meter | None = None
+) -> Summary:
+    """Rate every row of `source` in order into `out` (formats by extension). Raises
+    UsageFileError (or pyarrow's ValueError / OSError) when the file cannot be rated at all."""
+    if out.resolve() == source.resolve():
+        raise UsageFileError(f"{out}: the rated file cannot overwrite its input")
+    meter = meter or Meter(False, "")
+    session = RatingSession(catalogs.versions, tz)
+    summary = Summary()
+    with UsageReader(source) as reader, RatedWriter(out, reader.schema) as writer:
+        for chunk in reader.chunks():
+            results = ResultColumns()
+            for offer, record in _records(chunk, catalogs.businesses):
+                rated, version, period = _rate(session, record)
+                results.add(rated, version, period)
+                summary.add(offer, rated, version)
+            writer.write(chunk.data, results.arrays())
+            meter.advance(len(chunk.rows), reader.rows_hint, chunk.done)
+    return summary
+
+
+def shadow_file(
+    source: Path, a: Source, b: Source, tz: tzinfo, meter: Meter | None = None
+) -> Shadow:
+    """Rate `source` under A and under B in one pass (two sessions, counters kept apart)."""
+    meter = meter or Meter(False, "")
+    first, second = RatingSession(a.versions, tz), RatingSession(b.versions, tz)
+    businesses = {**b.businesses, **a.businesses}
+    shadow = Shadow()
+    with UsageReader(source) as reader:
+        for chunk in reader.chunks():
+            for offer, record in _records(chunk, businesses):
+                rated_a, version_a, _ = _rate(first, record)
+                rated_b, version_b, _ = _rate(second, record)
+                shadow.add(offer, (rated_a, version_a), (rated_b, version_b))
+            meter.advance(len(chunk.rows), reader.rows_hint, chunk.done)
+    return shadow
+
+
+# -- reports --------------------------------------------------------------------------------
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:f}"
+
+
+def _percent(a: Decimal, b: Decimal) -> str | None:
+    """B against A in percent, to the hundredth; None when A is nothing (no base)."""
+    if not a:
+        return None
+    change = PERCENT.divide(PERCENT.multiply(EXACT.subtract(b, a), Decimal(100)), a)
+    return f"{change.quantize(CENT, context=PERCENT):+f}"
+
+
+def _tally_rows(tally: Tally, name: str) -> list[dict[str, Any]]:
+    """Rows largest total first; `name` is the key's column ("" for totals by currency)."""
+    keys = sorted(tally.events, key=lambda k: (-tally.total(k), k))
+    return [
+        {
+            **({name: key} if name else {}),
+            "currency": money,
+            "events": tally.events[(key, money)],
+            "total": _money(tally.total((key, money))),
+        }
+        for key, money in keys
+    ]
+
+
+def _diff_rows(a: Tally, b: Tally, name: str) -> list[dict[str, Any]]:
+    """B against A per key, the largest difference first."""
+    ordered = []
+    for key in a.events.keys() | b.events.keys():
+        first, second = a.total(key), b.total(key)
+        difference = EXACT.subtract(second, first)
+        row = {
+            **({name: key[0]} if name else {}),
+            "currency": key[1],
+            "a": _money(first),
+            "b": _money(second),
+            "difference": _money(difference),
+            "percent": _percent(first, second),
+        }
+        ordered.append(((-abs(difference), key), row))
+    return [row for _, row in sorted(ordered, key=lambda pair: pair[0])]
+
+
+def rate_report(summary: Summary, source: Path, out: Path, label: str) -> dict[str, Any]:
+    """The machine-readable summary of `tariff rate` (amounts as exact decimal strings)."""
+    return {
+        "file": str(source),
+        "out": str(out),
+        "catalog": label,
+        "events": summary.events,
+        "rated": summary.rated,
+        "rejected": dict(sorted(summary.rejected.items())),
+        "versions": {str(v): n for v, n in sorted(summary.versions.items())},
+        "charge": _tally_rows(summary.currency, ""),
+        "by_product": _tally_rows(summary.product, "offer"),
+        "by_zone": _tally_rows(summary.zone, "zone"),
+    }
+
+
+def shadow_report(shadow: Shadow, source: Path, labels: tuple[str, str]) -> dict[str, Any]:
+    """The machine-readable summary of `tariff shadow`: B against A (difference = B - A)."""
+    return {
+        "file": str(source),
+        "a": labels[0],
+        "b": labels[1],
+        "events": shadow.a.events,
+        "rated": {"a": shadow.a.rated, "b": shadow.b.rated},
+        "status_differs": shadow.status_differs,
+        "charge_differs": shadow.charge_differs,
+        "changes": [
+            {"a": was, "b": now, "events": count}
+            for (was, now), count in sorted(shadow.changes.items(), key=lambda i: (-i[1], i[0]))
+        ],
+        "totals": _diff_rows(shadow.a.currency, shadow.b.currency, ""),
+        "by_product": _diff_rows(shadow.a.product, shadow.b.product, "offer"),
+        "by_zone": _diff_rows(shadow.a.zone, shadow.b.zone, "zone"),
+        "by_band": _diff_rows(shadow.a.band, shadow.b.band, "band"),
+    }
+
+
+def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], top: int) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        numeric = column in ("count", "events", "total", "difference", "%")
+        numeric = numeric or column.startswith(("A ", "B "))
+        table.add_column(column, justify="right" if numeric else "left")
+    shown = rows if top <= 0 else rows[:top]
+    for row in shown:
+        table.add_row(*(Text(cell) for cell in row))  # text, not markup: codes may hold [ ]
+    if len(shown) < len(rows):
+        table.caption = f"{len(rows) - len(shown)} more (--top 0 or --json for all)"
+    return table
+
+
+def print_rate(console: Console, report: Mapping[str, Any], seconds: float, top: int) -> None:
+    events = report["events"]
+    title = f"Rated {report['file']} -> {report['out']} with {report['catalog']}"
+    console.print(title, markup=False, highlight=False)  # paths may hold [brackets]
+    speed = f"{events / seconds:,.0f} rows/s" if seconds > 0 else "-"
+    overview = [
+        ("events", f"{events:,}"),
+        ("rated", f"{report['rated']:,}"),
+        ("rejected", f"{events - report['rated']:,}"),
+        ("time", f"{seconds:,.1f} s ({speed})"),
+        ("versions", ", ".join(f"{v}: {n:,}" for v, n in report["versions"].items())),
+    ]
+    console.print(_table("Events", ("", "count"), overview, 0))
+    if report["rejected"]:
+        reasons = [(r, f"{n:,}") for r, n in report["rejected"].items()]
+        console.print(_table("Rejected by reason", ("reason", "events"), reasons, 0))
+    for title, name, rows in (
+        ("Charge by currency", "", report["charge"]),
+        ("Charge by product", "offer", report["by_product"]),
+        ("Charge by zone", "zone", report["by_zone"]),
+    ):
+        cells = [
+            (
+                *((r[name] or "(none)",) if name else ()),
+                r["currency"],
+                f"{r['events']:,}",
+                r["total"],
+            )
+            for r in rows
+        ]
+        columns = (*((name,) if name else ()), "currency", "events", "total")
+        console.print(_table(title, columns, cells, top))
+
+
+def print_shadow(console: Console, report: Mapping[str, Any], top: int) -> None:
+    a, b = report["a"], report["b"]
+    title = f"Shadow rating of {report['file']}: A = {a}, B = {b}"
+    console.print(title, markup=False, highlight=False)
+    overview = [
+        ("events", f"{report['events']:,}"),
+        ("rated by A", f"{report['rated']['a']:,}"),
+        ("rated by B", f"{report['rated']['b']:,}"),
+        ("status differs", f"{report['status_differs']:,}"),
+        ("charge differs", f"{report['charge_differs']:,}"),
+    ]
+    console.print(_table("Events", ("", "count"), overview, 0))
+    if report["changes"]:
+        changes = [(c["a"], c["b"], f"{c['events']:,}") for c in report["changes"]]
+        console.print(_table("Outcome changes", ("A", "B", "events"), changes, top))
+    columns = ("currency", f"A {a}", f"B {b}", "difference", "%")
+    for title, name, rows in (
+        ("Revenue", "", report["totals"]),
+        ("Revenue by product", "offer", report["by_product"]),
+        ("Revenue by zone", "zone", report["by_zone"]),
+        ("Revenue by band", "band", report["by_band"]),
+    ):
+        cells = [
+            (
+                *((r[name] or "(none)",) if name else ()),
+                r["currency"],
+                r["a"],
+                r["b"],
+                r["difference"],
+                "-" if r["percent"] is None else f"{r['percent']}%",
+            )
+            for r in rows
+        ]
+        console.print(_table(title, ((name,) if name else ()) + columns, cells, top))
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def run_rate(args: argparse.Namespace) -> int:
+    source = Path(args.file)
+    out = Path(args.out) if args.out else rated_path(source)
+    tz = settings_from(args).zone
+    UsageReader(source).close()  # a file that cannot be rated fails before any catalog loads
+    file_format(out)
+    with Store(args) as store:
+        catalogs = rate_source(args, store)
+        started = time.perf_counter()
+        with Meter(not args.no_progress, f"rating {source.name}") as meter:
+            summary = rate_file(source, out, catalogs, tz, meter)
+        seconds = time.perf_counter() - started
+    report = rate_report(summary, source, out, catalogs.label)
+    if args.json:
+        report |= {"seconds": round(seconds, 3)}
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print_rate(Console(), report, seconds, args.top)
+    return 0
+
+
+def run_shadow(args: argparse.Namespace) -> int:
+    if len(args.version) != 2:
+        raise UsageError(f"give exactly two --version (A and B), not {len(args.version)}")
+    source = Path(args.file)
+    tz = settings_from(args).zone
+    UsageReader(source).close()
+    with Store(args) as store:
+        (a, label_a), (b, label_b) = (side_catalog(text, store) for text in args.version)
+        started = time.perf_counter()
+        with Meter(not args.no_progress, f"shadow rating {source.name}") as meter:
+            shadow = shadow_file(
+                source, Source.pinned(a, label_a), Source.pinned(b, label_b), tz, meter
+            )
+        seconds = time.perf_counter() - started
+    report = shadow_report(shadow, source, (label_a, label_b))
+    if args.json:
+        report |= {"seconds": round(seconds, 3)}
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print_shadow(Console(), report, args.top)
+    return 0
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--top", type=int, default=TOP, help=f"rows per table (default {TOP}; 0 = all)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def add_rate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rate = sub.add_parser(
+        "rate",
+        help="rate a usage file (CSV or Parquet) into a rated file",
+        description="Rate every row of a usage file (the columns of `tariff gen usage`; "
+        ".csv, .csv.gz or .parquet) in file order, in constant memory, and write it back "
+        "with the rating columns added. Exit 0 when the file was rated, rejections or not.",
+    )
+    rate.add_argument("file", help="the usage file")
+    rate.add_argument(
+        "--out", help="the rated file; its extension picks the format (default FILE.rated.EXT)"
+    )
+    source = rate.add_mutually_exclusive_group()
+    source.add_argument(
+        "--database-url", help="the store (default: TARIFF_DATABASE_URL or tariff.sqlite)"
+    )
+    source.add_argument("--bundle", help="a catalog bundle (directory or .zip), in process")
+    pin = rate.add_mutually_exclusive_group()
+    pin.add_argument(
+        "--version",
+        type=int,
+        metavar="N",
+        help="rate every event under version N (default: each under the one in force at its start)",
+    )
+    pin.add_argument(
+        "--as-of",
+        metavar="INSTANT",
+        help="rate every event under the version in force at this RFC 3339 instant",
+    )
+    _common(rate)
+    rate.set_defaults(run=run_rate)
+
+    shadow = sub.add_parser(
+        "shadow",
+        help="rate a usage file under two catalogs and compare the revenue",
+        description="Rate a usage file under catalog A and catalog B in one pass and report "
+        "what B bills differently (B - A) by product, zone and band.",
+    )
+    shadow.add_argument("file", help="the usage file (.csv, .csv.gz or .parquet)")
+    shadow.add_argument(
+        "--version",
+        action="append",
+        required=True,
+        metavar="A|B",
+        help="twice: a published version number, draft (as it would sell once published), "
+        "or a bundle path",
+    )
+    shadow.add_argument(
+        "--database-url", help="the store (default: TARIFF_DATABASE_URL or tariff.sqlite)"
+    )
+    _common(shadow)
+    shadow.set_defaults(run=run_shadow)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`rate` and `shadow` on their own (`python -m tariff.rate_cli`), with tariff.cli's
+    exits: the same commands once tariff.cli registers `add_rate_commands`."""
+    parser = argparse.ArgumentParser(prog="tariff", description="Rate usage files.")
+    add_rate_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except (CatalogError, SettingsError, OSError, ValueError) as exc:
+        print(f"tariff: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        print(f"tariff: database error: {_one_line(cause)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

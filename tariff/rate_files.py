@@ -1,0 +1,384 @@
+"""Usage files in, rated files out, streamed in record batches (pyarrow), so `tariff rate`
+and `tariff shadow` hold one batch at a time whatever the size of the file.
+
+Formats go by extension: `.csv`, `.csv.gz` and `.parquet`. CSV columns are all read as text
+(exactly what rules.usage_rows expects; an event id like `E0001` keeps its zeros); Parquet
+columns of other types are cast to text per batch (timestamps as ISO 8601 with their offset).
+A CSV line that does not split into the header's columns is not an abort: it comes out in its
+place as a row of its own (`Chunk.rows` holds the reason instead of the fields).
+
+Charges are written as a **string** column in both formats: the exact decimal text of the
+charge, at the scale the plan rounded it to (`0.60`, `0`, `0.000029296875`). An Arrow
+decimal128 column needs one scale for the whole file, and unrounded charges (a plan without a
+`rounding`) may have more decimals than any scale chosen up front; text is exact everywhere
+and identical in CSV and Parquet (cast it in a query engine: `CAST(charge AS DECIMAL(38, 12))`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
+import pyarrow.csv as pa_csv  # type: ignore[import-untyped, unused-ignore]
+import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
+
+from dsl.eval_usage import Rated
+from tariff.gen.usage import USAGE_HEADER
+
+Format = Literal["csv", "csv.gz", "parquet"]
+SUFFIXES: dict[str, Format] = {".csv": "csv", ".csv.gz": "csv.gz", ".parquet": "parquet"}
+RESULT_SCHEMA = pa.schema(
+    [
+        ("status", pa.string()),
+        ("rejection", pa.string()),
+        ("message", pa.string()),
+        ("charge", pa.string()),  # exact decimal text (module docstring)
+        ("currency", pa.string()),
+        ("zone", pa.string()),
+        ("band", pa.string()),
+        ("billed_units", pa.int64()),
+        ("allowance_units", pa.int64()),
+        ("rate", pa.string()),
+        ("catalog_version", pa.int64()),
+        ("period", pa.string()),
+    ]
+)
+RESULT_COLUMNS: tuple[str, ...] = tuple(RESULT_SCHEMA.names)
+CSV_BLOCK_BYTES = 1 << 17  # ~1,300 usage rows per batch: pyarrow reads blocks ahead
+PARQUET_BATCH_ROWS = 2_048
+ROW_GROUP_ROWS = 32_768  # Parquet output is buffered to row groups of this size, no more
+HEADER_BYTES = 1 << 20
+
+
+class UsageFileError(ValueError):
+    """A file that cannot be rated at all: missing, of unknown format, without the usage
+    columns. (A bad *row* is never this: it is rejected in place.)"""
+
+
+def file_format(path: Path) -> Format:
+    """The format a file name says; UsageFileError for any other."""
+    name = path.name.lower()
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return SUFFIXES[suffix]
+    known = ", ".join(SUFFIXES)
+    raise UsageFileError(f"{path}: unknown format (the name must end in {known})")
+
+
+def rated_path(path: Path) -> Path:
+    """Where `tariff rate` writes by default: `usage.csv` -> `usage.rated.csv`."""
+    fmt = file_format(path)
+    stem = path.name[: -len(fmt) - 1]
+    return path.with_name(f"{stem}.rated.{fmt}")
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One batch of input: its columns as read (written back unchanged) and, per row, the
+    usage columns as text or, for a line that could not be split, why."""
+
+    data: Any  # pa.RecordBatch of the input's columns, broken lines included
+    rows: Sequence[Mapping[str, str] | str]
+    done: float | None  # the fraction of the file read so far, when it is known
+
+
+@dataclass(frozen=True, slots=True)
+class _Broken:
+    index: int  # its place among the data rows of the file (0-based)
+    fields: list[str]
+    message: str
+
+
+class UsageReader:
+    """A usage file opened for streaming. Raises UsageFileError (or pyarrow's ValueError /
+    OSError) when the file cannot be rated at all."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.exists():
+            raise UsageFileError(f"{path}: no such file")
+        if not path.is_file():
+            raise UsageFileError(f"{path}: not a file")
+        self.path = path
+        self.format = file_format(path)
+        self._broken: list[_Broken] = []
+        self.rows_hint: int | None = None
+        self._raw = pa.OSFile(str(path))
+        try:
+            self._open()
+        except BaseException:
+            self._raw.close()
+            raise
+
+    def _open(self) -> None:
+        path = self.path
+        if self.format == "parquet":
+            self._parquet = pq.ParquetFile(self._raw)
+            self.schema = self._parquet.schema_arrow.remove_metadata()
+            self.rows_hint = self._parquet.metadata.num_rows
+            _check_columns(path, self.schema.names)
+        else:
+            names = self._csv_header()
+            _check_columns(path, names)
+            stream = (
+                pa.CompressedInputStream(self._raw, "gzip")
+                if self.format == "csv.gz"
+                else self._raw
+            )
+            self._csv = pa_csv.open_csv(
+                stream,
+                read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=False),
+                parse_options=pa_csv.ParseOptions(invalid_row_handler=self._on_broken),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+                ),
+            )
+            self.schema = self._csv.schema
+        for name in USAGE_HEADER:
+            kind = self.schema.field(name).type
+            try:
+                pc.cast(pa.array([], kind), pa.string())
+            except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+                raise UsageFileError(f"{path}: column {name} ({kind}) cannot be read") from None
+
+    def __enter__(self) -> UsageReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def _csv_header(self) -> list[str]:
+        with pa.input_stream(str(self.path)) as stream:  # decompresses .gz by its name
+            head = stream.read(HEADER_BYTES)
+        try:
+            text = head.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            # the cut may fall inside a character: only the first line matters
+            text = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+        line = text.split("\n", 1)[0].rstrip("\r")
+        if not line.strip():
+            raise UsageFileError(f"{self.path}: no header line")
+        names = next(csv.reader([line]))
+        if len(set(names)) != len(names):
+            raise UsageFileError(f"{self.path}: a column name appears twice in the header")
+        return names
+
+    def _on_broken(self, row: Any) -> str:
+        """pyarrow's invalid-row handler: keep the line, to emit it in its place."""
+        # physical line numbers: the header is line 1 (a blank line before it shifts this one)
+        index = row.number - 2 if row.number and row.number > 0 else -1
+        fields = next(csv.reader([row.text]), [])
+        message = (
+            f"line {row.number}: {row.actual_columns} fields, the header has {row.expected_columns}"
+        )
+        broken = _Broken(index, fields, message)
+        bisect.insort(self._broken, broken, key=lambda b: b.index)
+        return "skip"
+
+    def chunks(self) -> Iterator[Chunk]:
+        """The file's rows in order, a batch at a time."""
+        if self.format == "parquet":
+            for batch in self._parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+                data = pa.RecordBatch.from_arrays(batch.columns, schema=self.schema)
+                yield Chunk(data, _text_rows(data), None)  # rows_hint tells the progress
+            return
+        position = 0  # data rows (valid or broken) handed out so far
+        for batch in self._csv:
+            if not self._broken or self._broken[0].index > position + batch.num_rows:
+                position += batch.num_rows
+                yield Chunk(batch, _text_rows(batch), self._done())
+                continue
+            chunk = self._merge(batch, position)
+            position += len(chunk.rows)
+            yield chunk
+        if self._broken:  # after the last row pyarrow could split
+            yield self._merge(None, position, flush=True)
+
+    def _merge(self, batch: Any, position: int, *, flush: bool = False) -> Chunk:
+        """A batch with the broken lines that belong among (or right after) its rows."""
+        names = self.schema.names
+        columns: list[list[str]] = [[] for _ in names]
+        rows: list[Mapping[str, str] | str] = []
+        valid = batch.to_pylist() if batch is not None else []
+
+        def broken_up_to(place: int) -> None:
+            while self._broken and (flush or self._broken[0].index <= place):
+                broken = self._broken.pop(0)
+                values = (broken.fields + [""] * len(names))[: len(names)]
+                for column, value in zip(columns, values, strict=True):
+                    column.append(value)
+                rows.append(broken.message)
+                place += 1
+
+        for row in valid:
+            broken_up_to(position + len(rows))
+            for column, name in zip(columns, names, strict=True):
+                column.append(row[name])
+            rows.append({name: row[name] for name in USAGE_HEADER})
+        broken_up_to(position + len(rows))
+        arrays = [pa.array(column, pa.string()) for column in columns]
+        return Chunk(pa.RecordBatch.from_arrays(arrays, schema=self.schema), rows, self._done())
+
+    def _done(self) -> float | None:
+        size = self._raw.size()
+        return self._raw.tell() / size if size else None
+
+
+def _check_columns(path: Path, names: Sequence[str]) -> None:
+    missing = [name for name in USAGE_HEADER if name not in names]
+    if missing:
+        raise UsageFileError(f"{path}: missing column(s) {', '.join(missing)}")
+    taken = [name for name in RESULT_COLUMNS if name in names]
+    if taken:
+        raise UsageFileError(
+            f"{path}: already has column(s) {', '.join(taken)} (is it a rated file?)"
+        )
+
+
+def _text_rows(batch: Any) -> list[Mapping[str, str]]:
+    """The usage columns of a batch as text, one dict per row."""
+    columns = []
+    for name in USAGE_HEADER:
+        column = batch.column(name)
+        if not pa.types.is_string(column.type) or column.null_count:
+            column = pc.fill_null(pc.cast(column, pa.string()), "")
+        columns.append(column.to_pylist())
+    return [dict(zip(USAGE_HEADER, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+class ResultColumns:
+    """The rating columns of one batch, gathered row by row."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[str, str, str, str, str, str, str, int, int, str, int, str]] = []
+
+    def add(self, rated: Rated, version: int, period: str) -> None:
+        charge = format(rated.charge, "f")
+        if charge[0] == "-" and not rated.charge:
+            charge = charge[1:]  # a zero is never negative on a bill
+        self._rows.append(
+            (
+                rated.status,
+                rated.reason,
+                rated.message,
+                charge,
+                rated.currency,
+                rated.zone,
+                rated.band,
+                rated.billed,
+                sum(rated.allowance_used.values()),
+                rated.rate,
+                version,
+                period,
+            )
+        )
+
+    def arrays(self) -> list[Any]:
+        if not self._rows:
+            return [pa.array([], f.type) for f in RESULT_SCHEMA]
+        return [
+            pa.array(values, f.type)
+            for values, f in zip(zip(*self._rows, strict=True), RESULT_SCHEMA, strict=True)
+        ]
+
+
+class RatedWriter:
+    """The rated file: the input's columns then RESULT_SCHEMA's, in the output's format.
+
+    Written to a hidden `.NAME.partial` beside the target and renamed over it only when the
+    whole file was rated, so a failure or Ctrl-C never leaves half a file under the name."""
+
+    def __init__(self, path: Path, schema: Any) -> None:
+        self.path = path
+        self.format = file_format(path)
+        self.partial = path.with_name(f".{path.name}.partial")
+        self.schema = pa.schema([*schema, *RESULT_SCHEMA])
+        self._sink = pa.OSFile(str(self.partial), "wb")
+        self._buffer: list[Any] = []
+        self._buffered = 0
+        self._parquet: Any = None
+        self._csv: Any = None
+        self._csv_stream: Any = None
+        if self.format == "parquet":
+            self._parquet = pq.ParquetWriter(self._sink, self.schema)
+        else:
+            out = self._sink
+            if self.format == "csv.gz":
+                out = pa.CompressedOutputStream(self._sink, "gzip")
+            self._csv = pa_csv.CSVWriter(out, self.schema)
+            self._csv_stream = out
+
+    def __enter__(self) -> RatedWriter:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            if kind is None:
+                self._finish()
+                os.replace(self.partial, self.path)
+        finally:
+            if not self._sink.closed:
+                self._sink.close()
+            self.partial.unlink(missing_ok=True)
+
+    def write(self, data: Any, results: Sequence[Any]) -> None:
+        batch = pa.RecordBatch.from_arrays([*data.columns, *results], schema=self.schema)
+        if self._csv is not None:
+            self._csv.write_batch(batch)
+            return
+        self._buffer.append(batch)
+        self._buffered += batch.num_rows
+        if self._buffered >= ROW_GROUP_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._parquet.write_table(pa.Table.from_batches(self._buffer, schema=self.schema))
+            self._buffer.clear()
+            self._buffered = 0
+
+    def _finish(self) -> None:
+        if self._parquet is not None:
+            self._flush()
+            self._parquet.close()
+        else:
+            self._csv.close()
+            if self._csv_stream is not self._sink:
+                self._csv_stream.close()
+        if not self._sink.closed:
+            self._sink.close()
+
+
+def copy_file(source: Path, target: Path, status: str = "rated") -> int:
+    """The same read and write as `tariff rate` with a constant status column and no rating:
+    what the I/O alone costs (the benchmark's baseline). Returns the rows copied."""
+    rows = 0
+    with UsageReader(source) as reader, RatedWriter(target, reader.schema) as writer:
+        for chunk in reader.chunks():
+            count = len(chunk.rows)
+            constants = [
+                pa.array([status] * count, f.type)
+                if f.name == "status"
+                else pa.nulls(count, f.type)
+                for f in RESULT_SCHEMA
+            ]
+            writer.write(chunk.data, constants)
+            rows += count
+    return rows
