@@ -54,6 +54,9 @@ def test_the_readme_tour_works_verbatim(
     assert "too_many_members" in outputs[1]
     assert "remove family_mobile" in outputs[1]
     assert "158.00" in outputs[2]  # the family bundle's monthly total with two lines
+    assert "3,995" in text  # rated events of the sample usage (5 misdials rejected)
+    assert (tmp_path / "rated.csv").stat().st_size > 0
+    assert "+1.81%" in text  # mobile_39's revenue under the draft's dearer long distance
     assert "0 error(s)" in text
     assert "98 passed" in text
     assert (
