@@ -140,7 +140,7 @@ def _rows(table: Table, item: pb.QuoteItem, indent: str) -> None:
             _money(amount),
             _money(price.price.tax_included_amount),
             _money(price.price.duty_free_amount),
-            f"{price.price.tax_rate.value}%",
+            _percent(price.price.tax_rate.value),
             steps,
         )
         table.add_row(*(Text(c) for c in cells))
@@ -149,6 +149,11 @@ def _rows(table: Table, item: pb.QuoteItem, indent: str) -> None:
         table.add_row(Text(indent + item.item_id), Text(item.offer_code), Text("(no prices)"))
     for member in item.members:
         _rows(table, member, indent + "  ")
+
+
+def _percent(fraction: str) -> str:
+    """The wire's tax rate (a fraction, "0.09") as people read it ("9%")."""
+    return f"{(Decimal(fraction or '0') * 100).normalize():f}%"
 
 
 def _step(alteration: pb.PriceAlteration) -> str:

@@ -81,7 +81,8 @@ def _period(period: n.PeriodLit | None) -> pb.Period.ValueType:
 def _amount(
     currency: str, rate: Decimal, duty_free: Decimal | None, tax_included: Decimal | None
 ) -> pb.PriceAmount:
-    amount = pb.PriceAmount(tax_rate=decimal_to_proto(rate))
+    """`rate` in percent, as plans write it (`tax 9% included`); the wire carries 0.09."""
+    amount = pb.PriceAmount(tax_rate=decimal_to_proto(rate / 100))  # the proto's fraction
     if duty_free is not None:
         amount.duty_free_amount.CopyFrom(money_to_proto(duty_free, currency))
     if tax_included is not None:

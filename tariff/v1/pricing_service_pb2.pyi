@@ -504,9 +504,9 @@ class UsageProfile(_message.Message):
         business_code: _builtins.str
         """Business code (e.g. "local_voice")."""
         zone: _builtins.str
-        """Zone name; empty = the tariff's default zone."""
+        """Zone name; required when the business is rated by zone (empty or "*" otherwise)."""
         band: _builtins.str
-        """Band name; empty = spread as the tariff's default band."""
+        """Band name; required when the business is rated by band (empty or "*" otherwise)."""
         events: _builtins.int
         """Events per month."""
         duration_ms: _builtins.int
@@ -738,7 +738,9 @@ class UsageCounter(_message.Message):
     UNITS_FIELD_NUMBER: _builtins.int
     AMOUNT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """Counter name, as the tariff declares it (e.g. "voice_allowance", "data_tier", "data_cap")."""
+    """Counter name: "allowance:NAME" (the allowance the tariff declares), "tier:BUSINESS" (paid
+    units toward tiers), "cap:BUSINESS[N]" (money toward the N-th cap of a usage block).
+    """
     units: _builtins.int
     """Units consumed (ms, bytes or events) for allowance and tier counters."""
     @_builtins.property

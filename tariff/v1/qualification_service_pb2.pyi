@@ -119,9 +119,12 @@ class EligibilityReason(_message.Message):
     RULE_FIELD_NUMBER: _builtins.int
     OFFER_CODE_FIELD_NUMBER: _builtins.int
     code: _builtins.str
-    """Stable code: one of the built-in checks ("not_published", "not_in_force", "retired",
-    "area", "channel", "audience", "requires", "excludes", "base_missing", "cardinality",
-    "choice_group") or the reason code a rule author wrote.
+    """Stable code: one of the built-in checks ("not_launched", "retired", "not_yet_available",
+    "no_longer_available", "area", "channel", "customer_type", "segment",
+    "addon_without_base", "requires", "excludes", "base_still_needed", "not_held",
+    "too_few_members", "too_many_members", "too_few_in_group", "too_many_in_group",
+    "not_a_member", "member_unqualified", "rule_error", "rules_not_compiled") or the reason
+    code a rule author wrote.
     """
     message: _builtins.str
     """Message for people, written by the rule author for rule reasons."""
@@ -129,7 +132,9 @@ class EligibilityReason(_message.Message):
     """The offer the reason concerns (a member of a combo, the other side of an exclusion)."""
     @_builtins.property
     def rule(self) -> _common_pb2.RuleRef:
-        """The rule that failed; unset for built-in checks."""
+        """The rule that failed: for a written rule its name ("youth_plan.eligibility.age") and
+        location; for a built-in check a name without location ("catalog.area").
+        """
 
     def __init__(
         self,
@@ -490,7 +495,7 @@ class ListEligibleOffersResponse(_message.Message):
     """The catalog version that answered."""
     @_builtins.property
     def offers(self) -> _containers.RepeatedCompositeFieldContainer[Global___EligibleOffer]:
-        """Offers ordered by category then code."""
+        """Offers in code order."""
 
     def __init__(
         self,

@@ -29,7 +29,8 @@ class QualificationServiceStub:
     """Answers eligibility questions from the published snapshot in memory; no database access.
     Errors: INVALID_ARGUMENT (with field violations) for unknown offer, area, channel or segment
     codes, an empty cart, negative ages or a missing customer; NOT_FOUND for an unknown catalog
-    version; UNAVAILABLE while no catalog is published.
+    version, or when no version is in force at the sale's time (health reports this service
+    NOT_SERVING while no catalog is published).
     """
 
     def __init__(self, channel):
@@ -54,7 +55,8 @@ class QualificationServiceServicer:
     """Answers eligibility questions from the published snapshot in memory; no database access.
     Errors: INVALID_ARGUMENT (with field violations) for unknown offer, area, channel or segment
     codes, an empty cart, negative ages or a missing customer; NOT_FOUND for an unknown catalog
-    version; UNAVAILABLE while no catalog is published.
+    version, or when no version is in force at the sale's time (health reports this service
+    NOT_SERVING while no catalog is published).
     """
 
     def CheckEligibility(self, request, context):
@@ -96,7 +98,8 @@ class QualificationService:
     """Answers eligibility questions from the published snapshot in memory; no database access.
     Errors: INVALID_ARGUMENT (with field violations) for unknown offer, area, channel or segment
     codes, an empty cart, negative ages or a missing customer; NOT_FOUND for an unknown catalog
-    version; UNAVAILABLE while no catalog is published.
+    version, or when no version is in force at the sale's time (health reports this service
+    NOT_SERVING while no catalog is published).
     """
 
     @staticmethod

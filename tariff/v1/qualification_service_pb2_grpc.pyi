@@ -32,7 +32,8 @@ class QualificationServiceStub:
     """Answers eligibility questions from the published snapshot in memory; no database access.
     Errors: INVALID_ARGUMENT (with field violations) for unknown offer, area, channel or segment
     codes, an empty cart, negative ages or a missing customer; NOT_FOUND for an unknown catalog
-    version; UNAVAILABLE while no catalog is published.
+    version, or when no version is in force at the sale's time (health reports this service
+    NOT_SERVING while no catalog is published).
     """
 
     @_typing.overload
@@ -49,7 +50,8 @@ class QualificationServiceAsyncStub(QualificationServiceStub):
     """Answers eligibility questions from the published snapshot in memory; no database access.
     Errors: INVALID_ARGUMENT (with field violations) for unknown offer, area, channel or segment
     codes, an empty cart, negative ages or a missing customer; NOT_FOUND for an unknown catalog
-    version; UNAVAILABLE while no catalog is published.
+    version, or when no version is in force at the sale's time (health reports this service
+    NOT_SERVING while no catalog is published).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -62,7 +64,8 @@ class QualificationServiceServicer(metaclass=_abc_1.ABCMeta):
     """Answers eligibility questions from the published snapshot in memory; no database access.
     Errors: INVALID_ARGUMENT (with field violations) for unknown offer, area, channel or segment
     codes, an empty cart, negative ages or a missing customer; NOT_FOUND for an unknown catalog
-    version; UNAVAILABLE while no catalog is published.
+    version, or when no version is in force at the sale's time (health reports this service
+    NOT_SERVING while no catalog is published).
     """
 
     @_abc_1.abstractmethod

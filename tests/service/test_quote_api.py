@@ -117,7 +117,7 @@ async def test_broadband_monthly_with_loyalty_discount_tax_included_and_proratio
     installation = price(reply, 0, "installation")
     assert money(installation.price.tax_included_amount) == Decimal("58.00")
     assert money(installation.price.duty_free_amount) == Decimal("53.21")  # 58 / 1.09, half up
-    assert installation.price.tax_rate.value == "9"
+    assert installation.price.tax_rate.value == "0.09"  # a fraction on the wire
     rent = price(reply, 0, "rent")
     assert money(rent.list_price.tax_included_amount) == Decimal("70.00")
     assert money(rent.price.tax_included_amount) == Decimal("63.00")  # 10% loyalty (30 months)
