@@ -70,10 +70,18 @@ def _pack(message: Any) -> any_pb2.Any:
 
 
 def rich_status(exc: Exception, code: grpc.StatusCode) -> status_pb2.Status:
-    """google.rpc.Status for a domain error: ErrorInfo always, plus BadRequest or
-    PreconditionFailure listing every violation."""
-    details = [_pack(error_details_pb2.ErrorInfo(reason=type(exc).__name__, domain=ERROR_DOMAIN))]
+    """google.rpc.Status for a domain error: ErrorInfo always (for a stale revision with the
+    expected and current revisions as metadata), plus BadRequest or PreconditionFailure
+    listing every violation (a lifecycle refusal is one, typed "catalog", subject
+    "lifecycle")."""
+    info = error_details_pb2.ErrorInfo(reason=type(exc).__name__, domain=ERROR_DOMAIN)
+    if isinstance(exc, catalog_errors.StaleRevision):  # what to re-read, machine-readable
+        info.metadata["expected_revision"] = str(exc.expected)
+        info.metadata["current_revision"] = str(exc.current)
+    details = [_pack(info)]
     violations = getattr(exc, "violations", ())
+    if isinstance(exc, catalog_errors.LifecycleViolation) and not violations:
+        violations = [catalog_errors.Violation("lifecycle", str(exc))]
     if isinstance(exc, catalog_errors.ValidationError):
         details.append(
             _pack(
