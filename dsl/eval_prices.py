@@ -61,6 +61,7 @@ from dsl.eval_prices_model import (
     Quote,
     Stage,
     exact_sum,
+    money_value,
     plan_currency,
     plan_rounding,
     plan_tax,
@@ -381,23 +382,7 @@ def _holds(condition: n.Expr, facts: SaleFacts, env: Env) -> bool:
 
 
 def _money(expr: n.Expr, facts: SaleFacts, env: Env, currency: str, what: str) -> Decimal:
-    value = evaluate(expr, facts, env)
-    if value is None:
-        raise PriceError(f"the amount of {what} is unknown")
-    if isinstance(value, tuple):
-        amount, written = value
-        written = written or currency
-    elif isinstance(value, int | Decimal) and not isinstance(value, bool):
-        amount, written = Decimal(value), currency
-    else:
-        raise PriceError(f"the amount of {what} is not money: {value!r}")
-    if not written:
-        raise PriceError(f"{what} has no currency: declare `currency` in the plan")
-    if written != currency:
-        raise PriceError(f"{what} is in {written}, the plan's currency is {currency or 'none'}")
-    if not isinstance(amount, Decimal):
-        amount = Decimal(amount)
-    return amount
+    return money_value(evaluate(expr, facts, env), currency, what)
 
 
 def _local(facts: SaleFacts, tz: tzinfo | None) -> datetime:

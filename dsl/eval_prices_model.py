@@ -120,6 +120,29 @@ class Quote:
         return [p for p in top + members if p.name == name]
 
 
+def money_value(value: object, currency: str, what: str) -> Decimal:
+    """The amount of an evaluated money expression in the plan's `currency`: a bare number
+    takes it, a written currency must be it. Raises PriceError, with the interpreter's
+    messages, for an unknown value, a value that is not money and a currency missing or
+    different. Used at compile time for constants and at run time for the rest."""
+    if value is None:
+        raise PriceError(f"the amount of {what} is unknown")
+    if isinstance(value, tuple):
+        amount, written = value
+        written = written or currency
+    elif isinstance(value, int | Decimal) and not isinstance(value, bool):
+        amount, written = Decimal(value), currency
+    else:
+        raise PriceError(f"the amount of {what} is not money: {value!r}")
+    if not written:
+        raise PriceError(f"{what} has no currency: declare `currency` in the plan")
+    if written != currency:
+        raise PriceError(f"{what} is in {written}, the plan's currency is {currency or 'none'}")
+    if not isinstance(amount, Decimal):
+        amount = Decimal(amount)
+    return amount
+
+
 # -- plan settings -----------------------------------------------------------------------------
 
 

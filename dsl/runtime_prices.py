@@ -34,6 +34,7 @@ from dsl.eval_prices_model import (
     PricedPrice,
     PriceError,
     Stage,
+    money_value,
     shown,
 )
 from dsl.runtime import EXPORTS, fresh_namespace
@@ -97,29 +98,6 @@ def no_lower(new: Decimal, amount: Decimal) -> Decimal:
     if new >= ZERO or new >= amount:
         return new
     return amount if amount < ZERO else ZERO
-
-
-def money_value(value: object, currency: str, what: str) -> Decimal:
-    """The amount of an evaluated money expression in the plan's `currency`: a bare number
-    takes it, a written currency must be it. Raises PriceError, with the interpreter's
-    messages, for an unknown value, a value that is not money and a currency missing or
-    different. Used at compile time for constants and at run time for the rest."""
-    if value is None:
-        raise PriceError(f"the amount of {what} is unknown")
-    if isinstance(value, tuple):
-        amount, written = value
-        written = written or currency
-    elif isinstance(value, int | Decimal) and not isinstance(value, bool):
-        amount, written = Decimal(value), currency
-    else:
-        raise PriceError(f"the amount of {what} is not money: {value!r}")
-    if not written:
-        raise PriceError(f"{what} has no currency: declare `currency` in the plan")
-    if written != currency:
-        raise PriceError(f"{what} is in {written}, the plan's currency is {currency or 'none'}")
-    if not isinstance(amount, Decimal):
-        amount = Decimal(amount)
-    return amount
 
 
 def fail(message: str) -> NoReturn:
