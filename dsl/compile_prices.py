@@ -32,12 +32,12 @@ from dsl.eval_prices_model import (
     ZERO,
     PricedLine,
     PricedPrice,
-    PriceError,
     Quote,
     exact_sum,
     plan_currency,
     plan_rounding,
     plan_tax,
+    quote_of,
 )
 from dsl.interpreter import DEFAULT_ENV, Env
 from dsl.runtime_prices import Clock, PriceInfo, Spelling, Tables, fresh_price_namespace
@@ -249,16 +249,7 @@ def quote_compiled(
     for line in lines:
         if line.quantity > 0:  # N units of a line are N equal priced lines
             priced += _cart_line(line, plans_by_offer, facts, clock, env) * line.quantity
-    currencies = {p.currency for p in priced if p.prices}
-    if len(currencies) > 1:
-        raise PriceError(f"the cart mixes currencies: {', '.join(sorted(currencies))}")
-    return Quote(
-        lines=tuple(priced),
-        currency=currencies.pop() if currencies else "",
-        due_now=exact_sum([p.due_now for p in priced]),
-        monthly=exact_sum([p.monthly for p in priced]),
-        first_bill=exact_sum([p.first_bill for p in priced]),
-    )
+    return quote_of(priced)
 
 
 def _cart_line(

@@ -65,6 +65,7 @@ from dsl.eval_prices_model import (
     plan_currency,
     plan_rounding,
     plan_tax,
+    quote_of,
     shown,
 )
 from dsl.interpreter import DEFAULT_ENV, Env, evaluate, truth
@@ -177,16 +178,7 @@ def quote(
     for line in lines:
         for _ in range(line.quantity):
             priced.extend(_cart_line(line, plans_by_offer, facts, tz, env))
-    currencies = {p.currency for p in priced if p.prices}
-    if len(currencies) > 1:
-        raise PriceError(f"the cart mixes currencies: {', '.join(sorted(currencies))}")
-    return Quote(
-        lines=tuple(priced),
-        currency=currencies.pop() if currencies else "",
-        due_now=exact_sum([p.due_now for p in priced]),
-        monthly=exact_sum([p.monthly for p in priced]),
-        first_bill=exact_sum([p.first_bill for p in priced]),
-    )
+    return quote_of(priced)
 
 
 def _cart_line(

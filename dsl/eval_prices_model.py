@@ -9,6 +9,7 @@ first period) raises `PriceError`: declare `rounding` in such plans.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -141,6 +142,21 @@ def money_value(value: object, currency: str, what: str) -> Decimal:
     if not isinstance(amount, Decimal):
         amount = Decimal(amount)
     return amount
+
+
+def quote_of(priced: Sequence[PricedLine]) -> Quote:
+    """A cart's priced lines as a quote: one currency (PriceError when lines mix them) and
+    totals that are the lines' exact sums. Shared by the interpreter and compiled plans."""
+    currencies = {p.currency for p in priced if p.prices}
+    if len(currencies) > 1:
+        raise PriceError(f"the cart mixes currencies: {', '.join(sorted(currencies))}")
+    return Quote(
+        lines=tuple(priced),
+        currency=currencies.pop() if currencies else "",
+        due_now=exact_sum([p.due_now for p in priced]),
+        monthly=exact_sum([p.monthly for p in priced]),
+        first_bill=exact_sum([p.first_bill for p in priced]),
+    )
 
 
 # -- plan settings -----------------------------------------------------------------------------
