@@ -6,7 +6,7 @@ with the file), at 10k and 1M events.
 Variants: `tariff` (the whole path) and the baseline `read_write` (the same pyarrow read and
 write with a constant status column and no rating: what the I/O alone costs, so the ratio is
 what rating adds per row). At full scale both also record `peak_rss_mb` and `child_seconds`
-of a fresh child process doing the same on the same file (`python -m tariff.rate_cli rate`,
+of a fresh child process doing the same on the same file (`python -m tariff.cli rate`,
 catalog load included; `copy_file` for `read_write`): the I/O's memory must stay flat from
 10k to 1M events, and rating adds what the catalog's compiled plans and the rating engine's
 per-block zone and band memos hold (bounded per block, not per event).
@@ -116,7 +116,7 @@ def test_tariff(
     if scale == "full" and sys.platform == "linux":  # the gate judges times only
         out = workdir / f"child-{size}.csv"
         rate = ["rate", str(usage), "--bundle", str(catalog_dir), "--out", str(out)]
-        record_child(bench, ["-m", "tariff.rate_cli", *rate, "--no-progress", "--json"])
+        record_child(bench, ["-m", "tariff.cli", *rate, "--no-progress", "--json"])
 
 
 def test_read_write(measure: Measure, scale: str, size: int, usage: Path, workdir: Path) -> None:

@@ -18,23 +18,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError as SettingsError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 
 from catalog import bundle, codec
-from catalog.errors import CatalogError, NotFound
+from catalog.errors import NotFound
 from catalog.model import Business, CatalogVersionInfo
 from catalog.publishing import preview_content
 from catalog.versions import DRAFT, AsOf, VersionNumber
@@ -42,7 +39,7 @@ from dsl.eval_usage import Counters, Rated
 from rules.rating import RatingSession, UsageRecord, Versions
 from rules.sale_catalog import SaleCatalog
 from rules.usage_rows import RowError, record_from_row
-from tariff.cli import _one_line, settings_from
+from tariff.cli import settings_from
 from tariff.rate_files import (
     Chunk,
     RatedWriter,
@@ -402,27 +399,3 @@ def add_rate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     _common(shadow)
     shadow.set_defaults(run=run_shadow)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`rate` and `shadow` on their own (`python -m tariff.rate_cli`), with tariff.cli's
-    exits: the same commands once tariff.cli registers `add_rate_commands`."""
-    parser = argparse.ArgumentParser(prog="tariff", description="Rate usage files.")
-    add_rate_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    run: Callable[[argparse.Namespace], int] = args.run
-    try:
-        return run(args)
-    except (CatalogError, SettingsError, OSError, ValueError) as exc:
-        print(f"tariff: error: {_one_line(exc)}", file=sys.stderr)
-        return 1
-    except SQLAlchemyError as exc:
-        cause = getattr(exc, "orig", None) or exc
-        print(f"tariff: database error: {_one_line(cause)}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -29,9 +29,9 @@ from rules.rating import RatedRecord, RatingSession
 from rules.sale_catalog import SaleCatalog
 from rules.usage_rows import record_from_row
 from tariff import rate_files
+from tariff.cli import main
 from tariff.gen.catalogs import CatalogSpec, generate_catalog
 from tariff.gen.usage import USAGE_HEADER, UsageSpec, iter_rows, write_usage
-from tariff.rate_cli import main
 from tariff.rate_files import RESULT_COLUMNS, file_format, rated_path
 from tariff.settings import Settings
 
@@ -456,7 +456,7 @@ print(usage.ru_maxrss, os.waitstatus_to_exitcode(status))
 
 def peak_rss_mb(argv: list[str]) -> float:
     """Peak resident memory of one fresh process rating a file (its ru_maxrss, by wait4)."""
-    command = [sys.executable, "-m", "tariff.rate_cli", *argv, "--no-progress", "--json"]
+    command = [sys.executable, "-m", "tariff.cli", *argv, "--no-progress", "--json"]
     done = subprocess.run(
         [sys.executable, "-c", LAUNCHER, *command],
         cwd=ROOT,
