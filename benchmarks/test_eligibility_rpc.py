@@ -91,35 +91,28 @@ def call_all(method: Any, messages: list[Any]) -> list[Any]:
     return [method(message, timeout=30) for message in messages]
 
 
+# (workload, method, which of `requests`, canned key prefix)
+CALLS = [("list_rpc", "ListEligibleOffers", 0, b"L"), ("check_rpc", "CheckEligibility", 1, b"C")]
+
+
 @pytest.mark.parametrize("variant", ["tariff", "noop"])
-def test_list_rpc(
+@pytest.mark.parametrize(("workload", "method", "which", "prefix"), CALLS, ids=["list", "check"])
+def test_rpc(
     measure: Measure,
     size: int,
     variant: str,
+    workload: str,
+    method: str,
+    which: int,
+    prefix: bytes,
     requests: Requests,
     canned: dict[bytes, bytes],
     request: pytest.FixtureRequest,
 ) -> None:
     stub = request.getfixturevalue(f"{variant}_stub")
-    bench = measure("list_rpc", variant, size=size, items=len(requests[0]))
-    responses = bench(call_all, stub.ListEligibleOffers, requests[0])
-    for message, response in zip(requests[0], responses, strict=True):
-        expected = canned[b"L" + message.SerializeToString(deterministic=True)]
+    messages: list[Any] = list(requests[which])
+    bench = measure(workload, variant, size=size, items=len(messages))
+    responses = bench(call_all, getattr(stub, method), messages)
+    for message, response in zip(messages, responses, strict=True):
+        expected = canned[prefix + message.SerializeToString(deterministic=True)]
         assert response.SerializeToString() == expected  # same answer, same bytes
-
-
-@pytest.mark.parametrize("variant", ["tariff", "noop"])
-def test_check_rpc(
-    measure: Measure,
-    size: int,
-    variant: str,
-    requests: Requests,
-    canned: dict[bytes, bytes],
-    request: pytest.FixtureRequest,
-) -> None:
-    stub = request.getfixturevalue(f"{variant}_stub")
-    bench = measure("check_rpc", variant, size=size, items=len(requests[1]))
-    responses = bench(call_all, stub.CheckEligibility, requests[1])
-    for message, response in zip(requests[1], responses, strict=True):
-        expected = canned[b"C" + message.SerializeToString(deterministic=True)]
-        assert response.SerializeToString() == expected
