@@ -17,7 +17,6 @@ import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from catalog.model import CatalogVersionInfo
 from catalog.snapshot import SnapshotRegistry
 from rules.sale_catalog import SaleCatalog
 from tariff.mappers.common import datetime_to_timestamp
+from tariff.mappers.money import money_text
 from tariff.servicers.pricing import PricingServicer
 from tariff.servicers.qualification import QualificationServicer
 from tariff.settings import Settings
@@ -215,23 +215,13 @@ def rpc_error_line(error: grpc.RpcError) -> str:
 # -- printing -------------------------------------------------------------------------------
 
 
-def _money(message: Any) -> str:
-    """google.type.Money as text, exactly (never through a float), at least to the cent."""
-    if not message.currency_code:
-        return ""
-    amount = (Decimal(message.units) + Decimal(message.nanos).scaleb(-9)).normalize()
-    if amount.as_tuple().exponent > -2:  # type: ignore[operator]
-        amount = amount.quantize(Decimal("0.01"))
-    return f"{amount:f}"
-
-
 def print_offers(console: Console, offers: Sequence[pb.EligibleOffer], version: int) -> None:
     table = Table(title=f"Eligible offers (catalog version {version})")
     for column in ("offer", "name", "kind", "category", "one-time", "recurring"):
         table.add_column(column, justify="right" if column in ("one-time", "recurring") else "left")
     for offer in offers:
         currency = offer.prices.recurring.currency_code or offer.prices.one_time.currency_code
-        recurring = _money(offer.prices.recurring)
+        recurring = money_text(offer.prices.recurring)
         if recurring:
             recurring += f" {currency}"
         if recurring and offer.prices.recurring_period:
@@ -241,7 +231,7 @@ def print_offers(console: Console, offers: Sequence[pb.EligibleOffer], version: 
             offer.name,
             KIND_NAMES.get(offer.kind, "?"),
             offer.category,
-            f"{_money(offer.prices.one_time)} {currency}".strip(),
+            f"{money_text(offer.prices.one_time)} {currency}".strip(),
             recurring,
         )
         table.add_row(*(Text(c) for c in cells))  # text, not markup: names may hold [brackets]

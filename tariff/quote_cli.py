@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 from decimal import Decimal
-from typing import Any
 
 import grpc
 from google.protobuf import json_format
@@ -29,6 +28,7 @@ from tariff.eligible_cli import (
     sale_context,
 )
 from tariff.errors import Refused
+from tariff.mappers.money import money_text
 from tariff.v1 import pricing_service_pb2 as pb
 
 PRICE_TYPES = {
@@ -77,16 +77,6 @@ def parse_usage(text: str) -> pb.UsageProfile.Entry:
     return entry
 
 
-def _money(message: Any) -> str:
-    """google.type.Money as text, exactly (never through a float), at least to the cent."""
-    if not message.currency_code:
-        return ""
-    amount = (Decimal(message.units) + Decimal(message.nanos).scaleb(-9)).normalize()
-    if amount.as_tuple().exponent > -2:  # type: ignore[operator]
-        amount = amount.quantize(Decimal("0.01"))
-    return f"{amount:f}"
-
-
 def print_quote(console: Console, response: pb.QuoteResponse) -> None:
     currency = response.currency_code
     console.print(f"Quote in {currency or '-'} (catalog version {response.catalog_version})")
@@ -111,10 +101,10 @@ def print_quote(console: Console, response: pb.QuoteResponse) -> None:
     for column in ("due now", "monthly", "usage estimate", "first bill"):
         summary.add_column(column, justify="right")
     summary.add_row(
-        _money(totals.due_now.tax_included_amount),
-        _money(totals.monthly_recurring.tax_included_amount),
-        _money(totals.usage_estimate.tax_included_amount),
-        _money(totals.first_bill_estimate.tax_included_amount),
+        money_text(totals.due_now.tax_included_amount),
+        money_text(totals.monthly_recurring.tax_included_amount),
+        money_text(totals.usage_estimate.tax_included_amount),
+        money_text(totals.first_bill_estimate.tax_included_amount),
     )
     console.print(summary)
 
@@ -137,9 +127,9 @@ def _rows(table: Table, item: pb.QuoteItem, indent: str) -> None:
             item.offer_code if first else "",
             price.name,
             kind,
-            _money(amount),
-            _money(price.price.tax_included_amount),
-            _money(price.price.duty_free_amount),
+            money_text(amount),
+            money_text(price.price.tax_included_amount),
+            money_text(price.price.duty_free_amount),
             _percent(price.price.tax_rate.value),
             steps,
         )
@@ -163,7 +153,7 @@ def _step(alteration: pb.PriceAlteration) -> str:
         if amount.HasField("tax_included_amount")
         else amount.duty_free_amount
     )
-    text = f"{KINDS.get(alteration.kind, '?')} {alteration.name} {_money(money)}"
+    text = f"{KINDS.get(alteration.kind, '?')} {alteration.name} {money_text(money)}"
     if alteration.HasField("percentage"):
         text += f" ({alteration.percentage.value}%)"
     if alteration.HasField("duration"):

@@ -61,3 +61,14 @@ def decimal_from_proto(msg: decimal_pb2.Decimal, field: str, problems: Problems)
         problems.add(f"{field}.value", "must be a finite number")
         return None
     return value
+
+
+def money_text(msg: money_pb2.Money) -> str:
+    """google.type.Money as text for people, exactly (never through a float), at least to the
+    cent; "" for an unset amount (no currency)."""
+    if not msg.currency_code:
+        return ""
+    amount = (Decimal(msg.units) + Decimal(msg.nanos).scaleb(-9)).normalize()
+    if amount.as_tuple().exponent > -2:  # type: ignore[operator]
+        amount = amount.quantize(Decimal("0.01"))
+    return f"{amount:f}"
