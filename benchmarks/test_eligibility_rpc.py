@@ -10,19 +10,15 @@ the transport (issue 5's goal: at most 1.3x).
 
 from __future__ import annotations
 
-import pickle
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 
 from benchmarks.conftest import Measure
 from benchmarks.support.catalogs import bench_sale_catalog, sales
 from benchmarks.support.requests import cart_items, sale_context
-from benchmarks.support.servers import server_process
+from benchmarks.support.servers import canned_noop, server_process, stub_on
 from benchmarks.test_eligibility import carts
 from rules.listing import list_offers
 from rules.qualification import check_cart
@@ -65,26 +61,17 @@ def canned(size: int, requests: Requests) -> dict[bytes, bytes]:
     return found
 
 
-def _stub(port: int) -> Iterator[pb_grpc.QualificationServiceStub]:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        grpc.channel_ready_future(channel).result(timeout=60)
-        yield pb_grpc.QualificationServiceStub(channel)
-
-
 @pytest.fixture(scope="module")
 def tariff_stub(size: int) -> Iterator[pb_grpc.QualificationServiceStub]:
     args = ["-m", "benchmarks.support.tariff_server", "--offers", str(size)]
     with server_process(args, startup_seconds=600) as port:
-        yield from _stub(port)
+        yield from stub_on(port, pb_grpc.QualificationServiceStub)
 
 
 @pytest.fixture(scope="module")
 def noop_stub(canned: dict[bytes, bytes]) -> Iterator[pb_grpc.QualificationServiceStub]:
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "canned.pickle"
-        path.write_bytes(pickle.dumps(canned))
-        with server_process(["-m", "benchmarks.support.noop", "--canned", str(path)]) as port:
-            yield from _stub(port)
+    with canned_noop(canned) as port:
+        yield from stub_on(port, pb_grpc.QualificationServiceStub)
 
 
 def call_all(method: Any, messages: list[Any]) -> list[Any]:

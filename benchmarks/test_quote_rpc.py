@@ -10,18 +10,14 @@ at most 1.3x the no-op's).
 
 from __future__ import annotations
 
-import pickle
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 
 from benchmarks.conftest import Measure
 from benchmarks.support.requests import sale_context
-from benchmarks.support.servers import server_process
+from benchmarks.support.servers import canned_noop, server_process, stub_on
 from benchmarks.test_quote import CART, CHINA, customers
 from catalog.model import CatalogVersionInfo
 from rules.sale_catalog import SaleCatalog
@@ -65,27 +61,18 @@ def canned(requests: list[pb.QuoteRequest]) -> dict[bytes, bytes]:
     return found
 
 
-def _stub(port: int) -> Iterator[pb_grpc.PricingServiceStub]:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        grpc.channel_ready_future(channel).result(timeout=60)
-        yield pb_grpc.PricingServiceStub(channel)
-
-
 @pytest.fixture(scope="module")
 def tariff_stub() -> Iterator[pb_grpc.PricingServiceStub]:
     with server_process(
         ["-m", "benchmarks.support.tariff_server", "--quotes"], startup_seconds=300
     ) as port:
-        yield from _stub(port)
+        yield from stub_on(port, pb_grpc.PricingServiceStub)
 
 
 @pytest.fixture(scope="module")
 def noop_stub(canned: dict[bytes, bytes]) -> Iterator[pb_grpc.PricingServiceStub]:
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "canned.pickle"
-        path.write_bytes(pickle.dumps(canned))
-        with server_process(["-m", "benchmarks.support.noop", "--canned", str(path)]) as port:
-            yield from _stub(port)
+    with canned_noop(canned) as port:
+        yield from stub_on(port, pb_grpc.PricingServiceStub)
 
 
 @pytest.mark.parametrize("variant", ["tariff", "noop"])

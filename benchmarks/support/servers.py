@@ -4,15 +4,21 @@ the GIL with them and measure both at once (research.md: the client costs as muc
 from __future__ import annotations
 
 import os
+import pickle
 import select
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
+
+import grpc
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60
+S = TypeVar("S")
 
 
 @contextmanager
@@ -43,3 +49,20 @@ def _first_line(process: subprocess.Popen[str], seconds: float) -> str:
     assert process.stdout is not None
     ready, _, _ = select.select([process.stdout], [], [], seconds)
     return process.stdout.readline() if ready else ""
+
+
+def stub_on(port: int, stub_class: Callable[[grpc.Channel], S]) -> Iterator[S]:
+    """A client stub on 127.0.0.1:`port` once the channel is ready; closed on exit."""
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        grpc.channel_ready_future(channel).result(timeout=60)
+        yield stub_class(channel)
+
+
+@contextmanager
+def canned_noop(canned: dict[bytes, bytes]) -> Iterator[int]:
+    """The no-op server answering with `canned` responses (benchmarks.support.noop); its port."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "canned.pickle"
+        path.write_bytes(pickle.dumps(canned))
+        with server_process(["-m", "benchmarks.support.noop", "--canned", str(path)]) as port:
+            yield port
