@@ -24,14 +24,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from catalog.model import Combo, Product, ProductKind
+from catalog.model import Combo, Product
 from catalog.snapshot import Offer
 from dsl import nodes as n
 from dsl.context import EMPTY, SaleFacts
 from dsl.runtime import EvalError
 from rules.offer_checks import check_offer, item_facts, market_reasons, passes_rules, sellable
 from rules.sale import CartItem, Sale
-from rules.sale_catalog import SaleCatalog
+from rules.sale_catalog import SaleCatalog, base_codes
 from rules.verdicts import (
     CartVerdict,
     ItemVerdict,
@@ -190,13 +190,6 @@ def _fits_cart(
         )
         if other is not None:
             found.propose("remove_offer", other, f"remove {other.name} to buy {name}")
-
-
-def base_codes(offer: Offer) -> tuple[str, ...]:
-    """The bases an add-on needs one of (empty for anything else)."""
-    if isinstance(offer, Product) and offer.kind is ProductKind.ADD_ON:
-        return offer.base_product_codes
-    return ()
 
 
 def _conflicts(catalog: SaleCatalog, offer: Offer, present: Iterable[str]) -> set[str]:

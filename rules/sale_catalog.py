@@ -54,6 +54,13 @@ class PriceSummary:
     period: str  # "month", "3 months", "year" or "" when nothing recurs
 
 
+def base_codes(offer: Offer) -> tuple[str, ...]:
+    """The bases an add-on needs one of (empty for anything else)."""
+    if isinstance(offer, Product) and offer.kind is ProductKind.ADD_ON:
+        return offer.base_product_codes
+    return ()
+
+
 def offer_kind(offer: Offer) -> OfferKind:
     if isinstance(offer, Combo):
         return "combo"
@@ -224,9 +231,7 @@ class SaleCatalog(Snapshot):
             code=offer.code,
             offer=offer,
             kind=self.kinds[offer.code],
-            bases=offer.base_product_codes
-            if isinstance(offer, Product) and offer.kind is ProductKind.ADD_ON
-            else (),
+            bases=base_codes(offer),
             check=compiled.check if compiled is not None else None,
             every=block is None or block.mode == "all",
             allows=tuple(b.allow for b in block.branches) if block is not None else (),
