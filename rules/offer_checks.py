@@ -116,18 +116,9 @@ def rule_reasons(
     return Checked(reasons, trace)
 
 
-def passes_rules(rules: OfferRules | None, facts: SaleFacts, catalog: SaleCatalog) -> bool:
-    """`rule_reasons(...).ok` without building reasons: the listing's fast path."""
-    if rules is None or rules.eligibility is None:
-        return rules is None or not rules.broken
-    compiled = rules.eligibility
-    try:
-        result = compiled.check(facts, catalog.book.env.areas)
-    except EvalError:
-        return False
-    if compiled.block.mode == "all":
-        return not result
-    return bool(result >= 0 and compiled.block.branches[result].allow)
+def passes_rules(catalog: SaleCatalog, code: str, facts: SaleFacts) -> bool:
+    """`rule_reasons(...).ok` without building reasons (the listing's own test)."""
+    return catalog.candidate(code).admits(facts, catalog.book.env.areas)
 
 
 def item_facts(base: SaleFacts, item: CartItem) -> SaleFacts:
@@ -166,4 +157,4 @@ def sellable(catalog: SaleCatalog, offer: Offer, sale: Sale, facts: SaleFacts) -
     """May `offer` be sold here (no reasons), e.g. as a proposal or an alternate?"""
     if market_reasons(catalog, offer, sale):
         return False
-    return passes_rules(catalog.book.rules_of(offer.code), facts, catalog)
+    return passes_rules(catalog, offer.code, facts)

@@ -383,7 +383,7 @@ def _slot(
 def _member_sellable(catalog: SaleCatalog, offer: Offer, sale: Sale, base: SaleFacts) -> bool:
     if market_reasons(catalog, offer, sale, member=True):
         return False
-    return passes_rules(catalog.book.rules_of(offer.code), base, catalog)
+    return passes_rules(catalog, offer.code, base)
 
 
 def _composition_proposal(
