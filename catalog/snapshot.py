@@ -7,10 +7,11 @@ in flight keeps the state it started with while a publish installs the next one.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Generic, TypeVar
 
@@ -172,3 +173,17 @@ class SnapshotRegistry(Generic[S]):
             newest = sorted(snapshots, reverse=True)[: self._keep]
             snapshots = {n: snapshots[n] for n in snapshots if n in newest or n in pinned}
         self._state = _State(timeline, MappingProxyType(snapshots))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def registry_of(snapshot: S) -> SnapshotRegistry[S]:
+    """A registry holding one snapshot, in force since 1970, that every selector reads: a
+    bundle answered in process, a simulated draft."""
+    registry: SnapshotRegistry[S] = SnapshotRegistry(
+        lambda _n: snapshot.content, lambda _i, _c: snapshot
+    )
+    info = dataclasses.replace(snapshot.info, number=max(snapshot.number, 1), effective_from=_EPOCH)
+    registry.install(info, snapshot.content)
+    return registry

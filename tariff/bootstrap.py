@@ -5,11 +5,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
-from catalog import migrations
+from catalog import bundle, codec, migrations
 from catalog.content import CatalogContent
 from catalog.model import CatalogVersionInfo
 from catalog.repository import UnitOfWork
@@ -76,3 +77,26 @@ def bootstrap(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App
     app = App(settings=settings, engine=engine, catalog=service, snapshots=registry, clock=clock)
     app.refresh()
     return app
+
+
+BUNDLE_NUMBER = 1  # a bundle answered in process stands as published version 1
+DRAFT_NUMBER = 0  # the draft, simulated or shadow-rated, answers as version 0
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def bundle_catalog(path: Path) -> SaleCatalog:
+    """A catalog bundle (directory or .zip) installed in process, as `--bundle` reads it."""
+    content = bundle.read_path(path)
+    info = CatalogVersionInfo(
+        BUNDLE_NUMBER, _EPOCH, _EPOCH, f"bundle {path}", codec.content_hash(content), 0, 0, 0
+    )
+    return SaleCatalog(info, content)
+
+
+def draft_catalog(preview: CatalogContent, digest: str) -> SaleCatalog:
+    """The draft as it would sell once published (`catalog.publishing.preview_content`, whose
+    content hash is `digest`) installed in process as version 0."""
+    info = CatalogVersionInfo(DRAFT_NUMBER, _EPOCH, _EPOCH, "draft", digest, 0, 0, 0)
+    return SaleCatalog(info, preview)

@@ -28,10 +28,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from catalog import bundle, codec
-from catalog.model import CatalogVersionInfo
-from catalog.snapshot import SnapshotRegistry
+from catalog import codec
+from catalog.snapshot import SnapshotRegistry, registry_of
 from rules.sale_catalog import SaleCatalog
+from tariff.bootstrap import bundle_catalog
 from tariff.mappers.common import datetime_to_timestamp
 from tariff.mappers.money import money_text
 from tariff.servicers.pricing import PricingServicer
@@ -157,19 +157,9 @@ class _Context:
 
 @functools.cache
 def local_registry(path: Path) -> SnapshotRegistry[SaleCatalog]:
-    """A bundle installed as version 1, in force since 1970: what a server would answer
-    once the bundle is published. Built once per path and process (pages, repeated asks)."""
-    content = bundle.read_path(path)
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    info = CatalogVersionInfo(
-        1, epoch, epoch, f"bundle {path}", codec.content_hash(content), 0, 0, 0
-    )
-    catalog = SaleCatalog(info, content)
-    registry: SnapshotRegistry[SaleCatalog] = SnapshotRegistry(
-        lambda _: content, lambda _i, _c: catalog
-    )
-    registry.install(info, content)
-    return registry
+    """A bundle as a server would answer once it is published. Built once per path and
+    process (pages, repeated asks)."""
+    return registry_of(bundle_catalog(path))
 
 
 def ask(args: argparse.Namespace, method: str, request: Any, service: str = "qualification") -> Any:

@@ -21,7 +21,7 @@ import json
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -30,15 +30,16 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from catalog import bundle, codec
+from catalog import codec
 from catalog.errors import NotFound
-from catalog.model import Business, CatalogVersionInfo
+from catalog.model import Business
 from catalog.publishing import preview_content
 from catalog.versions import DRAFT, AsOf, VersionNumber
 from dsl.eval_usage import Counters, Rated
 from rules.rating import RatingSession, UsageRecord, Versions
 from rules.sale_catalog import SaleCatalog
 from rules.usage_rows import RowError, record_from_row
+from tariff.bootstrap import bundle_catalog, draft_catalog
 from tariff.cli import settings_from
 from tariff.rate_files import (
     Chunk,
@@ -62,9 +63,6 @@ from tariff.rate_report import (
 if TYPE_CHECKING:
     from tariff.bootstrap import App
 
-BUNDLE_NUMBER = 1  # a bundle read in process stands as version 1, as in `tariff eligible`
-DRAFT_NUMBER = 0
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MALFORMED = "malformed"
 _NO_COUNTERS = Counters()
 
@@ -74,15 +72,6 @@ class UsageError(ValueError):
 
 
 # -- catalogs -------------------------------------------------------------------------------
-
-
-def bundle_catalog(path: Path) -> SaleCatalog:
-    """A bundle (directory or .zip) as a catalog, in process."""
-    content = bundle.read_path(path)
-    info = CatalogVersionInfo(
-        BUNDLE_NUMBER, EPOCH, EPOCH, f"bundle {path}", codec.content_hash(content), 0, 0, 0
-    )
-    return SaleCatalog(info, content)
 
 
 def businesses_of(*catalogs: SaleCatalog) -> dict[str, Business]:
@@ -133,10 +122,7 @@ class Store:
 
     def draft(self) -> SaleCatalog:
         content = preview_content(self.app.catalog.content(DRAFT))
-        info = CatalogVersionInfo(
-            DRAFT_NUMBER, EPOCH, EPOCH, "draft", codec.content_hash(content), 0, 0, 0
-        )
-        return SaleCatalog(info, content)
+        return draft_catalog(content, codec.content_hash(content))
 
     def in_force(self) -> Source:
         """Each event under the version in force at its start (NotFound: none published)."""

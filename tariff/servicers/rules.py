@@ -14,7 +14,6 @@ under the one catalog simulated (shadow rating), whatever the events' times.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -23,15 +22,15 @@ import grpc
 
 from catalog import codec
 from catalog.errors import NotFound, ValidationError, Violation
-from catalog.model import CatalogVersionInfo
 from catalog.publishing import preview_content
 from catalog.services import CatalogService, utcnow
-from catalog.snapshot import SnapshotRegistry
+from catalog.snapshot import SnapshotRegistry, registry_of
 from catalog.versions import DRAFT, Draft, Selector
 from rules.checking import check_catalog
 from rules.examples import run_examples
 from rules.names import names_from_content, zone_lookups
 from rules.sale_catalog import SaleCatalog
+from tariff.bootstrap import draft_catalog
 from tariff.errors import Refused
 from tariff.mappers import rules as m
 from tariff.mappers.common import Problems, selector_from_proto
@@ -47,8 +46,6 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 
 SIMULATED = ("check_eligibility", "list_eligible_offers", "quote", "rate")
-DRAFT_NUMBER = 0
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
@@ -124,14 +121,14 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
             else sale_time(inner.context, f"{which}.context", now, problems, self._tz)
         )
         problems.check()
-        catalog = await self._catalog(selector, time)
+        catalog = await self._catalog(selector)
         response = pb.SimulateResponse(result=self._answer(catalog, which, inner, time))
         response.diagnostics.extend(
             finding_to_proto(d, catalog.book.texts.get(d.path, ""))
             for d in catalog.book.diagnostics
         )
         if baseline is not None:
-            other = await self._catalog(baseline, time)
+            other = await self._catalog(baseline)
             response.baseline_result.CopyFrom(self._answer(other, which, inner, time))
         return response
 
@@ -148,7 +145,9 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
                 quoted = answer_quote(catalog, inner, time, self._tz)
                 return pb.SimulationResult(catalog_version=catalog.number, quote=quoted)
             if which == "rate":
-                rated = rate_batch(only(catalog), _unpinned(inner), self._tz, self._max_events)
+                rated = rate_batch(
+                    registry_of(catalog), _unpinned(inner), self._tz, self._max_events
+                )
                 return pb.SimulationResult(catalog_version=catalog.number, rate=rated)
             listed = answer_list(catalog, inner, time)
             return pb.SimulationResult(catalog_version=catalog.number, list_eligible_offers=listed)
@@ -161,7 +160,7 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
                 [Violation(f"{which}.{v.field}", v.description) for v in error.violations]
             ) from None
 
-    async def _catalog(self, selector: Selector, time: datetime) -> SaleCatalog:
+    async def _catalog(self, selector: Selector) -> SaleCatalog:
         """The catalog a simulation reads: a published version from the live registry, or
         the draft installed on its own (rebuilt only when the draft's content changed)."""
         if not isinstance(selector, Draft):
@@ -172,20 +171,9 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
         digest = await asyncio.to_thread(codec.content_hash, content)
         async with self._draft_lock:
             if self._draft is None or self._draft[0] != digest:
-                info = CatalogVersionInfo(DRAFT_NUMBER, _EPOCH, time, "draft", digest, 0, 0, 0)
-                draft = await asyncio.to_thread(SaleCatalog, info, content)
+                draft = await asyncio.to_thread(draft_catalog, content, digest)
                 self._draft = (digest, draft)
             return self._draft[1]
-
-
-def only(catalog: SaleCatalog) -> SnapshotRegistry[SaleCatalog]:
-    """A registry answering every selector with `catalog` (in force since 1970)."""
-    registry: SnapshotRegistry[SaleCatalog] = SnapshotRegistry(
-        lambda _n: catalog.content, lambda _i, _c: catalog
-    )
-    info = dataclasses.replace(catalog.info, number=max(catalog.number, 1), effective_from=_EPOCH)
-    registry.install(info, catalog.content)
-    return registry
 
 
 def _unpinned(request: Any) -> Any:
