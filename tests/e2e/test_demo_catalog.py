@@ -59,12 +59,6 @@ MOBILE_OFFERS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def wide(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rich wraps tables to the terminal; a wide one keeps each reason on one line."""
-    monkeypatch.setenv("COLUMNS", "250")
-
-
 @pytest.fixture(scope="module")
 def content() -> CatalogContent:
     return bundle.read_path(DEMO)

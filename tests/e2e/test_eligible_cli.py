@@ -24,12 +24,6 @@ YOUTH = ["--segment", "youth", "--age", "20", "--customer-type", "personal"]
 FAMILY = ["--segment", "family", "--customer-type", "personal"]
 
 
-@pytest.fixture(autouse=True)
-def wide(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rich wraps tables to the terminal; a wide one keeps each reason on one line here."""
-    monkeypatch.setenv("COLUMNS", "250")
-
-
 def test_items_parse_actions_members_and_options() -> None:
     plain = parse_item("youth_plan", 1)
     assert (plain.item_id, plain.offer_code, plain.action) == (

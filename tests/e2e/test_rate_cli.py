@@ -43,11 +43,6 @@ EVENTS = 3_000
 QUIET = ["--no-progress"]
 
 
-@pytest.fixture(autouse=True)
-def wide(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "250")
-
-
 @pytest.fixture(scope="module")
 def content() -> CatalogContent:
     return generate_catalog(CatalogSpec(offers=40, areas=4, seed=3, combos=1))
