@@ -41,7 +41,6 @@ first periods of all recurring prices. A quote's totals are the sums of its line
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -62,6 +61,7 @@ from dsl.eval_prices_model import (
     Stage,
     exact_sum,
     money_value,
+    month_timing,
     plan_currency,
     plan_rounding,
     plan_tax,
@@ -377,22 +377,14 @@ def _money(expr: n.Expr, facts: SaleFacts, env: Env, currency: str, what: str) -
     return money_value(evaluate(expr, facts, env), currency, what)
 
 
-def _local(facts: SaleFacts, tz: tzinfo | None) -> datetime:
-    return facts.time.astimezone(tz) if tz is not None else facts.time
-
-
 def _starts(price: n.Price, facts: SaleFacts, tz: tzinfo | None) -> datetime:
     if price.kind != "one_time" or price.starting == "now":
         return facts.time
-    local = _local(facts, tz)
-    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
-    return datetime(year, month, 1, tzinfo=local.tzinfo)
+    return month_timing(facts.time, tz)[0]
 
 
 def _proration(price: n.Price, facts: SaleFacts, tz: tzinfo | None) -> Fraction | None:
     p = price.period
     if not price.prorated or p is None or (p.count, p.unit) != (1, "month"):
         return None
-    local = _local(facts, tz)
-    days = calendar.monthrange(local.year, local.month)[1]
-    return Fraction(days - local.day + 1, days)
+    return month_timing(facts.time, tz)[1]

@@ -9,9 +9,10 @@ first period) raises `PriceError`: declare `rounding` in such plans.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
@@ -157,6 +158,17 @@ def quote_of(priced: Sequence[PricedLine]) -> Quote:
         monthly=exact_sum([p.monthly for p in priced]),
         first_bill=exact_sum([p.first_bill for p in priced]),
     )
+
+
+def month_timing(moment: datetime, tz: tzinfo | None) -> tuple[datetime, Fraction]:
+    """The first instant of the month after `moment` (local to `tz`, default the moment's
+    own zone), and the share of the current month left from the moment's day (included):
+    where a price `starting next month` starts and how a `prorated` monthly price is cut."""
+    local = moment.astimezone(tz) if tz is not None else moment
+    year, month = local.year, local.month
+    following = (year + 1, 1) if month == 12 else (year, month + 1)
+    days = calendar.monthrange(year, month)[1]
+    return datetime(*following, 1, tzinfo=local.tzinfo), Fraction(days - local.day + 1, days)
 
 
 # -- plan settings -----------------------------------------------------------------------------

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import calendar
 import decimal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from dsl.eval_prices_model import (
     PriceError,
     Stage,
     money_value,
+    month_timing,
     shown,
 )
 from dsl.runtime import EXPORTS, fresh_namespace
@@ -231,14 +231,7 @@ class Clock:
 
     def timing(self) -> tuple[datetime, Fraction]:
         if self._timing is None:
-            local = self.moment.astimezone(self.tz) if self.tz is not None else self.moment
-            year, month = local.year, local.month
-            following = (year + 1, 1) if month == 12 else (year, month + 1)
-            days = calendar.monthrange(year, month)[1]
-            self._timing = (
-                datetime(*following, 1, tzinfo=local.tzinfo),
-                Fraction(days - local.day + 1, days),
-            )
+            self._timing = month_timing(self.moment, self.tz)
         return self._timing
 
 
