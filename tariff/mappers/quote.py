@@ -9,16 +9,18 @@ ratio of days, is shown to 9 decimals.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from dsl import nodes as n
 from dsl.eval_prices_model import AppliedAlteration, PricedLine, PricedPrice
 from rules.projection import UsageProfileEntry
 from rules.quoting import QuotedCart
 from rules.sale import CartItem
-from tariff.mappers.common import Problems, datetime_to_timestamp, join
+from tariff.mappers.common import Problems, join
 from tariff.mappers.money import decimal_to_proto, money_to_proto
 from tariff.mappers.qualification import rule_ref, trace_to_proto
 from tariff.v1 import pricing_service_pb2 as pb
@@ -43,6 +45,7 @@ KINDS = {
 }
 MAX_PROFILE_ENTRIES = 1000
 NINE = Decimal("0.000000001")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def profile_from_proto(
@@ -90,6 +93,65 @@ def _amount(
     return amount
 
 
+class _Parts:
+    """Response parts that repeat across quotes, built once and copied in: what a price
+    declares (name, type, period, due, rule; per version) and the conversions of amounts
+    and applied alterations (pure functions of their values; keyed by their wire text where
+    equal Decimals print differently). Bounded: cleared when full."""
+
+    __slots__ = ("found",)
+    LIMIT = 8192
+
+    def __init__(self) -> None:
+        self.found: dict[Hashable, Any] = {}
+
+    def amount(
+        self, currency: str, rate: Decimal, duty_free: Decimal | None, tax_included: Decimal | None
+    ) -> pb.PriceAmount:
+        # the rate as written: 9 and 9.0 are equal Decimals but different wire text
+        key = ("amount", currency, str(rate), duty_free, tax_included)
+        found = self.found.get(key)
+        if found is None:
+            found = self._keep(key, _amount(currency, rate, duty_free, tax_included))
+        return found  # type: ignore[no-any-return]
+
+    def price(self, price: PricedPrice, plan: str, path: str) -> pb.QuotePrice:
+        declared = (price.name, price.business, price.type, price.period, price.due, price.span)
+        key = ("price", plan, path, *declared)
+        found = self.found.get(key)
+        if found is None:
+            found = self._keep(key, _declared(price, plan, path))
+        return found  # type: ignore[no-any-return]
+
+    def alteration(
+        self, step: AppliedAlteration, price: PricedPrice, path: str
+    ) -> pb.PriceAlteration:
+        name = "" if step.name else price.name  # the only part of the price the rule ref reads
+        basis = price.tax_included_basis
+        texts = (str(price.tax_rate), str(step.percent))  # equal Decimals, different text
+        key = ("alteration", step, *texts, price.currency, basis, name, path)
+        found = self.found.get(key)
+        if found is None:
+            found = self._keep(key, _alteration(step, price, path))
+        return found  # type: ignore[no-any-return]
+
+    def _keep(self, key: Hashable, message: Any) -> Any:
+        if len(self.found) >= self.LIMIT:
+            self.found.clear()
+        self.found[key] = message
+        return message
+
+
+def parts_of(memo: dict[Hashable, object] | None) -> _Parts:
+    """The version's quote parts (a fresh, unshared set without a memo)."""
+    if memo is None:
+        return _Parts()
+    found = memo.get("quote_parts")
+    if not isinstance(found, _Parts):
+        found = memo["quote_parts"] = _Parts()
+    return found
+
+
 def _alteration(step: AppliedAlteration, price: PricedPrice, path: str) -> pb.PriceAlteration:
     basis = price.tax_included_basis
     message = pb.PriceAlteration(
@@ -116,40 +178,68 @@ def _proration(value: Fraction) -> Decimal:
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(NINE)
 
 
-def price_to_proto(price: PricedPrice, plan: str, plan_path: str) -> pb.QuotePrice:
-    basis = price.tax_included_basis
-    message = pb.QuotePrice(
+def _declared(price: PricedPrice, plan: str, plan_path: str) -> pb.QuotePrice:
+    """The parts of a QuotePrice its plan declares (the same for every quote)."""
+    return pb.QuotePrice(
         name=price.name,
         business_code=price.business,
         price_type=pb.PRICE_TYPE_ONE_TIME if price.type == "one_time" else pb.PRICE_TYPE_RECURRING,
         recurring_period=_period(price.period),
-        list_price=_amount(
-            price.currency,
-            price.tax_rate,
-            None if basis else price.list_amount,
-            price.list_amount if basis else None,
-        ),
-        price=_amount(price.currency, price.tax_rate, price.duty_free, price.tax_included),
-        alterations=[_alteration(a, price, plan_path) for a in price.alterations],
         due=pb.DUE_TIME_NOW if price.due == "now" else pb.DUE_TIME_EVERY_PERIOD,
         rule=rule_ref(f"{plan}.price.{price.name}", plan_path, price.span),
     )
-    starts = datetime_to_timestamp(price.starts)
-    if starts is not None:
-        message.starts.CopyFrom(starts)
-    if price.proration is not None:
-        message.proration.CopyFrom(decimal_to_proto(_proration(price.proration)))
+
+
+def price_to_proto(
+    price: PricedPrice, plan: str, plan_path: str, parts: _Parts | None = None
+) -> pb.QuotePrice:
+    message = pb.QuotePrice()
+    _fill_price(message, price, plan, plan_path, parts or _Parts())
     return message
 
 
+def _fill_price(
+    message: pb.QuotePrice, price: PricedPrice, plan: str, plan_path: str, parts: _Parts
+) -> None:
+    """Writes `price` into the (empty) `message`, in place: nothing is built twice."""
+    message.CopyFrom(parts.price(price, plan, plan_path))
+    currency, rate = price.currency, price.tax_rate
+    if price.tax_included_basis:
+        listed = parts.amount(currency, rate, None, price.list_amount)
+    else:
+        listed = parts.amount(currency, rate, price.list_amount, None)
+    message.list_price.CopyFrom(listed)
+    message.price.CopyFrom(parts.amount(currency, rate, price.duty_free, price.tax_included))
+    if price.alterations:
+        add = message.alterations.add
+        for step in price.alterations:
+            add().CopyFrom(parts.alteration(step, price, plan_path))
+    starts = price.starts
+    if starts is not None:
+        aware = starts if starts.tzinfo is not None else starts.replace(tzinfo=UTC)
+        delta = aware - EPOCH
+        stamp = message.starts
+        stamp.seconds = delta.days * 86_400 + delta.seconds
+        stamp.nanos = delta.microseconds * 1000
+    if price.proration is not None:
+        message.proration.value = format(_proration(price.proration), "f")
+
+
 def quote_to_proto(
-    quoted: QuotedCart, plan_paths: Mapping[str, str], texts: Mapping[str, str]
+    quoted: QuotedCart,
+    plan_paths: Mapping[str, str],
+    texts: Mapping[str, str],
+    memo: dict[Hashable, object] | None = None,
 ) -> pb.QuoteResponse:
+    """With `memo` (the version's), the parts prices declare and the conversions of repeated
+    amounts are built once and copied into each answer."""
+    parts = parts_of(memo)
     lines = iter(quoted.quote.lines)
     currency = quoted.currency
     response = pb.QuoteResponse(currency_code=currency, catalog_version=quoted.version)
+    add_item = response.items.add
     for item in quoted.items:
-        response.items.append(_item(item, lines, plan_paths, with_members=True))
+        _fill_item(add_item(), item, lines, plan_paths, parts, with_members=True)
     quote = quoted.quote
     one_time = [p for line in quote.lines for p in line.prices if p.type == "one_time"]
     monthly = [p for line in quote.lines for p in line.prices if p.monthly]
@@ -178,26 +268,30 @@ def _total(currency: str, prices: Sequence[PricedPrice], tax_included: Decimal) 
     return amount
 
 
-def _item(
+def _fill_item(
+    message: pb.QuoteItem,
     item: CartItem,
     lines: Iterator[PricedLine],
     plan_paths: Mapping[str, str],
+    parts: _Parts,
     *,
     with_members: bool,
-) -> pb.QuoteItem:
-    message = pb.QuoteItem(item_id=item.item_id, offer_code=item.offer_code)
+) -> None:
+    message.item_id = item.item_id
+    message.offer_code = item.offer_code
     members = [m for m in item.members if m.action != "remove"] if with_members else []
-    member_messages = [pb.QuoteItem(item_id=m.item_id, offer_code=m.offer_code) for m in members]
+    add_member = message.members.add
+    member_messages = [add_member(item_id=m.item_id, offer_code=m.offer_code) for m in members]
+    add_price = message.prices.add
     for _ in range(item.quantity):
         line = next(lines)
         path = plan_paths.get(line.plan, "")
-        message.prices.extend(price_to_proto(p, line.plan, path) for p in line.prices)
+        for p in line.prices:
+            _fill_price(add_price(), p, line.plan, path, parts)
         for member, member_message in zip(members, member_messages, strict=True):
+            add_member_price = member_message.prices.add
             for _ in range(member.quantity):
                 member_line = next(lines)
                 member_path = plan_paths.get(member_line.plan, "")
-                member_message.prices.extend(
-                    price_to_proto(p, member_line.plan, member_path) for p in member_line.prices
-                )
-    message.members.extend(member_messages)
-    return message
+                for p in member_line.prices:
+                    _fill_price(add_member_price(), p, member_line.plan, member_path, parts)

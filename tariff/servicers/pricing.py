@@ -54,7 +54,7 @@ def answer_quote(
     problems.check()
     try:
         quoted = quote_cart(catalog, sale, cart, tz, profile, explain=request.explain)
-        return m.quote_to_proto(quoted, catalog.book.plan_paths, catalog.book.texts)
+        return m.quote_to_proto(quoted, catalog.book.plan_paths, catalog.book.texts, catalog.memo)
     except CartNotEligible as refused:
         verdict = refused.verdict
         violations = [
