@@ -197,6 +197,9 @@ class TimeBands:
         self._segments: dict[DayType, _Segments] = {}
         for day in self.calendar.day_types():
             self._segments[day] = self._day_segments(rules, day, otherwise)
+        self.names: tuple[str, ...] = tuple(
+            sorted({band for _, _, bands in self._segments.values() for band in bands if band})
+        )
 
     @staticmethod
     def _day_segments(rules: Sequence[BandRule], day: DayType, otherwise: str | None) -> _Segments:

@@ -83,6 +83,11 @@ class ZoneTable:
         self._lengths = tuple(sorted(lengths, reverse=True))
         self._country_code = country_code
 
+    @property
+    def country_code(self) -> str | None:
+        """The home country code international numbers to it are rewritten with, if any."""
+        return self._country_code
+
     def __len__(self) -> int:
         return len(self._zones)
 

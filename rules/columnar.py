@@ -1,0 +1,914 @@
+"""The columnar rater: a batch of usage records as columns in, charges as columns out.
+
+It gives every record exactly what `rules.rating.RatingSession` gives it, record by record
+(a property test holds the two together), but works on whole columns with numpy:
+
+1. each record's catalog version (stretches between version edges), its offer's plan where
+   the usage started, and the plan's usage block for its business are resolved once per
+   distinct (version, offer, origin, business), not per record;
+2. zones by longest prefix for the whole column (`rules.columnar_zones`), bands and the
+   parts of events crossing a band edge from the runs `TimeBands.split` defines
+   (`rules.columnar_bands`), the rate of each part from a (zone, band) table per block;
+3. increments, then allowances, tiers (counters: `rules.columnar_groups`, one group per
+   subscriber and period, rows in their order), fee, minimum and maximum on each block's
+   exact integer scale (`dsl.compile_usage.analyse`), the event's total, the declared
+   rounding with integer arithmetic, then the caps.
+
+What the arrays do not express - a `when` to evaluate, a term the interpreter refuses, a
+destination that is not a phone number, a start finer than a millisecond on a split block -
+sends the records of that subscriber's period to the per-event engine, in order, with their
+counters: a period is rated by one engine or the other, never half by each. Records carry
+no free attributes here (files have none); the RPC path, which has them, rates per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+
+from catalog.errors import NotFound
+from dsl.compile_usage import CompiledUsage, currency_of
+from dsl.eval_usage import Counters, UsageEvent, allowance_key, cap_key, tier_key
+from pricing.bands import MAX_EVENT_MS, MAX_PARTS
+from pricing.rounding import RoundingMode
+from rules.columnar_bands import BandRuns
+from rules.columnar_groups import capped, consumed, running_before
+from rules.columnar_terms import CONDITIONAL, NO_RATE, VectorBlock, tier_arrays, vector_block
+from rules.columnar_zones import MALFORMED, NO_ZONE, ZoneIndex
+from rules.rating import NO_VERSION, UNKNOWN_OFFER, CounterKey, RatingSession, UsageRecord
+from rules.rating import usage_rater as compiled_rater
+from rules.sale_catalog import SaleCatalog
+
+__all__ = ["RatedColumns", "UsageColumns", "Versions", "rate_columns"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HOUR_US = 3_600_000_000
+_FITS = 2**62
+
+
+# -- input ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UsageColumns:
+    """Usage records as columns: pyarrow string (or dictionary) arrays for the codes, numpy
+    int64 for the start (UTC epoch microseconds) and the quantity (in the business's
+    measure, as `UsageEvent.quantity`), bool for roaming. `origin` "" means none."""
+
+    event_id: Any
+    subscriber: Any
+    offer: Any
+    business: Any
+    start_us: Any
+    quantity: Any
+    destination: Any
+    origin: Any
+    roaming: Any
+
+    def __len__(self) -> int:
+        return len(self.start_us)
+
+    @classmethod
+    def of(cls, records: Sequence[UsageRecord]) -> UsageColumns:
+        """Columns of records (tests and benchmarks); free attributes are not carried."""
+        starts = [(r.usage.start - _EPOCH) // timedelta(microseconds=1) for r in records]
+        return cls(
+            event_id=pa.array([r.event_id for r in records], pa.string()),
+            subscriber=pa.array([r.subscriber_id for r in records], pa.string()),
+            offer=pa.array([r.offer_code for r in records], pa.string()),
+            business=pa.array([r.usage.business for r in records], pa.string()),
+            start_us=np.array(starts, dtype=np.int64),
+            quantity=np.array([r.usage.quantity for r in records], dtype=np.int64),
+            destination=pa.array([r.usage.destination for r in records], pa.string()),
+            origin=pa.array([r.usage.origin or "" for r in records], pa.string()),
+            roaming=np.array([bool(r.usage.roaming) for r in records], dtype=np.bool_),
+        )
+
+    def record(self, row: int) -> UsageRecord:
+        origin = self.origin[row].as_py() or None
+        usage = UsageEvent(
+            business=self.business[row].as_py() or "",
+            start=_EPOCH + timedelta(microseconds=int(self.start_us[row])),
+            quantity=int(self.quantity[row]),
+            destination=self.destination[row].as_py() or "",
+            origin=origin,
+            roaming=bool(self.roaming[row]),
+        )
+        return UsageRecord(
+            self.event_id[row].as_py() or "",
+            self.subscriber[row].as_py() or "",
+            self.offer[row].as_py() or "",
+            usage,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Versions:
+    """Which catalog rates a record: `pick(start)` (NotFound: none in force), constant
+    between consecutive `edges` (none for a pinned version)."""
+
+    pick: Callable[[datetime], SaleCatalog]
+    edges: tuple[datetime, ...] = ()
+
+
+# -- output --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RatedColumns:
+    """Per record: `rated` (else rejected with `reason` and `message`), the charge as an
+    integer of 10**-places (`charge_decimal`), and names as codes into shared lists."""
+
+    rated: Any
+    reason: list[str]
+    message: list[str]
+    charge: Any  # int64 (or Python ints), in units of 10**-places
+    places: Any
+    currency: Any  # codes into `names`
+    zone: Any
+    band: Any
+    rate: Any
+    plan: Any
+    period: Any
+    version: Any
+    billed: Any
+    allowance: dict[str, Any]  # allowance name -> units consumed per record
+    names: list[str]
+    counters: dict[CounterKey, Counters] = field(default_factory=dict)
+
+    def charge_decimal(self, row: int) -> Decimal:
+        return Decimal(int(self.charge[row])).scaleb(-int(self.places[row]))
+
+    def name(self, codes: Any, row: int) -> str:
+        return self.names[int(codes[row])]
+
+    def allowance_used(self, row: int) -> dict[str, int]:
+        return {k: int(v[row]) for k, v in self.allowance.items() if v[row]}
+
+
+class _Names:
+    def __init__(self) -> None:
+        self.names: list[str] = [""]
+        self.code: dict[str, int] = {"": 0}
+
+    def __call__(self, name: str) -> int:
+        found = self.code.get(name)
+        if found is None:
+            found = self.code[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+    def codes(self, names: Sequence[str]) -> Any:
+        return np.array([self(name) for name in names], dtype=np.int32)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _encode(array: Any) -> tuple[Any, list[str]]:
+    """(codes, dictionary) of a string or dictionary column; null reads as ""."""
+    if not pa.types.is_dictionary(array.type):
+        array = array.dictionary_encode()
+    values = [v or "" for v in array.dictionary.to_pylist()]
+    indices = array.indices
+    if indices.null_count:
+        values.append("")
+        indices = indices.fill_null(len(values) - 1)
+    return indices.to_numpy(zero_copy_only=False).astype(np.int64), values
+
+
+def _local_offsets(start_us: Any, tz: tzinfo) -> Any:
+    """Each instant's UTC offset in `tz`, microseconds: one tz call per distinct hour (and
+    per row only inside an hour where the offset changes)."""
+    hours = start_us // _HOUR_US
+    distinct, where = np.unique(hours, return_inverse=True)
+    offsets = np.empty(len(distinct), dtype=np.int64)
+    mixed: list[int] = []
+    for index, hour in enumerate(distinct.tolist()):  # bounded by the batch's hours
+        low = (_EPOCH + timedelta(hours=hour)).astimezone(tz).utcoffset()
+        high = (_EPOCH + timedelta(hours=hour + 1, microseconds=-1)).astimezone(tz).utcoffset()
+        assert low is not None
+        assert high is not None
+        offsets[index] = low // timedelta(microseconds=1)
+        if low != high:
+            mixed.append(index)
+    result = offsets[where]
+    for index in mixed:  # a DST change inside this hour: per row
+        for row in np.flatnonzero(where == index).tolist():
+            at = _EPOCH + timedelta(microseconds=int(start_us[row]))
+            offset = at.astimezone(tz).utcoffset()
+            assert offset is not None
+            result[row] = offset // timedelta(microseconds=1)
+    return result
+
+
+def _pow10(places: Any) -> Any:
+    return np.array([10**p for p in range(19)], dtype=object)[places]
+
+
+def _round(value: Any, scale: Any, decimals: Any, modes: Any) -> Any:
+    """value/scale rounded to `decimals` places per row, as `pricing.rounding.round_exact`
+    (modes: codes of `_MODES`); exact Python-integer arithmetic on object arrays."""
+    num = value.astype(object) * _pow10(decimals)
+    den = scale.astype(object)
+    q = num // den
+    r = num - q * den
+    negative = num < 0
+    twice = 2 * r
+    half = twice == den
+    above = twice > den
+    up = np.zeros(len(value), dtype=np.bool_)
+    for code, mode in enumerate(_MODES):
+        rows = modes == code
+        if not rows.any():
+            continue
+        if mode is RoundingMode.FLOOR:
+            choice = np.zeros(len(value), dtype=np.bool_)
+        elif mode is RoundingMode.CEILING:
+            choice = np.ones(len(value), dtype=np.bool_)
+        elif mode is RoundingMode.DOWN:
+            choice = negative
+        elif mode is RoundingMode.UP:
+            choice = ~negative
+        elif mode is RoundingMode.HALF_UP:
+            choice = above | (half & ~negative)
+        else:
+            choice = above | (half & (q % 2 == 1).astype(np.bool_))
+        up |= rows & choice
+    up &= (r != 0).astype(np.bool_)
+    return q + up.astype(np.int64), r
+
+
+_MODES = tuple(RoundingMode)
+_HALF_EVEN = _MODES.index(RoundingMode.HALF_EVEN)
+
+
+def _fit(values: Any) -> Any:
+    """int64 when every value fits, else the Python integers as they are."""
+    if values.dtype != object:
+        return values
+    if not len(values) or max(abs(int(v)) for v in values) < _FITS:
+        return values.astype(np.int64)
+    return values
+
+
+# -- the engine ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Resolved:
+    """One distinct (stretch, offer, origin, business): its block, or why it is rejected."""
+
+    block: int = -1
+    reason: str = ""
+    message: str = ""
+    version: int = 0
+    plan: str = ""
+
+
+class _Blocks:
+    """The vector blocks met in a batch, numbered, with their arrays built once."""
+
+    def __init__(self) -> None:
+        self.blocks: list[VectorBlock] = []
+        self.number: dict[int, int] = {}
+
+    def add(self, block: VectorBlock) -> int:
+        found = self.number.get(id(block))
+        if found is None:
+            found = self.number[id(block)] = len(self.blocks)
+            self.blocks.append(block)
+        return found
+
+
+def _vector_block(catalog: SaleCatalog, plan: str, rater: CompiledUsage, index: int) -> VectorBlock:
+    key = ("columnar_block", plan, index)
+    found = catalog.memo.get(key)
+    if isinstance(found, VectorBlock):
+        return found
+    tables = dict(catalog.zone_lookups())
+    made = vector_block(
+        rater.plan, rater.blocks[index], catalog.book.scope, tables, currency_of(rater.plan)
+    )
+    catalog.memo[key] = made
+    return made
+
+
+_ZONE_INDEXES: dict[int, tuple[Any, ZoneIndex]] = {}
+
+
+def _zone_index(block: VectorBlock) -> ZoneIndex:
+    table = block.zones
+    assert table is not None
+    found = _ZONE_INDEXES.get(id(table))
+    if found is None or found[0] is not table:
+        if len(_ZONE_INDEXES) >= 16:
+            _ZONE_INDEXES.clear()
+        found = _ZONE_INDEXES[id(table)] = (table, ZoneIndex(table))
+    return found[1]
+
+
+def rate_columns(
+    columns: UsageColumns,
+    versions: Versions,
+    tz: tzinfo,
+    counters: Mapping[CounterKey, Counters] | None = None,
+) -> RatedColumns:
+    """Rate a batch (module docstring). `counters` are the subscribers' period counters
+    before the batch; the result's `counters` are those the batch changed."""
+    return _Batch(columns, versions, tz, counters or {}).run()
+
+
+class _Batch:
+    def __init__(
+        self,
+        columns: UsageColumns,
+        versions: Versions,
+        tz: tzinfo,
+        counters: Mapping[CounterKey, Counters],
+    ) -> None:
+        self.columns = columns
+        self.versions = versions
+        self.tz = tz
+        self.given = counters
+        self.names = _Names()
+        self.count = len(columns)
+
+    # -- per record keys ------------------------------------------------------------------
+
+    def _periods(self) -> None:
+        start = self.columns.start_us
+        local = start + _local_offsets(start, self.tz)
+        months = local.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+        first = int(months.min()) if self.count else 0
+        self.month = months - first
+        self.months = int(self.month.max()) + 1 if self.count else 1
+        labels = [
+            f"{1970 + (first + m) // 12:04d}-{(first + m) % 12 + 1:02d}" for m in range(self.months)
+        ]
+        self.period_labels = labels
+        self.subscriber, self.subscribers = _encode(self.columns.subscriber)
+        self.group = self.subscriber * self.months + self.month
+        self.groups = len(self.subscribers) * self.months
+
+    def _stretches(self) -> tuple[Any, list[SaleCatalog | NotFound]]:
+        edges = sorted({(e - _EPOCH) // timedelta(microseconds=1) for e in self.versions.edges})
+        edge_us = np.array(edges, dtype=np.int64)
+        stretch = np.searchsorted(edge_us, self.columns.start_us, side="right")
+        catalogs: list[SaleCatalog | NotFound] = []
+        for index in range(len(edges) + 1):  # bounded by the edges
+            rows = np.flatnonzero(stretch == index) if edges else np.arange(min(self.count, 1))
+            if not len(rows):
+                catalogs.append(NotFound("unused"))
+                continue
+            at = _EPOCH + timedelta(microseconds=int(self.columns.start_us[rows[0]]))
+            try:
+                catalogs.append(self.versions.pick(at))
+            except NotFound as error:
+                catalogs.append(error)
+        return stretch, catalogs
+
+    def _resolve(self) -> None:
+        """Each record's block (or rejection), through its distinct combination."""
+        stretch, catalogs = self._stretches()
+        offer, offers = _encode(self.columns.offer)
+        origin, origins = _encode(self.columns.origin)
+        business, businesses = _encode(self.columns.business)
+        key = ((stretch * len(offers) + offer) * len(origins) + origin) * len(businesses)
+        key += business
+        distinct, where = np.unique(key, return_inverse=True)
+        self.blocks = _Blocks()
+        resolved: list[_Resolved] = []
+        raters: dict[tuple[int, str, str], tuple[str, CompiledUsage | None]] = {}
+        for combo in distinct.tolist():  # bounded by the distinct combinations
+            rest, b = divmod(combo, len(businesses))
+            rest, g = divmod(rest, len(origins))
+            s, o = divmod(rest, len(offers))
+            resolved.append(
+                self._resolve_one(catalogs[s], offers[o], origins[g], businesses[b], raters)
+            )
+        self.combo = where
+        self.block = np.array([r.block for r in resolved], dtype=np.int64)[where]
+        self.resolved = resolved
+
+    def _resolve_one(
+        self,
+        found: SaleCatalog | NotFound,
+        offer_code: str,
+        origin: str,
+        business: str,
+        raters: dict[tuple[int, str, str], tuple[str, CompiledUsage | None]],
+    ) -> _Resolved:
+        if isinstance(found, NotFound):
+            return _Resolved(reason=NO_VERSION, message=str(found))
+        catalog = found
+        number = catalog.number
+        offer = catalog.offers.get(offer_code)
+        if offer is None:
+            message = f"offer {offer_code!r} is not in catalog version {number}"
+            return _Resolved(reason=UNKNOWN_OFFER, message=message, version=number)
+        plan_name = catalog.plan_name(offer, catalog.tree.lineage(origin))
+        rater = compiled_rater(catalog, plan_name) if plan_name else None
+        if rater is None:
+            message = f"offer {offer_code!r} has no usage tariff in version {number}"
+            return _Resolved(reason=UNKNOWN_OFFER, message=message, version=number, plan=plan_name)
+        index = next((i for i, b in enumerate(rater.blocks) if b.usage.business == business), None)
+        if index is None:
+            message = f"plan `{rater.plan.name}` does not rate {business}"
+            return _Resolved(
+                reason="unknown-business", message=message, version=number, plan=plan_name
+            )
+        block = _vector_block(catalog, plan_name, rater, index)
+        if not block.vector:
+            return _Resolved(block=-2, version=number, plan=plan_name)
+        return _Resolved(block=self.blocks.add(block), version=number, plan=plan_name)
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def run(self) -> RatedColumns:
+        count = self.count
+        self.out = RatedColumns(
+            rated=np.zeros(count, dtype=np.bool_),
+            reason=[""] * count,
+            message=[""] * count,
+            charge=np.zeros(count, dtype=np.int64),
+            places=np.zeros(count, dtype=np.int64),
+            currency=np.zeros(count, dtype=np.int32),
+            zone=np.zeros(count, dtype=np.int32),
+            band=np.zeros(count, dtype=np.int32),
+            rate=np.zeros(count, dtype=np.int32),
+            plan=np.zeros(count, dtype=np.int32),
+            period=np.zeros(count, dtype=np.int32),
+            version=np.zeros(count, dtype=np.int64),
+            billed=np.zeros(count, dtype=np.int64),
+            allowance={},
+            names=self.names.names,
+        )
+        if not count:
+            return self.out
+        self._periods()
+        self._resolve()
+        out = self.out
+        out.period = self.names.codes(self.period_labels)[self.month]
+        out.version = np.array([r.version for r in self.resolved], dtype=np.int64)[self.combo]
+        out.plan = self.names.codes([r.plan for r in self.resolved])[self.combo]
+        self.fallback = np.zeros(self.groups, dtype=np.bool_)  # per group: per-event engine
+        self.rejected = np.zeros(count, dtype=np.bool_)
+        for code, combo in enumerate(self.resolved):
+            if combo.reason:
+                self._reject(np.flatnonzero(self.combo == code), combo.reason, combo.message)
+        self._mark(np.flatnonzero(self.block == -2))
+        self._mark(np.flatnonzero((self.columns.quantity < 0) & (self.block >= 0)))
+        self._zones()
+        self._parts()
+        self._price()
+        self._per_event()
+        return out
+
+    def _reject(self, rows: Any, reason: str, message: str | Sequence[str]) -> None:
+        self.rejected[rows] = True
+        for i, row in enumerate(rows.tolist()):
+            self.out.reason[row] = reason
+            self.out.message[row] = message if isinstance(message, str) else message[i]
+
+    def _mark(self, rows: Any) -> None:
+        """These records' periods go to the per-event engine."""
+        if len(rows):
+            self.fallback[self.group[rows]] = True
+
+    def _live(self) -> Any:
+        """Records still to rate here: a vector block, not rejected, period not handed off."""
+        return (self.block >= 0) & ~self.rejected & ~self.fallback[self.group]
+
+    def _zones(self) -> None:
+        live = self._live()
+        self.zone_code = np.zeros(self.count, dtype=np.int64)  # into the block's table names
+        blocks = self.blocks.blocks
+        by_table: dict[int, list[int]] = {}
+        for number, block in enumerate(blocks):
+            if block.zones is not None:
+                by_table.setdefault(id(block.zones), []).append(number)
+        for numbers in by_table.values():
+            index = _zone_index(blocks[numbers[0]])
+            rows = np.flatnonzero(live & np.isin(self.block, numbers))
+            if not len(rows):
+                continue
+            codes = index.lookup(self.columns.destination.take(pa.array(rows)))
+            self._mark(rows[codes == MALFORMED])
+            missing = rows[codes == NO_ZONE]
+            if len(missing):
+                destinations = self.columns.destination.take(pa.array(missing)).to_pylist()
+                messages = [
+                    f"no zone of `{blocks[b].zones_name}` for {d!r}"
+                    for b, d in zip(self.block[missing].tolist(), destinations, strict=True)
+                ]
+                self._reject(missing, "no-zone", messages)
+            self.zone_code[rows] = np.maximum(codes, 0)
+        self.zone_names = [_zone_index(b).names if b.zones is not None else [""] for b in blocks]
+
+    def _parts(self) -> None:
+        """Every live record cut into its band parts (one part when not split)."""
+        live = np.flatnonzero(self._live())
+        blocks = self.blocks.blocks
+        start_ms = self.columns.start_us // 1000
+        quantity = self.columns.quantity
+        band = np.zeros(self.count, dtype=np.int64)
+        owners: list[Any] = [
+            live[
+                ~np.isin(self.block[live], [i for i, b in enumerate(blocks) if b.bands is not None])
+            ]
+        ]
+        bands: list[Any] = [np.zeros(len(owners[0]), dtype=np.int64)]
+        lengths: list[Any] = [quantity[owners[0]]]
+        by_bands: dict[int, list[int]] = {}
+        for number, block in enumerate(blocks):
+            if block.bands is not None:
+                by_bands.setdefault(id(block.bands), []).append(number)
+        for numbers in by_bands.values():
+            setting = blocks[numbers[0]].bands
+            assert setting is not None
+            rows = live[np.isin(self.block[live], numbers)]
+            if not len(rows):
+                continue
+            split = np.array([blocks[b].split for b in range(len(blocks))])[self.block[rows]]
+            starts = start_ms[rows]
+            ends = starts + np.where(split, quantity[rows], 0)
+            runs = BandRuns(setting, int(starts.min()), int(ends.max()) + 1)
+            fine = split & (
+                (self.columns.start_us[rows] % 1000 != 0) | (quantity[rows] > MAX_EVENT_MS)
+            )
+            self._mark(rows[fine])
+            band[rows] = runs.band_at(starts)
+            plain = rows[~split]
+            owners.append(plain)
+            bands.append(band[plain])
+            lengths.append(quantity[plain])
+            cut = rows[split & ~fine]
+            if len(cut):
+                parts = runs.parts(starts[split & ~fine], quantity[cut])
+                self._mark(cut[parts.counts > MAX_PARTS])
+                owners.append(cut[parts.owner])
+                bands.append(parts.band.astype(np.int64))
+                lengths.append(parts.length)
+        owner = np.concatenate(owners)
+        order = np.argsort(owner, kind="stable")  # parts in record order, each record's in time
+        self.part_owner = owner[order]
+        self.part_band = np.concatenate(bands)[order]
+        self.part_length = np.concatenate(lengths)[order]
+        self.band_code = band
+
+    def _price(self) -> None:
+        blocks = self.blocks.blocks
+        if not blocks:
+            self.part_live = np.zeros(0, dtype=np.bool_)
+            return
+        owner = self.part_owner
+        block = self.block[owner]
+        zone = self.zone_code[owner]
+        band = self.part_band
+        # the rate of each part, from a (zone, band) table per block
+        sizes = [len(self.zone_names[i]) * len(b.band_names()) for i, b in enumerate(blocks)]
+        offset = np.cumsum([0, *sizes])
+        table = np.empty(offset[-1], dtype=np.int64)
+        for number, b in enumerate(blocks):
+            bands = b.band_names()
+            at = offset[number]
+            for z, zone_name in enumerate(self.zone_names[number]):
+                for k, band_name in enumerate(bands):
+                    table[at + z * len(bands) + k] = b.select(zone_name, band_name)
+        widths = np.array([len(b.band_names()) for b in blocks], dtype=np.int64)
+        local = table[offset[:-1][block] + zone * widths[block] + band]
+        self._mark(owner[local == CONDITIONAL])
+        missing = local == NO_RATE
+        if missing.any():
+            first = np.unique(owner[missing], return_index=True)
+            rows, at = first[0], np.flatnonzero(missing)[first[1]]
+            messages = []
+            for row, part in zip(rows.tolist(), at.tolist(), strict=True):
+                b = blocks[int(self.block[row])]
+                zone_name = self.zone_names[int(self.block[row])][int(self.zone_code[row])]
+                band_name = b.band_names()[int(band[part])]
+                where = f"zone {zone_name or '-'}, band {band_name or '-'}"
+                messages.append(f"no rate of {b.business} for {where}")
+            self._reject(rows, "no-rate", messages)
+        live = ~self.rejected[owner] & ~self.fallback[self.group[owner]]
+        self.part_live = live
+        self._charge(np.flatnonzero(live), block, zone, band, local)
+
+    def _charge(self, parts: Any, block_of: Any, zone_of: Any, band_of: Any, rate_of: Any) -> None:
+        if not len(parts):
+            return
+        blocks = self.blocks.blocks
+        out = self.out
+        owner = self.part_owner[parts]
+        block = block_of[parts]
+        local = rate_of[parts]
+        used = self.part_length[parts]
+        group = self.group[owner]
+        rate_offset = np.cumsum([0, *[len(b.rates) for b in blocks]])
+        rates = [r for b in blocks for r in b.rates]
+        rate = rate_offset[:-1][block] + local
+        first = np.array([r.first for r in rates], dtype=np.int64)[rate]
+        step = np.array([r.next for r in rates], dtype=np.int64)[rate]
+        billed = np.where(
+            used == 0, 0, np.where(used <= first, first, first + -(-(used - first) // step) * step)
+        )
+        paid = billed.copy()
+        # allowances, by name, in an order every block agrees with
+        order: list[str] = []
+        for b in blocks:
+            for a in b.allowances:
+                if a.name not in order:
+                    order.append(a.name)
+        allowance: dict[str, Any] = {}
+        for name in order:
+            amounts = {a.amount for b in blocks for a in b.allowances if a.name == name}
+            table = np.zeros(len(blocks), dtype=np.int64)
+            applies = np.zeros(len(parts), dtype=np.bool_)
+            for number, b in enumerate(blocks):
+                terms = next((a for a in b.allowances if a.name == name), None)
+                if terms is None:
+                    continue
+                table[number] = terms.amount
+                bands = b.band_names()
+                zones = self.zone_names[number]
+                grid = np.array(
+                    [[terms.applies(z, k) for k in bands] for z in zones], dtype=np.bool_
+                ).ravel()
+                mine = block == number
+                applies[mine] = grid[zone_of[parts][mine] * len(bands) + band_of[parts][mine]]
+            if len(amounts) > 1 or not _consistent(blocks, order):
+                self._mark(owner[applies])  # the per-event engine sorts it out
+                continue
+            at = np.flatnonzero(applies)
+            if not len(at):
+                continue
+            key = allowance_key(name)
+            start = self._given(key, group[at])
+            free = consumed(group[at], paid[at], table[block[at]], start, self.groups)
+            paid[at] -= free
+            per_part = np.zeros(len(parts), dtype=np.int64)
+            per_part[at] = free
+            allowance[name] = (per_part, at, free, start)
+        # parts whose period is handed off by now are dropped from here on
+        keep = ~self.fallback[group]
+        connection = np.array([r.connection for r in rates], dtype=object)[rate]
+        mult = np.array([r.multiplier for r in rates], dtype=object)[rate]
+        usage = paid.astype(object) * mult
+        tiered = np.array([b.tiers is not None for b in blocks], dtype=np.bool_)[block] & keep
+        tier_state: dict[str, tuple[Any, Any]] = {}
+        if tiered.any():
+            for business in sorted({b.business for b in blocks if b.tiers is not None}):
+                rows = np.flatnonzero(
+                    tiered
+                    & np.isin(block, [i for i, b in enumerate(blocks) if b.business == business])
+                )
+                start = self._given(tier_key(business), group[rows])
+                before = start + running_before(group[rows], paid[rows])
+                for number in np.unique(block[rows]).tolist():
+                    b = blocks[number]
+                    assert b.tiers is not None
+                    mine = rows[block[rows] == number]
+                    low = before[block[rows] == number]
+                    usage[mine] = _tiered(b, low, paid[mine])
+                tier_state[business] = (rows, start)
+        total = connection + usage
+        for limit, clamp in (
+            (_minimum(rates, rate), np.maximum),
+            (_maximum(rates, rate), np.minimum),
+        ):
+            has = limit != None  # noqa: E711 - an object array of ints and None
+            if has.any():
+                total[has] = clamp(total[has], limit[has])
+        charge = np.where(paid > 0, total, 0)
+        # the event: its parts' sum, rounded as declared, then the caps
+        rows = np.unique(owner)
+        where = np.searchsorted(rows, owner)
+        exact = np.zeros(len(rows), dtype=object)
+        exact[:] = 0
+        np.add.at(exact, where, charge)
+        event_block = self.block[rows]
+        decimals = np.array([b.decimals for b in blocks], dtype=np.int64)[event_block]
+        modes = np.array(
+            [_MODES.index(b.mode) if b.mode else _HALF_EVEN for b in blocks], dtype=np.int64
+        )[event_block]
+        rounded, remainder = _round(exact, scale_of(blocks, event_block), decimals, modes)
+        declared = np.array([b.mode is not None for b in blocks], dtype=np.bool_)[event_block]
+        floor = np.where(declared | (remainder != 0).astype(np.bool_), decimals, 0)
+        amount = rounded
+        # caps see the rounded charge, on a scale common to the cap's rows
+        caps = {(b.business, i) for b in blocks for i in range(len(b.caps))}
+        keep_rows = ~self.fallback[self.group[rows]]
+        cap_state: dict[str, tuple[Any, Any, Any, int]] = {}
+        for business, index in sorted(caps):
+            numbers = [
+                i for i, b in enumerate(blocks) if b.business == business and len(b.caps) > index
+            ]
+            at = np.flatnonzero(keep_rows & np.isin(event_block, numbers))
+            if not len(at):
+                continue
+            key = cap_key(business, index + 1)
+            given = [self._given_decimal(key, g) for g in self.group[rows[at]].tolist()]
+            limits = [blocks[b].caps[index] for b in event_block[at].tolist()]
+            common = max(
+                [int(decimals[at].max())]
+                + [max(-int(d.as_tuple().exponent), 0) for d in given + limits]
+            )
+            lift = _pow10(common - decimals[at])
+            values = amount[at].astype(object) * lift
+            start = np.array([int(d.scaleb(common)) for d in given], dtype=object)
+            cap = np.array([int(d.scaleb(common)) for d in limits], dtype=object)
+            result = capped(self.group[rows[at]], _fit(values), _fit(cap), _fit(start), self.groups)
+            amount[at] = result.astype(object)
+            floor[at] = np.where(floor[at] > 0, floor[at], 0)
+            decimals[at] = common
+            cap_state[key] = (at, start, values, common)
+        # the text's places: the declared places, or what an unrounded charge needs (<= 9)
+        amount, places = _trim(amount, decimals, floor)
+        out.charge = np.zeros(self.count, dtype=object)
+        out.charge[:] = 0
+        out.charge[rows] = amount
+        out.charge = _fit(out.charge)
+        out.places[rows] = places
+        out.rated[rows] = True
+        out.currency[rows] = self.names.codes([b.currency for b in blocks])[event_block]
+        zone_codes = [self.names.codes(self.zone_names[i]) for i in range(len(blocks))]
+        band_codes = [self.names.codes(b.band_names()) for b in blocks]
+        for number in range(len(blocks)):
+            mine = rows[event_block == number]
+            if len(mine):
+                out.zone[mine] = zone_codes[number][self.zone_code[mine]]
+                out.band[mine] = band_codes[number][self.band_code[mine]]
+        first_part = np.r_[True, owner[1:] != owner[:-1]]
+        name_codes = self.names.codes([name for b in blocks for name in b.rate_names])
+        name_offset = np.cumsum([0, *[len(b.rate_names) for b in blocks]])
+        out.rate[owner[first_part]] = name_codes[
+            name_offset[:-1][block[first_part]] + local[first_part]
+        ]
+        np.add.at(out.billed, owner, billed)
+        for name, (per_part, _, _, _) in allowance.items():
+            used_rows = np.zeros(self.count, dtype=np.int64)
+            np.add.at(used_rows, owner, per_part)
+            out.allowance[name] = used_rows
+        self.rated_rows = rows
+        self._counters(rows, group, allowance, tier_state, paid, cap_state)
+
+    def _given(self, key: str, groups: Any) -> Any:
+        found = np.zeros(len(groups), dtype=np.int64)
+        if not self.given:
+            return found
+        months = self.months
+        for index, g in enumerate(groups.tolist()):  # only when counters were given
+            counters = self.given.get(
+                (self.subscribers[g // months], self.period_labels[g % months])
+            )
+            if counters is not None:
+                found[index] = counters.units(key)
+        return found
+
+    def _given_decimal(self, key: str, group: int) -> Decimal:
+        counters = self.given.get(
+            (self.subscribers[group // self.months], self.period_labels[group % self.months])
+        )
+        return Decimal(0) if counters is None else counters.amount(key)
+
+    def _counters(
+        self,
+        rows: Any,
+        group: Any,
+        allowance: dict[str, Any],
+        tiers: dict[str, Any],
+        paid: Any,
+        caps: dict[str, Any],
+    ) -> None:
+        changes: dict[int, dict[str, Any]] = {}
+        for g in np.unique(self.group[rows]).tolist():
+            if not self.fallback[g]:
+                changes[g] = {}
+        for name, (_, at, free, start) in allowance.items():
+            key = allowance_key(name)
+            groups = group[at]
+            for g, f, s in zip(groups.tolist(), free.tolist(), start.tolist(), strict=True):
+                if g in changes and f:
+                    changes[g][key] = changes[g].get(key, s) + f
+        for business, (at, start) in tiers.items():
+            key = tier_key(business)
+            for g, p, s in zip(group[at].tolist(), paid[at].tolist(), start.tolist(), strict=True):
+                if g in changes:
+                    changes[g][key] = changes[g].get(key, s) + p
+        for key, (at, start, values, common) in caps.items():
+            for g, v, s in zip(
+                self.group[rows[at]].tolist(), values.tolist(), start.tolist(), strict=True
+            ):
+                if g in changes:
+                    total = changes[g].get(key, Decimal(s).scaleb(-common)) + Decimal(v).scaleb(
+                        -common
+                    )
+                    changes[g][key] = total
+        months = self.months
+        for g, change in changes.items():
+            key2 = (self.subscribers[g // months], self.period_labels[g % months])
+            before = self.given.get(key2) or Counters()
+            self.out.counters[key2] = before.updated(change)
+
+    def _per_event(self) -> None:
+        """The handed-off periods, through RatingSession in record order."""
+        out = self.out
+        if not self.count:
+            return
+        rows = np.flatnonzero(self.fallback[self.group] & ~self.rejected)
+        if not len(rows):
+            return
+        session = RatingSession(self.versions.pick, self.tz)
+        months = self.months
+        for g in np.unique(self.group[rows]).tolist():
+            key = (self.subscribers[g // months], self.period_labels[g % months])
+            if key in self.given:
+                session.counters[key] = self.given[key]
+        charges = out.charge.astype(object)
+        for row in rows.tolist():  # the irregular periods only
+            result = session.rate(self.columns.record(row))
+            rated = result.rated
+            out.version[row] = result.version
+            out.plan[row] = self.names(result.plan)
+            if rated.status != "rated":
+                out.reason[row] = rated.reason
+                out.message[row] = rated.message
+                continue
+            out.rated[row] = True
+            exponent = rated.charge.as_tuple().exponent
+            assert isinstance(exponent, int)
+            places = max(-exponent, 0)
+            charges[row] = int(rated.charge.scaleb(places))
+            out.places[row] = places
+            out.currency[row] = self.names(rated.currency)
+            out.zone[row] = self.names(rated.zone)
+            out.band[row] = self.names(rated.band)
+            out.rate[row] = self.names(rated.rate)
+            out.billed[row] = rated.billed
+            for name, used in rated.allowance_used.items():
+                column = out.allowance.setdefault(name, np.zeros(self.count, dtype=np.int64))
+                column[row] = used
+        out.charge = _fit(charges)
+        out.counters.update(session.counters)
+
+
+def _consistent(blocks: Sequence[VectorBlock], order: list[str]) -> bool:
+    """Every block lists its allowances in the batch's order of allowance names."""
+    for b in blocks:
+        places = [order.index(a.name) for a in b.allowances]
+        if places != sorted(places):
+            return False
+    return True
+
+
+def _minimum(rates: Sequence[Any], rate: Any) -> Any:
+    return np.array([r.minimum for r in rates], dtype=object)[rate]
+
+
+def _maximum(rates: Sequence[Any], rate: Any) -> Any:
+    return np.array([r.maximum for r in rates], dtype=object)[rate]
+
+
+def scale_of(blocks: Sequence[VectorBlock], numbers: Any) -> Any:
+    return np.array([b.scale for b in blocks], dtype=object)[numbers]
+
+
+def _tiered(block: VectorBlock, before: Any, paid: Any) -> Any:
+    """The usage charge of `paid` units after `before` units of the period, on the block's
+    scale: graduated prices each unit in its tier; volume re-prices the whole period."""
+    assert block.tiers is not None
+    lows, mults, below = tier_arrays(block.tiers)
+    low_values = np.array([t.low for t in block.tiers], dtype=np.int64)
+
+    def graduated(units: Any) -> Any:
+        k = np.searchsorted(low_values, units, side="right") - 1
+        return below[k] + (units.astype(object) - lows[k]) * mults[k]
+
+    def volume(units: Any) -> Any:
+        k = np.searchsorted(low_values, units, side="right") - 1
+        return units.astype(object) * mults[k]
+
+    price = graduated if block.graduated else volume
+    return price(before + paid) - price(before)
+
+
+def _trim(amount: Any, decimals: Any, floor: Any) -> tuple[Any, Any]:
+    """Amounts of 10**-decimals with trailing zeros dropped down to `floor` places: a
+    declared rounding keeps its places, an unrounded charge only those it needs (as
+    `to_decimal` writes it)."""
+    amount = amount.astype(object)
+    have = decimals.copy()
+    for _ in range(19):  # bounded: at most 18 places to drop
+        drop = (have > floor) & (amount % 10 == 0).astype(np.bool_)
+        if not drop.any():
+            break
+        amount[drop] //= 10
+        have[drop] -= 1
+    return amount, have

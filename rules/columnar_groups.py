@@ -1,0 +1,92 @@
+"""Counters over a batch without a per-row loop: each subscriber's period is a group, and a
+counter is a running total over the group's rows in their order.
+
+Most groups never need that order: an allowance a group does not exhaust in this batch gives
+every row all it asks, one already exhausted gives nothing, a cap a group stays under (or is
+already over) passes every charge (or none). Only the groups that cross a limit within the
+batch - at most once per period each - are sorted (stably, so rows keep their order) and
+given exact running totals. Sums are exact integers: int64 when they provably fit, Python
+integers (object arrays) otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["capped", "consumed", "group_sums", "running_before"]
+
+_FITS = 2**62
+
+
+def _bounded(values: Any, count: int) -> bool:
+    """True when any sum of `count` of these int64 values fits comfortably in int64."""
+    if values.dtype == object or not len(values):
+        return bool(values.dtype != object)
+    top = int(np.abs(values).max())
+    return top * max(count, 1) < _FITS
+
+
+def group_sums(groups: Any, values: Any, size: int) -> Any:
+    """Per group id (0 <= id < size) the exact sum of `values`."""
+    if _bounded(values, len(values)):
+        sums = np.zeros(size, dtype=np.int64)
+    else:
+        sums = np.zeros(size, dtype=object)
+        sums[:] = 0
+        values = values.astype(object)
+    np.add.at(sums, groups, values)
+    return sums
+
+
+def running_before(groups: Any, values: Any) -> Any:
+    """For each row, the sum of `values` over the earlier rows of its group (row order)."""
+    if not len(groups):
+        return values.copy()
+    if not _bounded(values, len(values)):
+        values = values.astype(object)
+    order = np.argsort(groups, kind="stable")
+    ordered, taken = groups[order], values[order]
+    total = np.cumsum(taken)
+    before = total - taken
+    starts = np.empty(len(ordered), dtype=np.bool_)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    segment = np.cumsum(starts) - 1
+    result = np.empty_like(before)
+    result[order] = before - before[starts][segment]
+    return result
+
+
+def consumed(groups: Any, asked: Any, limit: Any, start: Any, size: int) -> Any:
+    """What each row takes of an allowance: `limit` units per group (per row, the same for
+    every row of a group), `start` already used (per row, its group's), `asked` by the row.
+    A row takes min(left, asked); the group's used units grow by what it took."""
+    totals = group_sums(groups, asked, size)[groups]
+    free = np.where(start + totals <= limit, asked, 0)
+    crossing = (start < limit) & (start + totals > limit)
+    if crossing.any():
+        at = np.flatnonzero(crossing)
+        before = start[at] + running_before(groups[at], asked[at])
+        free[at] = np.minimum(limit[at], before + asked[at]) - np.minimum(limit[at], before)
+    return free
+
+
+def capped(groups: Any, charges: Any, cap: Any, start: Any, size: int) -> Any:
+    """Each row's charge under a cap on the group's uncapped running total (`start` before
+    the batch): min(after, cap) - min(before, cap), credits included."""
+    totals = group_sums(groups, charges, size)
+    negative = group_sums(groups, (charges < 0).astype(np.int64), size)[groups] > 0
+    totals = totals[groups]
+    under = ~negative & (start + totals <= cap)
+    over = ~negative & (start >= cap)
+    result = np.where(under, charges, 0)
+    if result.dtype != charges.dtype:
+        result = result.astype(charges.dtype)
+    rest = ~(under | over)
+    if rest.any():
+        at = np.flatnonzero(rest)
+        before = start[at] + running_before(groups[at], charges[at])
+        result[at] = np.minimum(cap[at], before + charges[at]) - np.minimum(cap[at], before)
+    return result

@@ -1,0 +1,161 @@
+"""A usage block's terms laid out as arrays for the columnar rater.
+
+Built from what `dsl.compile_usage.analyse` settled (the same integer money scale, the same
+increments and tiers), so the two engines cannot read a tariff differently. A block the
+arrays cannot express exactly is marked `vector=False` and its events are rated by the
+per-event engine: a term the interpreter refuses (it rejects each event with its message), a
+rounding it cannot apply, a zone table or bands it cannot resolve, allowances or caps whose
+amounts are not settled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from dsl import nodes as n
+from dsl.compile_usage import Block, RateTerms, TierTerms
+from dsl.eval_usage_setup import pattern_matches, specificity, time_bands, units, zone_table
+from dsl.symbols import Scope
+from pricing.bands import TimeBands
+from pricing.rounding import RoundingMode
+from pricing.zones import ZoneTable
+
+__all__ = ["CONDITIONAL", "NO_RATE", "AllowanceTerms", "VectorBlock", "vector_block"]
+
+NO_RATE = -1
+CONDITIONAL = -2  # a `when` must be evaluated: the per-event engine rates it
+
+
+@dataclass(frozen=True, slots=True)
+class AllowanceTerms:
+    name: str
+    amount: int
+    zones: tuple[n.Pattern, ...]
+    bands: tuple[n.Pattern, ...]
+
+    def applies(self, zone: str, band: str) -> bool:
+        zones_ok = not self.zones or any(pattern_matches(p, zone) for p in self.zones)
+        bands_ok = not self.bands or any(pattern_matches(p, band) for p in self.bands)
+        return zones_ok and bands_ok
+
+
+@dataclass(frozen=True, slots=True)
+class VectorBlock:
+    """One usage block of one plan, ready for arrays."""
+
+    plan: str
+    business: str
+    vector: bool
+    currency: str = ""
+    scale: int = 1
+    zones_name: str = ""
+    zones: ZoneTable | None = None
+    bands: TimeBands | None = None
+    split: bool = False
+    rates: tuple[RateTerms, ...] = ()
+    rate_names: tuple[str, ...] = ()
+    tiers: tuple[TierTerms, ...] | None = None
+    graduated: bool = True
+    allowances: tuple[AllowanceTerms, ...] = ()
+    caps: tuple[Decimal, ...] = ()
+    mode: RoundingMode | None = None  # None: no declared rounding
+    decimals: int = 9
+    usage: n.Usage | None = field(default=None, repr=False)
+
+    def zone_names(self, table_names: list[str]) -> list[str]:
+        return table_names if self.zones is not None else [""]
+
+    def band_names(self) -> list[str]:
+        return list(self.bands.names) if self.bands is not None else [""]
+
+    def select(self, zone: str, band: str) -> int:
+        """`eval_usage_setup.select_rate` where no `when` must be evaluated: the rate's
+        index, NO_RATE, or CONDITIONAL when a condition would decide."""
+        assert self.usage is not None
+        best, best_key = NO_RATE, (-1, -1)
+        for index, rate in enumerate(self.usage.rates):  # bounded by the block
+            if not (pattern_matches(rate.zone, zone) and pattern_matches(rate.band, band)):
+                continue
+            key = (specificity(rate.zone), specificity(rate.band))
+            if key <= best_key:
+                continue
+            if rate.condition is not None:
+                return CONDITIONAL
+            best, best_key = index, key
+        return best
+
+
+def _allowance(allowance: n.Allowance) -> AllowanceTerms | None:
+    try:
+        amount = units(allowance.amount)
+    except Exception:  # the interpreter rejects its events: leave them to it
+        return None
+    return AllowanceTerms(allowance.name, amount, allowance.zones, allowance.bands)
+
+
+def vector_block(
+    plan: n.PlanDecl,
+    block: Block,
+    scope: Scope,
+    tables: dict[str, ZoneTable],
+    currency: str,
+) -> VectorBlock:
+    """The block's arrays, or `vector=False` when any term would need the interpreter."""
+    usage = block.usage
+    plain = VectorBlock(plan.name, usage.business, vector=False)
+    rates = tuple(r for r in block.rates if r is not None)
+    allowances = tuple(_allowance(a) for a in usage.allowances)
+    caps = tuple(c for c in block.caps if c is not None)
+    if (
+        len(rates) != len(block.rates)
+        or not block.rounding_ok
+        or (usage.tiers is not None and block.tiers is None)
+        or any(a is None for a in allowances)
+        or len(caps) != len(block.caps)
+        or any(c.as_tuple().exponent < -18 for c in caps)  # type: ignore[operator]
+    ):
+        return plain
+    try:
+        zones = zone_table(usage.zones, scope, tables) if usage.zones else None
+        bands = time_bands(usage, scope) if usage.bands else None
+    except Exception:  # unknown or malformed: the interpreter rejects each event
+        return plain
+    rounding = block.rounding
+    return VectorBlock(
+        plan=plan.name,
+        business=usage.business,
+        vector=True,
+        currency=currency,
+        scale=block.scale,
+        zones_name=usage.zones or "",
+        zones=zones,
+        bands=bands,
+        split=block.split,
+        rates=rates,
+        rate_names=tuple(
+            f"{plan.name}.{usage.business}.rate[{i + 1}]" for i in range(len(usage.rates))
+        ),
+        tiers=block.tiers,
+        graduated=usage.tiers is None or usage.tiers.mode == "graduated",
+        allowances=tuple(a for a in allowances if a is not None),
+        caps=caps,
+        mode=None if rounding is None else RoundingMode(rounding.mode),
+        decimals=9 if rounding is None else int(rounding.decimals),
+        usage=usage,
+    )
+
+
+def tier_arrays(tiers: tuple[TierTerms, ...]) -> tuple[Any, Any, Any]:
+    """(lows, multipliers, charge of all units below each tier's low) for graduated and
+    volume pricing on the block's scale."""
+    import numpy as np
+
+    lows = np.array([t.low for t in tiers], dtype=object)
+    mults = np.array([t.multiplier for t in tiers], dtype=object)
+    below = [0]
+    for tier in tiers[:-1]:
+        assert tier.high is not None  # validated: only the last tier is open
+        below.append(below[-1] + (tier.high - tier.low) * tier.multiplier)
+    return lows, mults, np.array(below, dtype=object)
