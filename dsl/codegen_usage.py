@@ -16,13 +16,18 @@ Generated names:
   `{**values}`), the new values a dict nothing else holds;
 - `rate_many(events, counters, values, facts, env)` loops over one subscriber's events inside
   the generated code, threading the values;
-- `block_I` rates an event of the I-th usage block; `part_I_J` prices a part with rate J
+- `lean_one(event, at, values, facts, env)` is `rate_one` without the result objects (`at`:
+  the start in whole milliseconds since the epoch, floored, or None to work it out): a
+  `dsl.runtime_usage.Lean` tuple when the compiled code rates the event, else a `Rated` (a
+  rejection, or the interpreter's answer for a deferred event);
+- `lean_I` rates an event of the I-th usage block into a `Lean`, `block_I` wraps that into
+  (Rated, the new values); `part_I_J` prices a part with rate J
   (increments, allowances, tiers, fee, minimum, maximum) and returns (billed, paid, amount on
   the block's scale); `when_I_J` is rate J's `when` condition; `PARTS_I`, `WHEN_I` (None for
   a rate without `when`, or one that does not compile) and `WHEN_FACTS_I` (whether it reads
   the sale's facts, not only `event.*`) are indexed by rate;
-- the objects a plan binds (`ZONE_I`, `BAND_I`/`SPLIT_I`, `STATIC_I`, `PICK_I`, `SPANS_I`,
-  `INTERPRET`) come from `dsl.compile_usage`.
+- the objects a plan binds (`ZONE_I` and its memo `ZMEMO_I`, `BAND_I`/`BAND_MS_I`/`SPLIT_I`,
+  `STATIC_I`, `PICK_I`, `SPANS_I`, `INTERPRET`) come from `dsl.compile_usage`.
 """
 
 from __future__ import annotations
@@ -262,10 +267,10 @@ def _condition(
     return f"when_{b}_{r}", any(not key.startswith("event.") for key in writer.reads)
 
 
-def _rounding_lines(m: _Module, block: Block, depth: int) -> None:
+def _rounding_lines(m: _Module, block: Block, index: int, depth: int) -> None:
     rounding = block.rounding
     if rounding is None:
-        m.add(depth, "charge = unrounded(exact)")
+        m.add(depth, f"charge = unrounded_scaled(total, {block.scale})")
         return
     if not block.rounding_ok:
         m.add(depth, "raise Deferred  # a rounding the interpreter refuses", rounding.span)
@@ -284,7 +289,9 @@ def _rounding_lines(m: _Module, block: Block, depth: int) -> None:
     if mode in up:
         m.add(depth, f"if {up[mode].format(s=scale)}:  # {mode.value}")
         m.add(depth + 1, "q += 1")
-    m.add(depth, f"charge = Decimal(q).scaleb({-places}, EXACT)")
+    m.add(depth, f"charge = CHARGES_{index}.get(q)  # the same few amounts, again and again")
+    m.add(depth, "if charge is None:")
+    m.add(depth + 1, f"charge = remember(CHARGES_{index}, q, Decimal(q).scaleb({-places}, EXACT))")
 
 
 def _caps(m: _Module, block: Block) -> None:
@@ -307,66 +314,112 @@ def _select(m: _Module, b: int, depth: int) -> None:
     m.add(depth + 1, f"rate = PICK_{b}(zone, band, event, facts, env)")
 
 
+def _zone(m: _Module, b: int) -> None:
+    """The zone from the finder's memo, the finder itself on a miss."""
+    m.add(1, "destination = event.destination")
+    m.add(1, f"zone = ZMEMO_{b}.get(destination) if type_of(destination) is STR else None")
+    m.add(1, "if zone is None:")
+    m.add(2, f"zone = ZONE_{b}(destination)")
+
+
 def _block(m: _Module, block: Block, b: int, names: str, currency: str) -> None:
     usage = block.usage
-    m.add(0, f"def block_{b}(event, start, counters, values, facts, env):", usage.span)
-    m.add(1, "quantity = event.quantity")
-    m.add(1, f"zone = ZONE_{b}(event.destination)" if usage.zones else "zone = ''")
     scale = block.scale
+    if block.rounding is not None and block.rounding_ok:
+        m.add(0, f"CHARGES_{b} = {{}}  # rounded charges by their integer, bounded by remember()")
+        m.add(0, "")
+        m.add(0, "")
+    m.add(0, f"def lean_{b}(event, start, at, values, facts, env):", usage.span)
+    m.add(1, "quantity = event.quantity")
+    if usage.zones:
+        _zone(m, b)
+    else:
+        m.add(1, "zone = ''")
     if block.split:
         m.add(1, f"pieces = SPLIT_{b}(start, quantity)")
     else:
-        m.add(1, f"band = BAND_{b}(start)" if usage.bands else "band = ''")
+        band = f"BAND_{b}(start) if at is None else BAND_MS_{b}(at)"
+        m.add(1, f"band = {band}" if usage.bands else "band = ''")
     m.add(1, "state = {**values}")
     m.add(1, "used = {}")
     if block.split:
         m.add(1, "total = 0")
         m.add(1, "billed_all = 0")
+        m.add(1, "paid_all = 0")
         m.add(1, "parts = ()")
         m.add(1, "for band, begin, length in pieces:  # bounded: pricing.bands.MAX_PARTS")
         _select(m, b, 2)
         m.add(2, f"billed, paid, amount = PARTS_{b}[rate](zone, band, length, state, used)")
         m.add(2, "total += amount")
         m.add(2, "billed_all += billed")
+        m.add(2, "paid_all += paid")
         m.add(2, f"part = new_part(band, begin, length, billed, paid, Fraction(amount, {scale}), "
                  f"{names}[rate], SPANS_{b}[rate])")  # fmt: skip
         m.add(2, "parts += (part,)")
         m.add(1, "first = parts[0]")
-        m.add(1, f"exact = first.charge if part is first else Fraction(total, {scale})")
-        result = (f"new_rated(Counters(state), charge, exact, {currency!r}, zone, first.band, "
-                  "billed_all, proxy(used), first.rate, first.span, parts)")  # fmt: skip
+        result = (f"state, charge, {currency!r}, zone, first.band, billed_all, paid_all, used, "
+                  "first.rate, first.span, parts, total")  # fmt: skip
     else:
         _select(m, b, 1)
         m.add(1, f"billed, paid, total = PARTS_{b}[rate](zone, band, quantity, state, used)")
-        m.add(1, f"exact = Fraction(total, {scale})")
-        m.add(1, f"name, span = {names}[rate], SPANS_{b}[rate]")
-        m.add(1, "part = new_part(band, start, quantity, billed, paid, exact, name, span)")
-        result = (f"new_rated(Counters(state), charge, exact, {currency!r}, zone, band, billed, "
-                  "proxy(used), name, span, (part,))")  # fmt: skip
-    _rounding_lines(m, block, 1)
+        result = (f"state, charge, {currency!r}, zone, band, billed, paid, used, {names}[rate], "
+                  f"SPANS_{b}[rate], (), total")  # fmt: skip
+    _rounding_lines(m, block, b, 1)
     _caps(m, block)
-    m.add(1, f"return {result}, state")
+    m.add(1, f"return {result}")
     m.add(0, "")
     m.add(0, "")
+    m.add(0, f"def block_{b}(event, start, counters, values, facts, env):", usage.span)
+    m.add(1, "(state, charge, currency, zone, band, billed, paid, used, name, span, parts, "
+             f"total) = lean_{b}(event, start, None, values, facts, env)")  # fmt: skip
+    m.add(1, f"exact = Fraction(total, {scale})")
+    m.add(1, "if not parts:")
+    m.add(2, "parts = (new_part(band, start, event.quantity, billed, paid, exact, name, span),)")
+    m.add(1, "rated = new_rated(counters_of(state), charge, exact, currency, zone, band, "
+             "billed, proxy(used), name, span, parts)")  # fmt: skip
+    m.add(1, "return rated, state")
+    m.add(0, "")
+    m.add(0, "")
+
+
+def _checks(m: _Module, lean: bool) -> None:
+    """The interpreter's checks of the start and the quantity, in its order (a start given
+    in epoch milliseconds is aware)."""
+    m.add(2, "start = event.start")
+    test = "start.tzinfo is None or start.utcoffset() is None"
+    m.add(2, f"if at is None and ({test}):" if lean else f"if {test}:")
+    m.add(3, "raise Rejected('malformed', 'the event start needs a time zone')")
+    m.add(2, "quantity = event.quantity")
+    m.add(2, "if type_of(quantity) is not INT or quantity < 0:")
+    m.add(3, "check_quantity(quantity)")
+    m.add(2, "business = event.business")
 
 
 def _dispatch(m: _Module, plan: n.PlanDecl, blocks: Sequence[Block]) -> None:
     unknown = m.constant(f"plan `{plan.name}` does not rate ")
-    m.add(0, "def rate_one(event, counters, values, facts, env):", plan.span)
-    m.add(1, "try:")
-    m.add(2, "start = event.start")
-    m.add(2, "if start.tzinfo is None or start.utcoffset() is None:")
-    m.add(3, "raise Rejected('malformed', 'the event start needs a time zone')")
-    m.add(2, "check_quantity(event.quantity)")
-    m.add(2, "business = event.business")
-    for b, usage in enumerate(block.usage for block in blocks):
-        m.add(2, f"if business == {usage.business!r}:", usage.span)
-        m.add(3, f"return block_{b}(event, start, counters, values, facts, env)")
-    m.add(2, f"raise Rejected('unknown-business', {unknown} + f'{{business}}')")
-    m.add(1, "except Rejected as rejected:")
-    m.add(2, "return new_rejected(counters, rejected.code, rejected.message), values")
-    m.add(0, "")
-    m.add(0, "")
+    for kind in ("rate", "lean"):
+        if kind == "rate":
+            m.add(0, "def rate_one(event, counters, values, facts, env):", plan.span)
+        else:
+            m.add(0, "def lean_one(event, at, values, facts=None, env=DEFAULT_ENV):", plan.span)
+        m.add(1, "try:")
+        _checks(m, kind == "lean")
+        for b, usage in enumerate(block.usage for block in blocks):
+            m.add(2, f"if business == {usage.business!r}:", usage.span)
+            if kind == "rate":
+                m.add(3, f"return block_{b}(event, start, counters, values, facts, env)")
+            else:
+                m.add(3, f"return lean_{b}(event, start, at, values, facts, env)")
+        m.add(2, f"raise Rejected('unknown-business', {unknown} + f'{{business}}')")
+        m.add(1, "except Rejected as rejected:")
+        if kind == "rate":
+            m.add(2, "return new_rejected(counters, rejected.code, rejected.message), values")
+        else:
+            m.add(2, "return new_rejected(as_counters(values), rejected.code, rejected.message)")
+            m.add(1, "except Deferred:")
+            m.add(2, "return INTERPRET(event, as_counters(values), facts, env)")
+        m.add(0, "")
+        m.add(0, "")
     m.add(0, "def rate_many(events, counters, values, facts, env):")
     m.add(1, "results = []")
     m.add(1, "append = results.append")

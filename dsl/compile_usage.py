@@ -38,7 +38,14 @@ from dsl.compiler import Program, build_program, canonical
 from dsl.context import SaleFacts
 from dsl.eval_usage import Counters, Rated, UsageEvent
 from dsl.eval_usage_setup import money, time_bands, units, usage_measure, zone_table
-from dsl.runtime_usage import BandFinder, Deferred, RateSelector, ZoneFinder, usage_namespace
+from dsl.runtime_usage import (
+    BandFinder,
+    Deferred,
+    Lean,
+    RateSelector,
+    ZoneFinder,
+    usage_namespace,
+)
 from dsl.symbols import Scope
 from pricing.bands import TimeBands
 from pricing.increments import apply_event_terms, billed_units, event_charge_exact, increments
@@ -264,6 +271,14 @@ class CompiledUsage:
     _rate_one: Callable[..., tuple[Rated, dict[str, Any]]] = field(repr=False)
     _rate_many: Callable[..., list[Rated]] = field(repr=False)
     _interpret: Callable[..., Rated] = field(repr=False)
+    #: `rate_lean(event, at, values, facts=None, env=DEFAULT_ENV)`: what `rate` decides, without
+    #: its result objects, for callers needing only a few fields (Rate, rating files): a
+    #: `dsl.runtime_usage.Lean` when the compiled code rates the event, else the `Rated`
+    #: `rate` returns (a rejection, or the interpreter's answer for a deferred event).
+    #: `at` is the event's start in whole milliseconds since the epoch (floored; None to
+    #: work it out), `values` any mapping of the counters (a plain dict is the fastest); with
+    #: the Lean come the new values, a dict nothing else holds.
+    rate_lean: Callable[..., Lean | Rated] = field(repr=False)
 
     def rate(
         self,
@@ -317,19 +332,21 @@ def _bind_block(
         f"PICK_{index}": RateSelector(usage, list(tests), static).pick,
     }
     if usage.zones:
+        bound[f"ZMEMO_{index}"] = {}  # never filled: every lookup calls ZONE_I
         try:
-            bound[f"ZONE_{index}"] = shared_zone_finder(
-                zone_table(usage.zones, scope, tables), usage.zones
-            )
+            finder = shared_zone_finder(zone_table(usage.zones, scope, tables), usage.zones)
         except Exception:  # unknown or malformed table: the interpreter rejects each event
             bound[f"ZONE_{index}"] = _defer
+        else:
+            bound[f"ZONE_{index}"], bound[f"ZMEMO_{index}"] = finder, finder.memo
     if usage.bands:
         try:
-            finder = shared_band_finder(time_bands(usage, scope))
+            bands = shared_band_finder(time_bands(usage, scope))
         except Exception:  # as for zones
-            bound[f"BAND_{index}"] = bound[f"SPLIT_{index}"] = _defer
+            bound[f"BAND_{index}"] = bound[f"BAND_MS_{index}"] = bound[f"SPLIT_{index}"] = _defer
         else:
-            bound[f"BAND_{index}"], bound[f"SPLIT_{index}"] = finder.band_at, finder.split
+            bound[f"BAND_{index}"], bound[f"SPLIT_{index}"] = bands.band_at, bands.split
+            bound[f"BAND_MS_{index}"] = bands.band_at_ms
     return bound
 
 
@@ -396,5 +413,11 @@ def compile_usage(
     for index, block in enumerate(blocks):
         namespace.update(_bind_block(block, index, namespace, scope, zone_tables))
     return CompiledUsage(
-        plan, program, blocks, namespace["rate_one"], namespace["rate_many"], interpret
+        plan,
+        program,
+        blocks,
+        namespace["rate_one"],
+        namespace["rate_many"],
+        interpret,
+        namespace["lean_one"],
     )

@@ -22,13 +22,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
+from math import gcd
 from types import MappingProxyType
 from typing import Any
 
 from dsl import interpreter as ip
 from dsl import nodes as n
 from dsl.context import EMPTY, CustomerFacts, SaleFacts
-from dsl.eval_usage import Counters, Rated, RatedPart, UsageEvent
+from dsl.eval_usage import Counters, Number, Rated, RatedPart, UsageEvent
 from dsl.eval_usage_setup import pattern_matches, specificity
 from dsl.runtime import fresh_namespace
 from pricing.bands import BandPart, TimeBands
@@ -39,15 +40,20 @@ __all__ = [
     "USAGE_EXPORTS",
     "BandFinder",
     "Deferred",
+    "Lean",
     "RateSelector",
     "Rejected",
     "ZoneFinder",
     "check_quantity",
+    "counters_of",
+    "epoch_ms",
     "fit",
     "new_part",
     "new_rated",
     "new_rejected",
+    "remember",
     "unrounded",
+    "unrounded_scaled",
     "usage_namespace",
 ]
 
@@ -57,6 +63,13 @@ HOUR_MS = 3_600_000
 #: Band runs are computed over two hours from each UTC hour, so an event starting in the hour
 #: and lasting up to an hour is found in one memo entry.
 WINDOW_MS = 2 * HOUR_MS
+
+
+def epoch_ms(instant: datetime) -> int | None:
+    """A tz-aware instant in whole milliseconds since the epoch (floored), None when naive."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        return None
+    return (instant - EPOCH) // _MS
 
 
 class Rejected(Exception):
@@ -124,7 +137,20 @@ def unrounded(exact: Fraction) -> Decimal:
     Decimal when it terminates within 9 decimals (`pricing.rounding.to_decimal`, same
     exponent), else half-even to 9 decimals (the wire's precision). Counts the factors 2 with
     bit tricks instead of a division loop."""
-    num, den = exact.numerator, exact.denominator
+    return _unrounded(exact.numerator, exact.denominator)
+
+
+def unrounded_scaled(total: int, scale: int) -> Decimal:
+    """`unrounded(Fraction(total, scale))` without building the Fraction (scale > 0)."""
+    common = gcd(total, scale)
+    if common != 1:
+        total //= common
+        scale //= common
+    return _unrounded(total, scale)
+
+
+def _unrounded(num: int, den: int) -> Decimal:
+    """`unrounded` of num / den in lowest terms, den > 0."""
     twos = (den & -den).bit_length() - 1
     rest = den >> twos
     fives = 0
@@ -133,7 +159,7 @@ def unrounded(exact: Fraction) -> Decimal:
         fives += 1
     digits = max(twos, fives)
     if rest != 1 or digits > WIRE_DECIMALS:
-        return round_exact(exact, RoundingMode.HALF_EVEN, WIRE_DECIMALS)
+        return round_exact(Fraction(num, den), RoundingMode.HALF_EVEN, WIRE_DECIMALS)
     return Decimal(num * 10**digits // den).scaleb(-digits, context=EXACT)
 
 
@@ -147,6 +173,12 @@ class ZoneFinder:
         self._name = name
         self._memo: dict[str, str] = {}
         self._limit = limit
+
+    @property
+    def memo(self) -> Mapping[str, str]:
+        """The memo itself (cleared in place when full, never replaced): generated code reads
+        it before calling."""
+        return self._memo
 
     def __call__(self, destination: str) -> str:
         """The zone; Rejected `malformed` (not a phone number) or `no-zone`."""
@@ -202,8 +234,12 @@ class BandFinder:
 
     def band_at(self, instant: datetime) -> str:
         """The band of a tz-aware instant (validated by the caller)."""
-        at = (instant - EPOCH) // _MS
-        ends, names = self._runs(at // HOUR_MS)
+        return self.band_at_ms((instant - EPOCH) // _MS)
+
+    def band_at_ms(self, at: int) -> str:
+        """The band of an instant given as `epoch_ms` gives it."""
+        runs = self._memo.get(at // HOUR_MS)
+        ends, names = self._runs(at // HOUR_MS) if runs is None else runs
         return names[bisect_right(ends, at)]
 
     def split(self, start: datetime, duration_ms: int) -> list[BandPart]:
@@ -282,6 +318,40 @@ def new_rated(
     _rate_span(rated, rate_span)
     _parts(rated, parts)
     return rated
+
+
+_counters_values = Counters.__dict__["_values"].__set__
+if Counters.__slots__ != ("_values",):  # pragma: no cover - a guard, as _setters
+    raise RuntimeError("Counters changed: update dsl.runtime_usage.counters_of")
+
+
+def counters_of(values: dict[str, Number]) -> Counters:
+    """`Counters(values)` without the copy, for a dict nothing else holds or changes (the
+    new values a generated block returns)."""
+    counters = _new(Counters)
+    _counters_values(counters, MappingProxyType(values))
+    return counters
+
+
+#: A compiled rating without the result objects (`lean_one` in generated code): (new counter
+#: values, charge, currency, zone, band, billed units, paid units, allowance units used by
+#: name, rate name, rate span, parts (empty unless the event was split at band edges), the
+#: exact unrounded charge as an integer on the block's scale). `billed - paid` is what the
+#: allowances took. The values are a fresh dict nothing else holds.
+Lean = tuple[
+    dict[str, Number],
+    Decimal,
+    str,
+    str,
+    str,
+    int,
+    int,
+    dict[str, int],
+    str,
+    n.Span,
+    tuple[RatedPart, ...],
+    int,
+]
 
 
 def new_rejected(counters: Counters, reason: str, message: str) -> Rated:
@@ -425,19 +495,39 @@ def _holds(
         raise Deferred from error
 
 
+MEMO_LIMIT = 4_096
+
+
+def remember(memo: dict[Any, Any], key: object, value: object) -> object:
+    """`memo[key] = value`, clearing the memo first when full; returns `value`. For memos
+    of pure functions in generated code (a missing entry is recomputed)."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
 #: What generated usage code sees besides `dsl.runtime.EXPORTS` and its bound objects.
 USAGE_EXPORTS: Mapping[str, object] = MappingProxyType(
     {
+        "DEFAULT_ENV": ip.DEFAULT_ENV,
         "Rejected": Rejected,
         "Deferred": Deferred,
         "Counters": Counters,
         "Fraction": Fraction,
         "EXACT": EXACT,
         "proxy": MappingProxyType,
+        "type_of": type,  # exact type tests, `type_of(x) is INT`: one argument only
+        "INT": int,
+        "STR": str,
         "whole": int,  # counters hold ints (or Decimals): int() as the interpreter applies it
         "check_quantity": check_quantity,
         "fit": fit,
         "unrounded": unrounded,
+        "unrounded_scaled": unrounded_scaled,
+        "remember": remember,
+        "counters_of": counters_of,
+        "as_counters": Counters,
         "new_rated": new_rated,
         "new_rejected": new_rejected,
         "new_part": new_part,

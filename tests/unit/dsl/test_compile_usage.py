@@ -35,6 +35,7 @@ from dsl.runtime_usage import (
     BandFinder,
     Rejected,
     ZoneFinder,
+    epoch_ms,
     new_part,
     new_rated,
     new_rejected,
@@ -150,7 +151,45 @@ def _agree(
             current = got[-1].counters
         _same(expected, got)
         _same(expected, compiled.rate_many(events, start, facts, ENV))
+        _lean_agrees(compiled, events, start, facts, expected)
     return expected
+
+
+def _lean_agrees(
+    compiled: CompiledUsage,
+    events: Sequence[UsageEvent],
+    start: Counters,
+    facts: SaleFacts | None,
+    expected: Sequence[Rated],
+) -> None:
+    """`rate_lean` on the same events, values threaded as plain dicts, the start given in
+    epoch milliseconds or not: the same decisions as the interpreter's `expected`."""
+    scales = {block.usage.business: block.scale for block in compiled.blocks}
+    values: Any = start
+    for number, (event, want) in enumerate(zip(events, expected, strict=True)):
+        at = epoch_ms(event.start) if number % 2 else None
+        got = compiled.rate_lean(event, at, values, facts, ENV)
+        if not isinstance(got, tuple):
+            assert got == want
+            assert repr(got) == repr(want)
+            values = dict(got.counters) if got.status == "rated" else values
+            continue
+        state, charge, currency, zone, band, billed, paid, used, rate_, span, parts, total = got
+        assert want.status == "rated"
+        assert (str(charge), currency, zone, band, billed) == (
+            str(want.charge),
+            want.currency,
+            want.zone,
+            want.band,
+            want.billed,
+        )
+        assert (rate_, span, used) == (want.rate, want.rate_span, dict(want.allowance_used))
+        assert billed - paid == sum(p.free for p in want.parts)
+        assert parts == (want.parts if len(want.parts) > 1 or parts else ())
+        assert Fraction(total, scales[event.business]) == want.exact
+        assert state == dict(want.counters)
+        assert list(state) == list(want.counters)
+        values = state
 
 
 def _charge(result: Rated) -> str:
