@@ -56,6 +56,8 @@ def value_from_proto(msg: common_pb2.Value, field: str, problems: Problems) -> A
 def attributes_from_proto(
     values: Mapping[str, common_pb2.Value], field: str, problems: Problems
 ) -> dict[str, Any]:
+    if not values:
+        return {}
     found = {}
     for name, value in sorted(values.items()):
         if not name.isidentifier():
@@ -68,29 +70,40 @@ def attributes_from_proto(
 def _customer(
     msg: order_pb2.Customer, field: str, catalog: SaleCatalog, problems: Problems
 ) -> CustomerFacts:
-    customer_type = CUSTOMER_TYPE.optional_from_proto(msg.type, join(field, "type"), problems)
-    for name in ("age", "vip_level", "tenure_months"):
-        if msg.HasField(name) and getattr(msg, name) < 0:
+    customer_type = None
+    if msg.type:  # UNSPECIFIED: not set
+        customer_type = CUSTOMER_TYPE.optional_from_proto(msg.type, join(field, "type"), problems)
+    has = msg.HasField
+    age = msg.age if has("age") else None
+    vip_level = msg.vip_level if has("vip_level") else None
+    tenure = msg.tenure_months if has("tenure_months") else None
+    for name, value in (("age", age), ("vip_level", vip_level), ("tenure_months", tenure)):
+        if value is not None and value < 0:
             problems.add(join(field, name), "must not be negative")
     segments = catalog.content.segments
-    for i, code in enumerate(msg.segment_codes):
-        if code not in segments:
-            problems.add(f"{join(field, 'segment_codes')}[{i}]", f"unknown segment {code!r}")
+    codes = frozenset(msg.segment_codes)
+    if not all(code in segments for code in codes):
+        for i, code in enumerate(msg.segment_codes):
+            if code not in segments:
+                problems.add(f"{join(field, 'segment_codes')}[{i}]", f"unknown segment {code!r}")
     held = []
+    offers = catalog.offers
     for i, product in enumerate(msg.held_products):
+        code = product.offer_code
+        if code in offers and code.strip():
+            held.append(code)
+            continue
         where = f"{join(field, 'held_products')}[{i}].offer_code"
-        if not product.offer_code.strip():
+        if not code.strip():
             problems.add(where, "is required")
-        elif product.offer_code not in catalog.offers:
-            problems.add(where, f"unknown offer {product.offer_code!r}")
         else:
-            held.append(product.offer_code)
+            problems.add(where, f"unknown offer {code!r}")
     return CustomerFacts(
         type=None if customer_type is None else customer_type.value,
-        segments=frozenset(msg.segment_codes),
-        age=msg.age if msg.HasField("age") else None,
-        vip_level=msg.vip_level if msg.HasField("vip_level") else None,
-        tenure_months=msg.tenure_months if msg.HasField("tenure_months") else None,
+        segments=codes,
+        age=age,
+        vip_level=vip_level,
+        tenure_months=tenure,
         credit_class=msg.credit_class or None,
         products=frozenset(held),
         attributes=attributes_from_proto(msg.attributes, join(field, "attributes"), problems),
@@ -128,51 +141,84 @@ def cart_from_proto(
     if len(items) > MAX_CART_ITEMS:
         problems.add(field, f"at most {MAX_CART_ITEMS} items per cart")
         return ()
-    cart = tuple(
-        _item(m, f"{field}[{i}]", str(i + 1), catalog, problems) for i, m in enumerate(items)
-    )
-    seen: set[str] = set()
-    for i, item in enumerate(cart):
-        if item.item_id in seen:
-            problems.add(f"{field}[{i}].item_id", f"item id {item.item_id!r} is used twice")
-        seen.add(item.item_id)
+    cart = tuple([_item(m, field, i, str(i + 1), catalog, problems) for i, m in enumerate(items)])
+    ids = {item.item_id for item in cart}
+    if len(ids) < len(cart):
+        seen: set[str] = set()
+        for i, item in enumerate(cart):
+            if item.item_id in seen:
+                problems.add(f"{field}[{i}].item_id", f"item id {item.item_id!r} is used twice")
+            seen.add(item.item_id)
     return cart
 
 
 def _item(
-    msg: order_pb2.CartItem, field: str, default_id: str, catalog: SaleCatalog, problems: Problems
+    msg: order_pb2.CartItem,
+    parent: str,
+    index: int,
+    default_id: str,
+    catalog: SaleCatalog,
+    problems: Problems,
 ) -> CartItem:
+    """`parent[index]`'s item (its field path is only spelled out for a violation)."""
     code = msg.offer_code
-    if not code.strip():
-        problems.add(join(field, "offer_code"), "is required")
-    elif code not in catalog.offers:
-        problems.add(join(field, "offer_code"), f"unknown offer {code!r}")
     action = ACTIONS.get(msg.action)
-    if action is None:
-        problems.add(join(field, "action"), f"unknown action {msg.action}")
-        action = "add"
-    if msg.quantity < 0:
-        problems.add(join(field, "quantity"), "must not be negative")
+    quantity = msg.quantity
+    if action is None or quantity < 0 or code not in catalog.offers or not code.strip():
+        field = f"{parent}[{index}]"
+        if not code.strip():
+            problems.add(join(field, "offer_code"), "is required")
+        elif code not in catalog.offers:
+            problems.add(join(field, "offer_code"), f"unknown offer {code!r}")
+        if action is None:
+            problems.add(join(field, "action"), f"unknown action {msg.action}")
+            action = "add"
+        if quantity < 0:
+            problems.add(join(field, "quantity"), "must not be negative")
+    members: tuple[CartItem, ...] = ()
+    if msg.members:
+        members = _members(msg, parent, index, default_id, catalog, problems)
+    attributes: dict[str, Any] = {}
+    if msg.attributes:
+        where = join(f"{parent}[{index}]", "attributes")
+        attributes = attributes_from_proto(msg.attributes, where, problems)
+    options = msg.options
+    return CartItem(  # positional: the frozen dataclass's keywords cost more
+        msg.item_id or default_id,
+        code,
+        action,
+        quantity if quantity > 0 else 1,
+        dict(options) if options else {},  # copying an empty map costs ~2 us
+        members,
+        attributes,
+    )
+
+
+def _members(
+    msg: order_pb2.CartItem,
+    parent: str,
+    index: int,
+    default_id: str,
+    catalog: SaleCatalog,
+    problems: Problems,
+) -> tuple[CartItem, ...]:
+    field = f"{parent}[{index}]"
+    code = msg.offer_code
     if len(msg.members) > MAX_MEMBERS:
         problems.add(join(field, "members"), f"at most {MAX_MEMBERS} members per combo")
+    where = join(field, "members")
     members = tuple(
-        _item(m, f"{join(field, 'members')}[{i}]", f"{default_id}.{i + 1}", catalog, problems)
-        for i, m in enumerate(msg.members[:MAX_MEMBERS])
+        [
+            _item(m, where, i, f"{default_id}.{i + 1}", catalog, problems)
+            for i, m in enumerate(msg.members[:MAX_MEMBERS])
+        ]
     )
-    if members and code in catalog.kinds and catalog.kinds[code] != "combo":
+    if code in catalog.kinds and catalog.kinds[code] != "combo":
         problems.add(join(field, "members"), f"{code} is not a combo: it has no members")
     for i, member in enumerate(members):
         if member.members:
             problems.add(
-                f"{join(field, 'members')}[{i}].members",
+                f"{where}[{i}].members",
                 "a member cannot list members of its own: put a nested combo in its own line",
             )
-    return CartItem(
-        item_id=msg.item_id or default_id,
-        offer_code=code,
-        action=action,
-        quantity=max(msg.quantity, 0) or 1,
-        options=dict(msg.options),
-        members=members,
-        attributes=attributes_from_proto(msg.attributes, join(field, "attributes"), problems),
-    )
+    return members
