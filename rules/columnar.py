@@ -38,7 +38,7 @@ from dsl.eval_usage import Counters, UsageEvent, allowance_key, cap_key, tier_ke
 from pricing.bands import MAX_EVENT_MS, MAX_PARTS
 from pricing.rounding import RoundingMode
 from rules.columnar_bands import BandRuns
-from rules.columnar_groups import capped, consumed, running_before
+from rules.columnar_groups import capped, consumed, group_sums, running_before
 from rules.columnar_terms import CONDITIONAL, NO_RATE, VectorBlock, tier_arrays, vector_block
 from rules.columnar_zones import MALFORMED, NO_ZONE, ZoneIndex
 from rules.rating import NO_VERSION, UNKNOWN_OFFER, CounterKey, RatingSession, UsageRecord
@@ -140,7 +140,16 @@ class RatedColumns:
     billed: Any
     allowance: dict[str, Any]  # allowance name -> units consumed per record
     names: list[str]
-    counters: dict[CounterKey, Counters] = field(default_factory=dict)
+    settled: dict[CounterKey, Counters] = field(default_factory=dict)
+    pending: list[Callable[[], dict[CounterKey, Counters]]] = field(default_factory=list)
+
+    @property
+    def counters(self) -> dict[CounterKey, Counters]:
+        """The counters of every period the batch rated, as the per-event engine leaves
+        them; built on first use (a batch of a million records touches ~20k periods)."""
+        while self.pending:
+            self.settled.update(self.pending.pop(0)())
+        return self.settled
 
     def charge_decimal(self, row: int) -> Decimal:
         return Decimal(int(self.charge[row])).scaleb(-int(self.places[row]))
@@ -187,7 +196,15 @@ def _local_offsets(start_us: Any, tz: tzinfo) -> Any:
     """Each instant's UTC offset in `tz`, microseconds: one tz call per distinct hour (and
     per row only inside an hour where the offset changes)."""
     hours = start_us // _HOUR_US
-    distinct, where = np.unique(hours, return_inverse=True)
+    low = int(hours.min())
+    if int(hours.max()) - low < 1_000_000:  # a dense range of hours (114 years)
+        present = np.flatnonzero(np.bincount(hours - low))
+        distinct = present + low
+        lookup = np.zeros(int(hours.max()) - low + 1, dtype=np.int64)
+        lookup[present] = np.arange(len(present))
+        where = lookup[hours - low]
+    else:
+        distinct, where = np.unique(hours, return_inverse=True)
     offsets = np.empty(len(distinct), dtype=np.int64)
     mixed: list[int] = []
     for index, hour in enumerate(distinct.tolist()):  # bounded by the batch's hours
@@ -209,14 +226,34 @@ def _local_offsets(start_us: Any, tz: tzinfo) -> Any:
 
 
 def _pow10(places: Any) -> Any:
-    return np.array([10**p for p in range(19)], dtype=object)[places]
+    return np.array([10**p for p in range(40)], dtype=object)[places]
 
 
-def _round(value: Any, scale: Any, decimals: Any, modes: Any) -> Any:
+def _column(values: Sequence[int], index: Any) -> Any:
+    """`values[index]` as int64 when every value fits, else as Python integers."""
+    fits = all(abs(v) < _FITS for v in values)
+    return np.array(values, dtype=np.int64 if fits else object)[index]
+
+
+def _wide(paid: Any, mult: Any, connection: Any, rates: Sequence[Any]) -> bool:
+    """True when an event's exact total might not fit in int64 (then Python integers)."""
+    if mult.dtype == object or connection.dtype == object:
+        return True
+    terms = [abs(t) for r in rates for t in (r.connection, r.minimum, r.maximum) if t is not None]
+    top = int(paid.max(initial=0)) * int(np.abs(mult).max(initial=0)) + max(terms, default=0)
+    return top * MAX_PARTS >= _FITS
+
+
+def _round(value: Any, scale: Any, decimals: Any, modes: Any) -> tuple[Any, Any]:
     """value/scale rounded to `decimals` places per row, as `pricing.rounding.round_exact`
-    (modes: codes of `_MODES`); exact Python-integer arithmetic on object arrays."""
-    num = value.astype(object) * _pow10(decimals)
-    den = scale.astype(object)
+    (modes: codes of `_MODES`); (rounded, remainder), exact integer arithmetic."""
+    top = int(np.abs(value).max(initial=0)) * 10 ** int(decimals.max(initial=0))
+    if value.dtype == object or scale.dtype == object or top >= _FITS:
+        num = value.astype(object) * _pow10(decimals)
+        den = scale.astype(object)
+    else:
+        num = value * (np.int64(10) ** decimals)
+        den = scale
     q = num // den
     r = num - q * den
     negative = num < 0
@@ -229,8 +266,8 @@ def _round(value: Any, scale: Any, decimals: Any, modes: Any) -> Any:
         if not rows.any():
             continue
         if mode is RoundingMode.FLOOR:
-            choice = np.zeros(len(value), dtype=np.bool_)
-        elif mode is RoundingMode.CEILING:
+            continue
+        if mode is RoundingMode.CEILING:
             choice = np.ones(len(value), dtype=np.bool_)
         elif mode is RoundingMode.DOWN:
             choice = negative
@@ -239,21 +276,31 @@ def _round(value: Any, scale: Any, decimals: Any, modes: Any) -> Any:
         elif mode is RoundingMode.HALF_UP:
             choice = above | (half & ~negative)
         else:
-            choice = above | (half & (q % 2 == 1).astype(np.bool_))
-        up |= rows & choice
-    up &= (r != 0).astype(np.bool_)
-    return q + up.astype(np.int64), r
+            choice = above | (half & (q % 2 == 1))
+        up |= rows & np.asarray(choice, dtype=np.bool_)
+    up &= np.asarray(r != 0, dtype=np.bool_)
+    return q + up, np.asarray(r != 0, dtype=np.bool_)
 
 
 _MODES = tuple(RoundingMode)
 _HALF_EVEN = _MODES.index(RoundingMode.HALF_EVEN)
 
 
+def _distinct(keys: Any) -> tuple[Any, Any]:
+    """np.unique(keys, return_inverse=True) without sorting when the keys are dense."""
+    if int(keys.max(initial=0)) < max(4 * len(keys), 1 << 16):
+        present = np.flatnonzero(np.bincount(keys))
+        lookup = np.zeros(int(keys.max(initial=0)) + 1, dtype=np.int64)
+        lookup[present] = np.arange(len(present))
+        return present, lookup[keys]
+    return np.unique(keys, return_inverse=True)
+
+
 def _fit(values: Any) -> Any:
     """int64 when every value fits, else the Python integers as they are."""
     if values.dtype != object:
         return values
-    if not len(values) or max(abs(int(v)) for v in values) < _FITS:
+    if not len(values) or (max(values) < _FITS and min(values) > -_FITS):
         return values.astype(np.int64)
     return values
 
@@ -382,7 +429,7 @@ class _Batch:
         business, businesses = _encode(self.columns.business)
         key = ((stretch * len(offers) + offer) * len(origins) + origin) * len(businesses)
         key += business
-        distinct, where = np.unique(key, return_inverse=True)
+        distinct, where = _distinct(key)
         self.blocks = _Blocks()
         resolved: list[_Resolved] = []
         raters: dict[tuple[int, str, str], tuple[str, CompiledUsage | None]] = {}
@@ -557,10 +604,11 @@ class _Batch:
                 bands.append(parts.band.astype(np.int64))
                 lengths.append(parts.length)
         owner = np.concatenate(owners)
-        order = np.argsort(owner, kind="stable")  # parts in record order, each record's in time
-        self.part_owner = owner[order]
-        self.part_band = np.concatenate(bands)[order]
-        self.part_length = np.concatenate(lengths)[order]
+        band_of, length = np.concatenate(bands), np.concatenate(lengths)
+        if len(owner) > 1 and not bool(np.all(owner[1:] >= owner[:-1])):
+            order = np.argsort(owner, kind="stable")  # parts in record order, then in time
+            owner, band_of, length = owner[order], band_of[order], length[order]
+        self.part_owner, self.part_band, self.part_length = owner, band_of, length
         self.band_code = band
 
     def _price(self) -> None:
@@ -605,7 +653,6 @@ class _Batch:
         if not len(parts):
             return
         blocks = self.blocks.blocks
-        out = self.out
         owner = self.part_owner[parts]
         block = block_of[parts]
         local = rate_of[parts]
@@ -616,167 +663,259 @@ class _Batch:
         rate = rate_offset[:-1][block] + local
         first = np.array([r.first for r in rates], dtype=np.int64)[rate]
         step = np.array([r.next for r in rates], dtype=np.int64)[rate]
-        billed = np.where(
-            used == 0, 0, np.where(used <= first, first, first + -(-(used - first) // step) * step)
-        )
+        billed = np.where(used <= first, first, first + -(-(used - first) // step) * step)
+        billed[used == 0] = 0
         paid = billed.copy()
-        # allowances, by name, in an order every block agrees with
+        allowance = self._allowances(blocks, parts, owner, block, group, zone_of, band_of, paid)
+        # money on each block's exact scale: int64 when it provably fits, else Python ints
+        mult = _column([r.multiplier for r in rates], rate)
+        connection = _column([r.connection for r in rates], rate)
+        wide = _wide(paid, mult, connection, rates)
+        if wide:
+            mult, connection = mult.astype(object), connection.astype(object)
+        usage = (paid.astype(object) if wide else paid) * mult
+        tiered = any(b.tiers is not None for b in blocks)
+        if tiered:
+            usage = usage.astype(object)
+        tier_state = self._tiers(blocks, block, group, paid, usage)
+        if tiered and not wide:
+            usage = _fit(usage)
+            if usage.dtype == object:
+                connection = connection.astype(object)
+        total = connection + usage
+        for terms, clamp in (
+            ([r.minimum for r in rates], np.maximum),
+            ([r.maximum for r in rates], np.minimum),
+        ):
+            if any(t is not None for t in terms):
+                has = np.array([t is not None for t in terms], dtype=np.bool_)[rate]
+                limit = _column([t or 0 for t in terms], rate)
+                total = np.where(has, clamp(total, limit), total)
+        charge = np.where(paid > 0, total, 0)
+        # the event: its parts' sum, rounded as declared, then the caps
+        starts = np.empty(len(owner), dtype=np.bool_)
+        starts[0] = True
+        np.not_equal(owner[1:], owner[:-1], out=starts[1:])
+        rows = owner[starts]
+        exact = (
+            np.add.reduceat(charge, np.flatnonzero(starts)) if len(rows) < len(owner) else charge
+        )
+        event_block = self.block[rows]
+        decimals = np.array([b.decimals for b in blocks], dtype=np.int64)[event_block]
+        modes = np.array(
+            [_MODES.index(b.mode) if b.mode else _HALF_EVEN for b in blocks], dtype=np.int64
+        )[event_block]
+        scale = _column([b.scale for b in blocks], event_block)
+        amount, remainder = _round(exact, scale, decimals, modes)
+        declared = np.array([b.mode is not None for b in blocks], dtype=np.bool_)[event_block]
+        floor = np.where(declared | (remainder != 0), decimals, 0)
+        cap_state = self._caps(blocks, rows, event_block, decimals, amount)
+        if cap_state:
+            amount = cap_state.pop("")[0]
+        amount, places = _trim(amount, decimals, floor)
+        self._write(
+            blocks,
+            rows,
+            event_block,
+            amount,
+            places,
+            owner,
+            starts,
+            block,
+            local,
+            billed,
+            allowance,
+        )
+        self._counters(rows, group, allowance, tier_state, paid, cap_state)
+
+    def _allowances(
+        self,
+        blocks: Sequence[VectorBlock],
+        parts: Any,
+        owner: Any,
+        block: Any,
+        group: Any,
+        zone_of: Any,
+        band_of: Any,
+        paid: Any,
+    ) -> dict[str, Any]:
+        """Allowances by name, in an order every block agrees with; `paid` loses what they
+        cover. Returns per name (units per part, the parts, what they took, the start)."""
         order: list[str] = []
         for b in blocks:
             for a in b.allowances:
                 if a.name not in order:
                     order.append(a.name)
-        allowance: dict[str, Any] = {}
+        found: dict[str, Any] = {}
         for name in order:
             amounts = {a.amount for b in blocks for a in b.allowances if a.name == name}
             table = np.zeros(len(blocks), dtype=np.int64)
             applies = np.zeros(len(parts), dtype=np.bool_)
+            zones, bands = zone_of[parts], band_of[parts]
             for number, b in enumerate(blocks):
                 terms = next((a for a in b.allowances if a.name == name), None)
                 if terms is None:
                     continue
                 table[number] = terms.amount
-                bands = b.band_names()
-                zones = self.zone_names[number]
+                names = b.band_names()
                 grid = np.array(
-                    [[terms.applies(z, k) for k in bands] for z in zones], dtype=np.bool_
+                    [[terms.applies(z, k) for k in names] for z in self.zone_names[number]],
+                    dtype=np.bool_,
                 ).ravel()
-                mine = block == number
-                applies[mine] = grid[zone_of[parts][mine] * len(bands) + band_of[parts][mine]]
+                mine = block == number if len(blocks) > 1 else slice(None)
+                applies[mine] = grid[zones[mine] * len(names) + bands[mine]]
             if len(amounts) > 1 or not _consistent(blocks, order):
                 self._mark(owner[applies])  # the per-event engine sorts it out
                 continue
             at = np.flatnonzero(applies)
             if not len(at):
                 continue
-            key = allowance_key(name)
-            start = self._given(key, group[at])
+            start = self._given(allowance_key(name), group[at])
             free = consumed(group[at], paid[at], table[block[at]], start, self.groups)
             paid[at] -= free
-            per_part = np.zeros(len(parts), dtype=np.int64)
-            per_part[at] = free
-            allowance[name] = (per_part, at, free, start)
-        # parts whose period is handed off by now are dropped from here on
-        keep = ~self.fallback[group]
-        connection = np.array([r.connection for r in rates], dtype=object)[rate]
-        mult = np.array([r.multiplier for r in rates], dtype=object)[rate]
-        usage = paid.astype(object) * mult
-        tiered = np.array([b.tiers is not None for b in blocks], dtype=np.bool_)[block] & keep
-        tier_state: dict[str, tuple[Any, Any]] = {}
-        if tiered.any():
-            for business in sorted({b.business for b in blocks if b.tiers is not None}):
-                rows = np.flatnonzero(
-                    tiered
-                    & np.isin(block, [i for i, b in enumerate(blocks) if b.business == business])
-                )
-                start = self._given(tier_key(business), group[rows])
-                before = start + running_before(group[rows], paid[rows])
-                for number in np.unique(block[rows]).tolist():
-                    b = blocks[number]
-                    assert b.tiers is not None
-                    mine = rows[block[rows] == number]
-                    low = before[block[rows] == number]
-                    usage[mine] = _tiered(b, low, paid[mine])
-                tier_state[business] = (rows, start)
-        total = connection + usage
-        for limit, clamp in (
-            (_minimum(rates, rate), np.maximum),
-            (_maximum(rates, rate), np.minimum),
-        ):
-            has = limit != None  # noqa: E711 - an object array of ints and None
-            if has.any():
-                total[has] = clamp(total[has], limit[has])
-        charge = np.where(paid > 0, total, 0)
-        # the event: its parts' sum, rounded as declared, then the caps
-        rows = np.unique(owner)
-        where = np.searchsorted(rows, owner)
-        exact = np.zeros(len(rows), dtype=object)
-        exact[:] = 0
-        np.add.at(exact, where, charge)
-        event_block = self.block[rows]
-        decimals = np.array([b.decimals for b in blocks], dtype=np.int64)[event_block]
-        modes = np.array(
-            [_MODES.index(b.mode) if b.mode else _HALF_EVEN for b in blocks], dtype=np.int64
-        )[event_block]
-        rounded, remainder = _round(exact, scale_of(blocks, event_block), decimals, modes)
-        declared = np.array([b.mode is not None for b in blocks], dtype=np.bool_)[event_block]
-        floor = np.where(declared | (remainder != 0).astype(np.bool_), decimals, 0)
-        amount = rounded
-        # caps see the rounded charge, on a scale common to the cap's rows
-        caps = {(b.business, i) for b in blocks for i in range(len(b.caps))}
-        keep_rows = ~self.fallback[self.group[rows]]
-        cap_state: dict[str, tuple[Any, Any, Any, int]] = {}
-        for business, index in sorted(caps):
+            found[name] = (at, free, start)
+        return found
+
+    def _tiers(
+        self, blocks: Sequence[VectorBlock], block: Any, group: Any, paid: Any, usage: Any
+    ) -> dict[str, Any]:
+        """Tiered blocks' usage charges (into `usage`) on the period's tier counter."""
+        tiered = np.array([b.tiers is not None for b in blocks], dtype=np.bool_)[block]
+        state: dict[str, Any] = {}
+        if not tiered.any():
+            return state
+        for business in sorted({b.business for b in blocks if b.tiers is not None}):
+            numbers = [i for i, b in enumerate(blocks) if b.business == business]
+            rows = np.flatnonzero(tiered & np.isin(block, numbers))
+            start = self._given(tier_key(business), group[rows])
+            before = start + running_before(group[rows], paid[rows])
+            for number in np.unique(block[rows]).tolist():
+                b = blocks[number]
+                mine = block[rows] == number
+                values = _tiered(b, before[mine], paid[rows[mine]])
+                usage[rows[mine]] = values
+            state[business] = (rows, start)
+        return state
+
+    def _caps(
+        self, blocks: Sequence[VectorBlock], rows: Any, event_block: Any, decimals: Any, amount: Any
+    ) -> dict[str, Any]:
+        """Caps in each block's order, on the rounded charges, on a scale common to a cap's
+        rows (its counters, amounts and charges); `decimals` follows the new scale."""
+        caps = sorted({(b.business, i) for b in blocks for i in range(len(b.caps))})
+        state: dict[str, Any] = {}
+        if not caps:
+            return state
+        amount = amount.astype(object)
+        for business, index in caps:
             numbers = [
                 i for i, b in enumerate(blocks) if b.business == business and len(b.caps) > index
             ]
-            at = np.flatnonzero(keep_rows & np.isin(event_block, numbers))
+            at = np.flatnonzero(np.isin(event_block, numbers))
             if not len(at):
                 continue
             key = cap_key(business, index + 1)
-            given = [self._given_decimal(key, g) for g in self.group[rows[at]].tolist()]
-            limits = [blocks[b].caps[index] for b in event_block[at].tolist()]
+            groups = self.group[rows[at]]
+            given = self._given_decimals(key, groups)
+            limits = [blocks[b].caps[index] for b in numbers]
             common = max(
                 [int(decimals[at].max())]
-                + [max(-int(d.as_tuple().exponent), 0) for d in given + limits]
+                + [max(-int(d.as_tuple().exponent), 0) for d in [*given.values(), *limits]]  # type: ignore[operator]
             )
-            lift = _pow10(common - decimals[at])
-            values = amount[at].astype(object) * lift
-            start = np.array([int(d.scaleb(common)) for d in given], dtype=object)
-            cap = np.array([int(d.scaleb(common)) for d in limits], dtype=object)
-            result = capped(self.group[rows[at]], _fit(values), _fit(cap), _fit(start), self.groups)
+            values = amount[at] * _pow10(common - decimals[at])
+            start = np.zeros(len(at), dtype=object)
+            start[:] = 0
+            for g, value in given.items():
+                start[groups == g] = int(value.scaleb(common))
+            limit_of = np.zeros(len(blocks), dtype=object)
+            for b in numbers:
+                limit_of[b] = int(blocks[b].caps[index].scaleb(common))
+            cap = limit_of[event_block[at]]
+            result = capped(groups, _fit(values), _fit(cap), _fit(start), self.groups)
             amount[at] = result.astype(object)
-            floor[at] = np.where(floor[at] > 0, floor[at], 0)
             decimals[at] = common
-            cap_state[key] = (at, start, values, common)
-        # the text's places: the declared places, or what an unrounded charge needs (<= 9)
-        amount, places = _trim(amount, decimals, floor)
-        out.charge = np.zeros(self.count, dtype=object)
-        out.charge[:] = 0
-        out.charge[rows] = amount
-        out.charge = _fit(out.charge)
+            state[key] = (at, start, values, common)
+        state[""] = (amount,)
+        return state
+
+    def _write(
+        self,
+        blocks: Sequence[VectorBlock],
+        rows: Any,
+        event_block: Any,
+        amount: Any,
+        places: Any,
+        owner: Any,
+        starts: Any,
+        block: Any,
+        local: Any,
+        billed: Any,
+        allowance: dict[str, Any],
+    ) -> None:
+        out = self.out
+        keep = ~self.fallback[self.group[rows]]  # periods handed off on the way are not ours
+        if not keep.all():
+            rows, event_block, amount, places = (
+                rows[keep],
+                event_block[keep],
+                amount[keep],
+                places[keep],
+            )
+        charge = _fit(amount)
+        if charge.dtype == object and out.charge.dtype != object:
+            out.charge = out.charge.astype(object)
+        out.charge[rows] = charge
         out.places[rows] = places
         out.rated[rows] = True
         out.currency[rows] = self.names.codes([b.currency for b in blocks])[event_block]
-        zone_codes = [self.names.codes(self.zone_names[i]) for i in range(len(blocks))]
-        band_codes = [self.names.codes(b.band_names()) for b in blocks]
         for number in range(len(blocks)):
-            mine = rows[event_block == number]
+            mine = rows[event_block == number] if len(blocks) > 1 else rows
             if len(mine):
-                out.zone[mine] = zone_codes[number][self.zone_code[mine]]
-                out.band[mine] = band_codes[number][self.band_code[mine]]
-        first_part = np.r_[True, owner[1:] != owner[:-1]]
+                zones = self.names.codes(self.zone_names[number])
+                out.zone[mine] = zones[self.zone_code[mine]]
+                out.band[mine] = self.names.codes(blocks[number].band_names())[self.band_code[mine]]
         name_codes = self.names.codes([name for b in blocks for name in b.rate_names])
         name_offset = np.cumsum([0, *[len(b.rate_names) for b in blocks]])
-        out.rate[owner[first_part]] = name_codes[
-            name_offset[:-1][block[first_part]] + local[first_part]
-        ]
+        firsts = owner[starts]
+        codes = name_codes[name_offset[:-1][block[starts]] + local[starts]]
+        out.rate[firsts] = codes
         np.add.at(out.billed, owner, billed)
-        for name, (per_part, _, _, _) in allowance.items():
-            used_rows = np.zeros(self.count, dtype=np.int64)
-            np.add.at(used_rows, owner, per_part)
-            out.allowance[name] = used_rows
-        self.rated_rows = rows
-        self._counters(rows, group, allowance, tier_state, paid, cap_state)
+        for name, (at, free, _) in allowance.items():
+            column = np.zeros(self.count, dtype=np.int64)
+            np.add.at(column, owner[at], free)
+            out.allowance[name] = column
 
     def _given(self, key: str, groups: Any) -> Any:
+        """The given counter `key` (units) of each row's group."""
         found = np.zeros(len(groups), dtype=np.int64)
-        if not self.given:
-            return found
-        months = self.months
-        for index, g in enumerate(groups.tolist()):  # only when counters were given
-            counters = self.given.get(
-                (self.subscribers[g // months], self.period_labels[g % months])
-            )
-            if counters is not None:
-                found[index] = counters.units(key)
+        for g, counters in self._given_groups().items():
+            value = counters.units(key)
+            if value:
+                found[groups == g] = value
         return found
 
-    def _given_decimal(self, key: str, group: int) -> Decimal:
-        counters = self.given.get(
-            (self.subscribers[group // self.months], self.period_labels[group % self.months])
-        )
-        return Decimal(0) if counters is None else counters.amount(key)
+    def _given_decimals(self, key: str, groups: Any) -> dict[int, Decimal]:
+        present = set(np.unique(groups).tolist()) if self.given else set()
+        return {
+            g: counters.amount(key)
+            for g, counters in self._given_groups().items()
+            if g in present and counters.amount(key)
+        }
+
+    def _given_groups(self) -> dict[int, Counters]:
+        """The given counters by group id (those of subscribers and periods in the batch)."""
+        cached = getattr(self, "_by_group", None)
+        if cached is not None:
+            return cached
+        found: dict[int, Counters] = {}
+        if self.given:
+            subscriber = {s: i for i, s in enumerate(self.subscribers)}
+            period = {p: i for i, p in enumerate(self.period_labels)}
+            for (s, p), counters in self.given.items():
+                if s in subscriber and p in period:
+                    found[subscriber[s] * self.months + period[p]] = counters
+        self._by_group = found
+        return found
 
     def _counters(
         self,
@@ -787,35 +926,45 @@ class _Batch:
         paid: Any,
         caps: dict[str, Any],
     ) -> None:
-        changes: dict[int, dict[str, Any]] = {}
-        for g in np.unique(self.group[rows]).tolist():
-            if not self.fallback[g]:
-                changes[g] = {}
-        for name, (_, at, free, start) in allowance.items():
+        """The new counters of every period rated here: what it had plus the batch's sums."""
+        groups = np.unique(self.group[rows])
+        groups = groups[~self.fallback[groups]]
+        if not len(groups):
+            return
+        changes: dict[str, Any] = {}
+        present: dict[str, Any] = {}
+        for name, (at, free, _) in allowance.items():
             key = allowance_key(name)
-            groups = group[at]
-            for g, f, s in zip(groups.tolist(), free.tolist(), start.tolist(), strict=True):
-                if g in changes and f:
-                    changes[g][key] = changes[g].get(key, s) + f
-        for business, (at, start) in tiers.items():
+            changes[key] = group_sums(group[at], free, self.groups)
+            present[key] = changes[key] != 0
+        for business, (at, _) in tiers.items():
             key = tier_key(business)
-            for g, p, s in zip(group[at].tolist(), paid[at].tolist(), start.tolist(), strict=True):
-                if g in changes:
-                    changes[g][key] = changes[g].get(key, s) + p
-        for key, (at, start, values, common) in caps.items():
-            for g, v, s in zip(
-                self.group[rows[at]].tolist(), values.tolist(), start.tolist(), strict=True
-            ):
-                if g in changes:
-                    total = changes[g].get(key, Decimal(s).scaleb(-common)) + Decimal(v).scaleb(
-                        -common
-                    )
-                    changes[g][key] = total
-        months = self.months
-        for g, change in changes.items():
-            key2 = (self.subscribers[g // months], self.period_labels[g % months])
-            before = self.given.get(key2) or Counters()
-            self.out.counters[key2] = before.updated(change)
+            changes[key] = group_sums(group[at], paid[at], self.groups)
+            present[key] = np.bincount(group[at], minlength=self.groups) > 0
+        for key, (at, _, values, common) in caps.items():
+            at_groups = self.group[rows[at]]
+            changes[key] = (group_sums(at_groups, _fit(values), self.groups), common)
+            present[key] = np.bincount(at_groups, minlength=self.groups) > 0
+        by_group = self._given_groups()
+        subscribers, labels, months = self.subscribers, self.period_labels, self.months
+
+        def build() -> dict[CounterKey, Counters]:
+            found: dict[CounterKey, Counters] = {}
+            for g in groups.tolist():  # one Counters per period
+                before = by_group.get(g) or Counters()
+                change: dict[str, Any] = {}
+                for key, sums in changes.items():
+                    if not present[key][g]:
+                        continue
+                    if isinstance(sums, tuple):
+                        value, common = sums
+                        change[key] = before.amount(key) + Decimal(int(value[g])).scaleb(-common)
+                    else:
+                        change[key] = before.units(key) + int(sums[g])
+                found[(subscribers[g // months], labels[g % months])] = before.updated(change)
+            return found
+
+        self.out.pending.append(build)
 
     def _per_event(self) -> None:
         """The handed-off periods, through RatingSession in record order."""
@@ -832,6 +981,10 @@ class _Batch:
             if key in self.given:
                 session.counters[key] = self.given[key]
         charges = out.charge.astype(object)
+        out.rated[rows] = False  # whatever the arrays made of them before they were handed off
+        out.billed[rows] = 0
+        for column in out.allowance.values():
+            column[rows] = 0
         for row in rows.tolist():  # the irregular periods only
             result = session.rate(self.columns.record(row))
             rated = result.rated
@@ -856,7 +1009,7 @@ class _Batch:
                 column = out.allowance.setdefault(name, np.zeros(self.count, dtype=np.int64))
                 column[row] = used
         out.charge = _fit(charges)
-        out.counters.update(session.counters)
+        out.pending.append(lambda: session.counters)
 
 
 def _consistent(blocks: Sequence[VectorBlock], order: list[str]) -> bool:
@@ -903,10 +1056,10 @@ def _trim(amount: Any, decimals: Any, floor: Any) -> tuple[Any, Any]:
     """Amounts of 10**-decimals with trailing zeros dropped down to `floor` places: a
     declared rounding keeps its places, an unrounded charge only those it needs (as
     `to_decimal` writes it)."""
-    amount = amount.astype(object)
+    amount = amount.copy()
     have = decimals.copy()
-    for _ in range(19):  # bounded: at most 18 places to drop
-        drop = (have > floor) & (amount % 10 == 0).astype(np.bool_)
+    for _ in range(40):  # bounded: a scale has at most ~40 places
+        drop = np.asarray((have > floor) & (amount % 10 == 0), dtype=np.bool_)
         if not drop.any():
             break
         amount[drop] //= 10
