@@ -208,12 +208,12 @@ def _local_offsets(start_us: Any, tz: tzinfo) -> Any:
     offsets = np.empty(len(distinct), dtype=np.int64)
     mixed: list[int] = []
     for index, hour in enumerate(distinct.tolist()):  # bounded by the batch's hours
-        low = (_EPOCH + timedelta(hours=hour)).astimezone(tz).utcoffset()
-        high = (_EPOCH + timedelta(hours=hour + 1, microseconds=-1)).astimezone(tz).utcoffset()
-        assert low is not None
-        assert high is not None
-        offsets[index] = low // timedelta(microseconds=1)
-        if low != high:
+        opens = (_EPOCH + timedelta(hours=hour)).astimezone(tz).utcoffset()
+        closes = (_EPOCH + timedelta(hours=hour + 1, microseconds=-1)).astimezone(tz).utcoffset()
+        assert opens is not None
+        assert closes is not None
+        offsets[index] = opens // timedelta(microseconds=1)
+        if opens != closes:
             mixed.append(index)
     result = offsets[where]
     for index in mixed:  # a DST change inside this hour: per row
@@ -820,7 +820,7 @@ class _Batch:
             limits = [blocks[b].caps[index] for b in numbers]
             common = max(
                 [int(decimals[at].max())]
-                + [max(-int(d.as_tuple().exponent), 0) for d in [*given.values(), *limits]]  # type: ignore[operator]
+                + [max(-int(d.as_tuple().exponent), 0) for d in [*given.values(), *limits]]
             )
             values = amount[at] * _pow10(common - decimals[at])
             start = np.zeros(len(at), dtype=object)
@@ -904,7 +904,7 @@ class _Batch:
 
     def _given_groups(self) -> dict[int, Counters]:
         """The given counters by group id (those of subscribers and periods in the batch)."""
-        cached = getattr(self, "_by_group", None)
+        cached: dict[int, Counters] | None = getattr(self, "_by_group", None)
         if cached is not None:
             return cached
         found: dict[int, Counters] = {}
