@@ -33,6 +33,9 @@ class Checked:
         return not self.reasons
 
 
+PASSED = Checked(())
+
+
 def market_reasons(
     catalog: SaleCatalog, offer: Offer, sale: Sale, *, member: bool = False
 ) -> list[Reason]:
@@ -98,13 +101,38 @@ def rule_reasons(
 ) -> Checked:
     """The offer's written `eligible` block on `facts` (nothing to check: qualified)."""
     if rules is None:
-        return Checked(())
-    prefix = f"{rules.code}.eligibility"
+        return PASSED
     if rules.broken:
         message = f"the rules of {rules.code} have errors and cannot be evaluated"
+        prefix = f"{rules.code}.eligibility"
         return Checked((Reason("rules_not_compiled", message, prefix, rules.path),))
-    if rules.eligibility is None:
-        return Checked(())
+    compiled = rules.eligibility
+    if compiled is None:
+        return PASSED
+    prefix = f"{rules.code}.eligibility"
+    if not explain:
+        # The reasons depend only on which rules failed (`all`) or which branch decided
+        # (`first`): built once per version and answer, then shared.
+        try:
+            answer = compiled.check(facts, catalog.book.env.areas)
+        except EvalError as error:
+            return Checked((Reason("rule_error", str(error), prefix, rules.path),))
+        if not answer and compiled.block.mode == "all":
+            return PASSED
+        key = ("rule_reasons", rules.code, answer)
+        found = catalog.memo.get(key)
+        if isinstance(found, Checked):
+            return found
+        checked = _rule_reasons(rules, prefix, facts, catalog, explain=False)
+        catalog.memo[key] = checked
+        return checked
+    return _rule_reasons(rules, prefix, facts, catalog, explain=True)
+
+
+def _rule_reasons(
+    rules: OfferRules, prefix: str, facts: SaleFacts, catalog: SaleCatalog, *, explain: bool
+) -> Checked:
+    assert rules.eligibility is not None
     try:
         outcome = rules.eligibility.outcome(facts, catalog.book.env, trace=explain)
     except EvalError as error:

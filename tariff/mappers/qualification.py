@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Hashable, Mapping
+from typing import Any
 
 from dsl.nodes import Span
 from rules.listing import ListedOffer, OfferPage
@@ -78,23 +79,79 @@ def _shown(value: object) -> str:
 
 
 def item_to_proto(verdict: ItemVerdict, texts: Mapping[str, str]) -> pb.ItemQualification:
-    return pb.ItemQualification(
-        item_id=verdict.item_id,
-        offer_code=verdict.offer_code,
-        result=RESULTS[verdict.result],
-        reasons=[reason_to_proto(r) for r in verdict.reasons],
-        proposals=[proposal_to_proto(p) for p in verdict.proposals],
-        members=[item_to_proto(m, texts) for m in verdict.members],
-        trace=[trace_to_proto(s, texts) for s in verdict.trace],
-    )
+    message = pb.ItemQualification()
+    _fill_item(message, verdict, texts, None)
+    return message
 
 
-def cart_to_proto(verdict: CartVerdict, texts: Mapping[str, str]) -> pb.CheckEligibilityResponse:
-    return pb.CheckEligibilityResponse(
-        qualified=verdict.qualified,
-        items=[item_to_proto(i, texts) for i in verdict.items],
-        catalog_version=verdict.version,
+def cart_to_proto(
+    verdict: CartVerdict, texts: Mapping[str, str], memo: dict[Hashable, object] | None = None
+) -> pb.CheckEligibilityResponse:
+    """With `memo` (the version's), each distinct reason's message (with its rule and source
+    location) and proposal's are built once and copied into the answers that give them."""
+    response = pb.CheckEligibilityResponse(
+        qualified=verdict.qualified, catalog_version=verdict.version
     )
+    parts = _parts_memo(memo)
+    add = response.items.add
+    for item in verdict.items:
+        _fill_item(add(), item, texts, parts)
+    return response
+
+
+PARTS_MEMO_LIMIT = 8192
+
+
+#: reason or proposal -> its message (a pure function of the value)
+Parts = dict[Reason | Proposal, Any]
+
+
+def _parts_memo(memo: dict[Hashable, object] | None) -> Parts | None:
+    """The version's built reasons and proposals, bounded (emptied when full)."""
+    if memo is None:
+        return None
+    found = memo.get("eligibility_parts")
+    if not isinstance(found, dict) or len(found) >= PARTS_MEMO_LIMIT:
+        found = memo["eligibility_parts"] = {}
+    return found
+
+
+def _fill_item(
+    message: pb.ItemQualification,
+    verdict: ItemVerdict,
+    texts: Mapping[str, str],
+    parts: Parts | None,
+) -> None:
+    """Writes `verdict` into the (empty) `message` in place: no message is built twice."""
+    message.item_id = verdict.item_id
+    message.offer_code = verdict.offer_code
+    message.result = RESULTS[verdict.result]
+    if verdict.reasons:
+        add_reason = message.reasons.add
+        for reason in verdict.reasons:
+            if parts is None:
+                add_reason().CopyFrom(reason_to_proto(reason))
+                continue
+            found = parts.get(reason)
+            if found is None:
+                found = parts[reason] = reason_to_proto(reason)
+            add_reason().CopyFrom(found)
+    if verdict.proposals:
+        add_proposal = message.proposals.add
+        for proposal in verdict.proposals:
+            if parts is None:
+                add_proposal().CopyFrom(proposal_to_proto(proposal))
+                continue
+            made = parts.get(proposal)
+            if made is None:
+                made = parts[proposal] = proposal_to_proto(proposal)
+            add_proposal().CopyFrom(made)
+    if verdict.members:
+        add_member = message.members.add
+        for member in verdict.members:
+            _fill_item(add_member(), member, texts, parts)
+    if verdict.trace:
+        message.trace.extend([trace_to_proto(s, texts) for s in verdict.trace])
 
 
 def summary_to_proto(summary: PriceSummary) -> pb.PriceSummary:

@@ -55,7 +55,7 @@ def answer_check(
     cart = cart_from_proto(request.items, "items", catalog, problems)
     problems.check()
     verdict = check_cart(catalog, sale, cart, explain=request.explain)
-    return m.cart_to_proto(verdict, catalog.book.texts)
+    return m.cart_to_proto(verdict, catalog.book.texts, catalog.memo)
 
 
 def answer_list(
