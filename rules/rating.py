@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from types import MappingProxyType
+from typing import cast
 
 from catalog.errors import NotFound
 from dsl import interpreter as ip
@@ -190,6 +191,7 @@ LeanRater = Callable[
     [UsageEvent, int | None, Mapping[str, Number], SaleFacts | None, ip.Env], Lean | Rated
 ]
 Values = Mapping[str, Number]
+_Rater = tuple[str, LeanRater | None, ip.Env] | Rated  # (plan, rater, env) or why not
 _EMPTY: Values = MappingProxyType({})
 
 
@@ -207,21 +209,21 @@ class EventRating:
     tz: tzinfo
     counters: dict[CounterKey, Values] = field(default_factory=dict)
     _period: _Months | None = None
-    _raters: dict[tuple[SaleCatalog, str, str], tuple[str, LeanRater | None, ip.Env] | Rated] = (
-        field(default_factory=dict)
-    )
+    _raters: dict[tuple[SaleCatalog, str, str], _Rater] = field(default_factory=dict)
 
     def period(self, start: datetime) -> str:
         if self._period is None:
             self._period = _Months(self.tz)
         return self._period(start)
 
-    def rater(
-        self, catalog: SaleCatalog, offer_code: str, origin: str
-    ) -> tuple[str, LeanRater | None, ip.Env] | Rated:
+    def rater(self, catalog: SaleCatalog, offer_code: str, origin: str) -> _Rater:
         """(plan, its lean rater or None when the plan rates nothing, the version's
         environment), or the rejection."""
         found = self._raters.get((catalog, offer_code, origin))
+        if found is not None:
+            return found
+        memo_key = ("lean_rater", offer_code, origin)  # kept with the version: every batch
+        found = cast("_Rater | None", catalog.memo.get(memo_key))  # of Rate starts a session
         if found is None:
             planned = _plan_rater(catalog, offer_code, origin)
             if isinstance(planned, Rated):
@@ -230,7 +232,8 @@ class EventRating:
                 plan, rater = planned
                 lean = None if rater is None else rater.rate_lean
                 found = (plan, lean, catalog.book.env)
-            self._raters[(catalog, offer_code, origin)] = found
+            catalog.memo[memo_key] = found
+        self._raters[(catalog, offer_code, origin)] = found
         return found
 
     def rate(

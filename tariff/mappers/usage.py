@@ -40,8 +40,9 @@ from google.type import money_pb2
 
 from catalog.model import UsageMeasure
 from dsl.context import EMPTY
-from dsl.eval_usage import Counters, Number, UsageEvent
+from dsl.eval_usage import Counters, Number, RatedPart, UsageEvent
 from dsl.nodes import Span
+from dsl.runtime_usage import Lean
 from pricing.rounding import RoundingMode, round_exact
 from rules.rating import NO_VERSION, UNKNOWN_OFFER, CounterKey, RatedRecord, UsageRecord
 from rules.sale_catalog import SaleCatalog
@@ -140,13 +141,22 @@ def quantity_fields(catalog: SaleCatalog) -> Mapping[str, str]:
 def start_from_proto(msg: pb.UsageEvent) -> datetime | Rejection:
     """The event's start instant (UTC), or why it has none: the start picks the version,
     the band and the period, so without it nothing else can be decided."""
+    found = instant_from_proto(msg)
+    return found if isinstance(found, Rejection) else found[0]
+
+
+def instant_from_proto(msg: pb.UsageEvent) -> tuple[datetime, int] | Rejection:
+    """`start_from_proto`, with the start in whole milliseconds since the epoch (floored:
+    `dsl.runtime_usage.epoch_ms`), worked out from the Timestamp's integers."""
     if not msg.HasField("start_time"):
         return Rejection(MALFORMED, "start_time is required")
     stamp = msg.start_time
     seconds, nanos = stamp.seconds, stamp.nanos
     if MIN_SECONDS <= seconds <= MAX_SECONDS and 0 <= nanos < NANOS_PER_SECOND:  # the usual
         start = _from_timestamp(seconds, UTC)  # half the cost of EPOCH + timedelta(...)
-        return start.replace(microsecond=nanos // 1000) if nanos else start
+        if nanos:
+            start = start.replace(microsecond=nanos // 1000)
+        return start, seconds * 1000 + nanos // 1_000_000
     problems = Problems()
     found = timestamp_to_datetime(stamp, "start_time", problems)
     assert found is None, "timestamp_to_datetime accepts what the check above refuses"
@@ -157,6 +167,21 @@ def record_from_proto(
     msg: pb.UsageEvent, start: datetime, catalog: SaleCatalog
 ) -> UsageRecord | Rejection:
     """The record `catalog` (the version rating it) rates, or why the event is rejected."""
+    usage = usage_from_proto(msg, start, catalog)
+    if isinstance(usage, Rejection):
+        return usage
+    record = _new(UsageRecord)  # = UsageRecord(event_id, subscriber, offer_code, usage)
+    _event_id(record, msg.event_id)
+    _subscriber_id(record, msg.subscriber_id)
+    _offer_code(record, msg.offer_code)
+    _usage(record, usage)
+    return record
+
+
+def usage_from_proto(
+    msg: pb.UsageEvent, start: datetime, catalog: SaleCatalog
+) -> UsageEvent | Rejection:
+    """The usage of `record_from_proto`'s record (the subscriber checked too)."""
     business = msg.business_code
     name = quantity_fields(catalog).get(business)
     if name is None:
@@ -167,8 +192,7 @@ def record_from_proto(
             return Rejection(MALFORMED, f"{name}: negative quantity {quantity}")
         if name == "count":
             quantity = 1
-    subscriber = msg.subscriber_id
-    if not subscriber:
+    if not msg.subscriber_id:
         return Rejection(MALFORMED, "subscriber_id is required")
     attributes = EMPTY
     if msg.attributes:
@@ -184,12 +208,7 @@ def record_from_proto(
     _origin(usage, msg.origin_area_code or None)
     _roaming(usage, msg.roaming)
     _attributes(usage, attributes)
-    record = _new(UsageRecord)  # = UsageRecord(event_id, subscriber, offer_code, usage)
-    _event_id(record, msg.event_id)
-    _subscriber_id(record, subscriber)
-    _offer_code(record, msg.offer_code)
-    _usage(record, usage)
-    return record
+    return usage
 
 
 def _unknown_business(code: str, catalog: SaleCatalog) -> Rejection:
@@ -309,16 +328,18 @@ def cap_total_to_proto(total: Decimal, currency: str) -> money_pb2.Money:
 
 class ResultWriter:
     """Appends RatedEvents to a response's results. Keeps what repeats across events: the
-    Money of each charge and the RuleRef of each rate of the version in use."""
+    Money of each charge (`_MONEY`, shared) and, per version, each rate's RuleRef and a
+    result template per (rate, zone, band) that a result is copied from (measured: a
+    template copied and four fields set cost half of building the message)."""
 
-    __slots__ = ("_add", "_catalog", "_money", "_results", "_rules")
+    __slots__ = ("_add", "_catalog", "_results", "_rules", "_templates")
 
     def __init__(self, results: RepeatedCompositeFieldContainer[pb.RatedEvent]) -> None:
         self._results = results
         self._add = results.add
-        self._money: dict[str, dict[Decimal, money_pb2.Money]] = {}  # currency -> amount ->
         self._catalog: SaleCatalog | None = None
         self._rules: dict[str, common_pb2.RuleRef] = {}  # rate name -> ref, in `_catalog`
+        self._templates: dict[tuple[str, str, str], pb.RatedEvent] = {}  # likewise
 
     def rejected(self, event_id: str, reason: str, message: str) -> None:
         code = REJECTIONS.get(reason)
@@ -330,66 +351,121 @@ class ResultWriter:
         """Raises ValueError - WirePrecisionError for a charge finer than a nano, or a count
         beyond int64 - and then leaves the results as they were."""
         rated = result.rated
-        amounts = self._money.get(rated.currency)  # the caches inline: this runs per event
-        charge = None if amounts is None else amounts.get(rated.charge)
-        if charge is None:
-            charge = self._charge(rated.charge, rated.currency)
-        rule = self._rules.get(rated.rate) if catalog is self._catalog else None
-        if rule is None:
-            rule = self._rule(catalog, result.plan, rated.rate, rated.rate_span)
         parts = rated.parts
         # what allowances took, all parts: each part's free units (= sum of allowance_used)
         free = parts[0].free if len(parts) == 1 else sum(p.free for p in parts)
-        size = len(self._results)
+        self._write(
+            result.record.event_id,
+            catalog,
+            result.plan,
+            (rated.charge, rated.currency, rated.zone, rated.band, rated.billed, free),
+            (rated.rate, rated.rate_span, parts),
+        )
+
+    def lean(self, event_id: str, lean: Lean, plan: str, catalog: SaleCatalog) -> None:
+        """`rated` for the engine's lean result (rules.rating.EventRating) of `plan` in
+        `catalog`; raises as `rated`."""
+        _values, charge, currency, zone, band, billed, paid, _used, rate, span, parts, _ = lean
+        self._write(
+            event_id,
+            catalog,
+            plan,
+            (charge, currency, zone, band, billed, billed - paid),
+            (rate, span, parts),
+        )
+
+    def _write(
+        self,
+        event_id: str,
+        catalog: SaleCatalog,
+        plan: str,
+        fields: tuple[Decimal, str, str, str, int, int],
+        rule: tuple[str, Span, tuple[RatedPart, ...]],
+    ) -> None:
+        charge, currency, zone, band, billed, free = fields
+        rate, span, parts = rule
+        money = _MONEY.get((currency, charge))  # the caches inline: this runs per event
+        if money is None:
+            money = _money(charge, currency)
+        if catalog is not self._catalog:
+            self._use(catalog)
+        template = self._templates.get((rate, zone, band))
+        if template is None:
+            template = self._template(catalog, plan, rate, span, zone, band)
+        out = self._add()
+        out.CopyFrom(template)
         try:
-            out = self._add(
-                event_id=result.record.event_id,
-                status=RATED,
-                zone=rated.zone,
-                band=rated.band,
-                billed_units=rated.billed,
-                allowance_units=free,
-            )
-            out.charge.CopyFrom(charge)  # faster than passing messages to add()
-            out.rule.CopyFrom(rule)
+            out.event_id = event_id
+            out.billed_units = billed
+            out.allowance_units = free
+            out.charge.CopyFrom(money)
             if len(parts) > 1:
-                self._parts(out, result, catalog)
+                self._parts(out, zone, currency, parts, plan, catalog)
         except ValueError:
-            del self._results[size:]
+            del self._results[-1:]
             raise
 
-    def _parts(self, out: pb.RatedEvent, result: RatedRecord, catalog: SaleCatalog) -> None:
-        rated = result.rated
+    def _use(self, catalog: SaleCatalog) -> None:
+        """Switch to `catalog`'s RuleRefs and templates, kept with the version (every batch
+        it rates reuses them)."""
+        found = catalog.memo.get("usage_result_refs")
+        if found is None:
+            found = catalog.memo["usage_result_refs"] = ({}, {})
+        assert isinstance(found, tuple)
+        self._catalog, (self._rules, self._templates) = catalog, found
+
+    def _template(
+        self, catalog: SaleCatalog, plan: str, rate: str, span: Span, zone: str, band: str
+    ) -> pb.RatedEvent:
+        template = pb.RatedEvent(status=RATED, zone=zone, band=band)
+        template.rule.CopyFrom(self._rule(catalog, plan, rate, span))
+        if len(self._templates) < 65_536:  # bounded: a version has few (rate, zone, band)
+            self._templates[rate, zone, band] = template
+        return template
+
+    def _parts(
+        self,
+        out: pb.RatedEvent,
+        zone: str,
+        currency: str,
+        parts: tuple[RatedPart, ...],
+        plan: str,
+        catalog: SaleCatalog,
+    ) -> None:
         add = out.parts.add
-        for part in rated.parts:  # bounded: pricing.bands.MAX_PARTS
+        for part in parts:  # bounded: pricing.bands.MAX_PARTS
             piece = add(
-                zone=rated.zone,
+                zone=zone,
                 band=part.band,
                 units=part.used,
                 billed_units=part.billed,
                 allowance_units=part.free,
             )
-            piece.charge.CopyFrom(self._charge(_nanos(part.charge), rated.currency))
-            piece.rule.CopyFrom(self._rule(catalog, result.plan, part.rate, part.span))
-
-    def _charge(self, amount: Decimal, currency: str) -> money_pb2.Money:
-        amounts = self._money.get(currency)
-        if amounts is None:
-            amounts = self._money[currency] = {}
-        found = amounts.get(amount)
-        if found is None:
-            found = money_to_proto(amount, currency)
-            if len(amounts) < 4096:  # bounded: charges repeat, but not forever
-                amounts[amount] = found
-        return found
+            piece.charge.CopyFrom(_money(_nanos(part.charge), currency))
+            piece.rule.CopyFrom(self._rule(catalog, plan, part.rate, part.span))
 
     def _rule(self, catalog: SaleCatalog, plan: str, rate: str, span: Span) -> common_pb2.RuleRef:
         if catalog is not self._catalog:
-            self._catalog, self._rules = catalog, {}
+            self._use(catalog)
         found = self._rules.get(rate)
         if found is None:
             found = self._rules[rate] = rate_rule(catalog, plan, rate, span)
         return found
+
+
+#: Charges on the wire by (currency, amount), shared by every batch: charges repeat. Bounded
+#: (cleared when full); the messages are only ever copied from.
+_MONEY: dict[tuple[str, Decimal], money_pb2.Money] = {}
+_MONEY_LIMIT = 16_384
+
+
+def _money(amount: Decimal, currency: str) -> money_pb2.Money:
+    """The charge's Money (WirePrecisionError for one finer than a nano), remembered."""
+    found = money_to_proto(amount, currency)
+    if len(_MONEY) >= _MONEY_LIMIT:
+        _MONEY.clear()
+    _MONEY[currency, amount] = found
+    return found
 
 
 def _nanos(exact: Fraction) -> Decimal:

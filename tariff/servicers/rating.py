@@ -20,12 +20,20 @@ import asyncio
 from bisect import bisect_right
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, tzinfo
+from types import MappingProxyType
 
 from catalog.errors import NotFound, ValidationError
 from catalog.snapshot import SnapshotRegistry
 from catalog.versions import AsOf, VersionNumber
-from dsl.eval_usage import Counters
-from rules.rating import NO_VERSION, CounterKey, RatingSession, period_of
+from rules.rating import (
+    NO_VERSION,
+    CounterKey,
+    EventRating,
+    RatedRecord,
+    UsageRecord,
+    Values,
+    period_of,
+)
 from rules.sale_catalog import SaleCatalog
 from tariff.mappers.common import Problems, join, published_selector_from_proto
 from tariff.mappers.money import WirePrecisionError
@@ -34,14 +42,15 @@ from tariff.mappers.usage import (
     ResultWriter,
     counters_from_proto,
     counters_to_proto,
-    record_from_proto,
-    start_from_proto,
+    instant_from_proto,
+    usage_from_proto,
 )
 from tariff.v1 import pricing_service_pb2 as pb
 
 #: Events rated between two yields to the event loop (2-5 ms of work on this machine).
 CHUNK = 128
 _END = datetime.max.replace(tzinfo=UTC)
+_NONE: Values = MappingProxyType({})
 
 Versions = Callable[[datetime], SaleCatalog]
 
@@ -73,34 +82,13 @@ class _InForce:
         return self._catalog
 
 
-class _Ledger(dict[CounterKey, Counters]):
-    """The session's counters. Remembers what the last write replaced, so an event whose
-    result the wire cannot carry is undone as if it had been rejected."""
-
-    __slots__ = ("replaced",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.replaced: Counters | None = None
-
-    def __setitem__(self, key: CounterKey, value: Counters) -> None:
-        self.replaced = self.get(key)
-        dict.__setitem__(self, key, value)
-
-    def undo(self, key: CounterKey) -> None:
-        if self.replaced is None:
-            self.pop(key, None)
-        else:
-            dict.__setitem__(self, key, self.replaced)
-
-
 class _Carried:
     """What a stream hands from batch to batch: the counters and their caps' currencies."""
 
     __slots__ = ("counters", "currencies")
 
     def __init__(self) -> None:
-        self.counters = _Ledger()
+        self.counters: dict[CounterKey, Values] = {}
         self.currencies: dict[CounterKey, str] = {}
 
 
@@ -154,47 +142,54 @@ class _Batch:
         self._tz = tz
         self._events = request.events
         self._response = response
-        self._session = RatingSession(versions, tz, self._carried.counters)
+        self._engine = EventRating(versions, tz, self._carried.counters)
         self._writer = ResultWriter(response.results)
         self._written: dict[CounterKey, str] = {}  # pairs rated into -> their currency
         self._touched: set[CounterKey] = set()  # pairs of rejected events
 
     def rate(self, low: int, high: int) -> None:
-        """Rate events[low:high] in order, appending their results."""
-        events, versions = self._events, self._versions
-        writer, session, written = self._writer, self._session, self._written
+        """Rate events[low:high] in order, appending their results. A result the wire cannot
+        carry is refused (malformed-tariff) and its counters are not kept."""
+        events, versions, writer = self._events, self._versions, self._writer
+        engine, counters, written = self._engine, self._carried.counters, self._written
+        rate, lean = engine.rate, writer.lean
         rated_count = 0
         for index in range(low, high):  # bounded by the batch
             msg = events[index]
-            start = start_from_proto(msg)
-            if isinstance(start, Rejection):
-                writer.rejected(msg.event_id, start.reason, start.message)
+            instant = instant_from_proto(msg)
+            if isinstance(instant, Rejection):
+                writer.rejected(msg.event_id, instant.reason, instant.message)
                 continue
+            start, at = instant
             try:
                 catalog = versions(start)
             except NotFound as error:
                 self._reject(msg.event_id, msg.subscriber_id, start, NO_VERSION, str(error))
                 continue
-            record = record_from_proto(msg, start, catalog)
-            if isinstance(record, Rejection):
-                self._reject(msg.event_id, msg.subscriber_id, start, record.reason, record.message)
+            usage = usage_from_proto(msg, start, catalog)
+            if isinstance(usage, Rejection):
+                self._reject(msg.event_id, msg.subscriber_id, start, usage.reason, usage.message)
                 continue
-            result = session.rate(record)
-            rated = result.rated
-            key = (record.subscriber_id, result.period)
-            if rated.status != "rated":
-                writer.rejected(record.event_id, rated.reason, rated.message)
-                self._touched.add(key)
-                continue
+            key, plan, result = rate(catalog, msg.subscriber_id, msg.offer_code, usage, at)
             try:
-                writer.rated(result, catalog)
+                if isinstance(result, tuple):  # the usual: a Lean
+                    lean(msg.event_id, result, plan, catalog)
+                    counters[key] = result[0]
+                    written[key] = result[2]
+                    rated_count += 1
+                    continue
+                if result.status == "rated":  # rated by the interpreter
+                    record = UsageRecord(msg.event_id, msg.subscriber_id, msg.offer_code, usage)
+                    writer.rated(RatedRecord(record, result, catalog.number, key[1], plan), catalog)
+                    counters[key] = result.counters
+                    written[key] = result.currency
+                    rated_count += 1
+                    continue
             except ValueError as error:  # WirePrecisionError, or a count beyond int64
-                self._carried.counters.undo(key)
-                self._touched.add(key)
-                writer.rejected(record.event_id, "malformed-tariff", _unsendable(error))
-                continue
-            written[key] = rated.currency
-            rated_count += 1
+                writer.rejected(msg.event_id, "malformed-tariff", _unsendable(error))
+            else:
+                writer.rejected(msg.event_id, result.reason, result.message)
+            self._touched.add(key)
         response = self._response
         response.rated_count += rated_count
         response.rejected_count = len(response.results) - response.rated_count
@@ -213,7 +208,7 @@ class _Batch:
         keys = self._given.counters.keys() | self._written.keys() | self._touched
         add = self._response.counters.add
         for key in sorted(keys):
-            counters = carried.counters.get(key) or Counters()
+            counters = carried.counters.get(key) or _NONE
             counters_to_proto(add(), key, counters, currencies.get(key, ""))
         return self._response
 
