@@ -87,25 +87,25 @@ class _Months:
     """`period_of` with the last period's bounds kept, as instants and as epoch
     milliseconds: one label per month, not per record (measured ~15% of a record's cost)."""
 
-    __slots__ = ("_high", "_high_ms", "_label", "_low", "_low_ms", "_tz")
+    __slots__ = ("_high", "_low", "_tz", "high_ms", "label", "low_ms")
 
     def __init__(self, tz: tzinfo) -> None:
         self._tz = tz
         self._low = self._high = datetime.max.replace(tzinfo=UTC)
-        self._low_ms = self._high_ms = 0
-        self._label = ""
+        self.low_ms = self.high_ms = 0
+        self.label = ""
 
     def __call__(self, start: datetime) -> str:
         if start.tzinfo is None:  # rejected by the rater; not cached (naive vs aware)
             return period_of(start, self._tz)
         if self._low <= start < self._high:
-            return self._label
+            return self.label
         return self._move(start)
 
     def at_ms(self, at: int, start: datetime) -> str:
         """The period of `start`, whose `epoch_ms` is `at`."""
-        if self._low_ms <= at < self._high_ms:
-            return self._label
+        if self.low_ms <= at < self.high_ms:
+            return self.label
         return self._move(start)
 
     def _move(self, start: datetime) -> str:
@@ -113,10 +113,10 @@ class _Months:
         first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         following = (first + timedelta(days=32)).replace(day=1)
         self._low, self._high = first.astimezone(UTC), following.astimezone(UTC)
-        self._low_ms = (self._low - _EPOCH) // _MS
-        self._high_ms = (self._high - _EPOCH) // _MS
-        self._label = first.strftime("%Y-%m")
-        return self._label
+        self.low_ms = (self._low - _EPOCH) // _MS
+        self.high_ms = (self._high - _EPOCH) // _MS
+        self.label = first.strftime("%Y-%m")
+        return self.label
 
 
 def _plan_rater(
@@ -209,7 +209,8 @@ class EventRating:
     tz: tzinfo
     counters: dict[CounterKey, Values] = field(default_factory=dict)
     _period: _Months | None = None
-    _raters: dict[tuple[SaleCatalog, str, str], _Rater] = field(default_factory=dict)
+    _catalog: SaleCatalog | None = None  # the version of the last event, and its raters
+    _raters: dict[tuple[str, str], _Rater] = field(default_factory=dict)
 
     def period(self, start: datetime) -> str:
         if self._period is None:
@@ -218,12 +219,14 @@ class EventRating:
 
     def rater(self, catalog: SaleCatalog, offer_code: str, origin: str) -> _Rater:
         """(plan, its lean rater or None when the plan rates nothing, the version's
-        environment), or the rejection."""
-        found = self._raters.get((catalog, offer_code, origin))
-        if found is not None:
-            return found
-        memo_key = ("lean_rater", offer_code, origin)  # kept with the version: every batch
-        found = cast("_Rater | None", catalog.memo.get(memo_key))  # of Rate starts a session
+        environment), or the rejection; kept with the version (each batch of Rate starts
+        an engine)."""
+        if catalog is not self._catalog:
+            raters = catalog.memo.get("lean_raters")
+            if raters is None:
+                raters = catalog.memo["lean_raters"] = {}
+            self._catalog, self._raters = catalog, cast("dict[tuple[str, str], _Rater]", raters)
+        found = self._raters.get((offer_code, origin))
         if found is None:
             planned = _plan_rater(catalog, offer_code, origin)
             if isinstance(planned, Rated):
@@ -232,8 +235,7 @@ class EventRating:
                 plan, rater = planned
                 lean = None if rater is None else rater.rate_lean
                 found = (plan, lean, catalog.book.env)
-            catalog.memo[memo_key] = found
-        self._raters[(catalog, offer_code, origin)] = found
+            self._raters[offer_code, origin] = found
         return found
 
     def rate(
@@ -253,11 +255,15 @@ class EventRating:
         months = self._period
         if months is None:
             months = self._period = _Months(self.tz)
-        key = (subscriber, months(start) if at is None else months.at_ms(at, start))
-        origin = usage.origin or ""
-        found = self._raters.get((catalog, offer_code, origin))
+        if at is not None and months.low_ms <= at < months.high_ms:
+            key = (subscriber, months.label)
+        else:
+            key = (subscriber, months(start) if at is None else months.at_ms(at, start))
+        found = None
+        if catalog is self._catalog:
+            found = self._raters.get((offer_code, usage.origin or ""))
         if found is None:
-            found = self.rater(catalog, offer_code, origin)
+            found = self.rater(catalog, offer_code, usage.origin or "")
         if isinstance(found, Rated):
             return key, "", found
         plan, lean, env = found

@@ -43,6 +43,7 @@ from tariff.mappers.usage import (
     counters_from_proto,
     counters_to_proto,
     instant_from_proto,
+    quantity_fields,
     usage_from_proto,
 )
 from tariff.v1 import pricing_service_pb2 as pb
@@ -153,6 +154,7 @@ class _Batch:
         events, versions, writer = self._events, self._versions, self._writer
         engine, counters, written = self._engine, self._carried.counters, self._written
         rate, lean = engine.rate, writer.lean
+        last, fields = None, None  # the last event's version, and its quantity fields
         rated_count = 0
         for index in range(low, high):  # bounded by the batch
             msg = events[index]
@@ -166,7 +168,9 @@ class _Batch:
             except NotFound as error:
                 self._reject(msg.event_id, msg.subscriber_id, start, NO_VERSION, str(error))
                 continue
-            usage = usage_from_proto(msg, start, catalog)
+            if catalog is not last:
+                last, fields = catalog, quantity_fields(catalog)
+            usage = usage_from_proto(msg, start, catalog, fields)
             if isinstance(usage, Rejection):
                 self._reject(msg.event_id, msg.subscriber_id, start, usage.reason, usage.message)
                 continue
