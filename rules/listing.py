@@ -16,6 +16,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from catalog.snapshot import Offer
+from dsl.runtime import EvalError
 from rules.offer_checks import item_facts, rule_reasons
 from rules.qualification import sale_facts
 from rules.sale import CartItem, Sale
@@ -53,14 +54,16 @@ def list_offers(
 ) -> OfferPage:
     """One page of the offers `sale`'s customer may buy (module docstring)."""
     size = min(page_size or DEFAULT_PAGE, MAX_PAGE)
-    candidates = catalog.candidates(sale, category, kind)
+    held = sale.held
+    candidates = catalog.candidates(sale, category, kind, add_ons=bool(held))
     start = 0
     if after:
         ranks = [catalog.rank[c.code] for c in candidates]  # sorted: candidates are in rank order
         start = bisect_right(ranks, catalog.rank.get(after, -1))
     facts = sale_facts(catalog, sale)
-    held = sale.held
     areas = catalog.book.env.areas
+    lineage = facts.area_lineage
+    summary = catalog.summary_in
     listed: list[ListedOffer] = []
     more = False
     for candidate in candidates[start:]:  # bounded: stops once the page is full
@@ -69,8 +72,20 @@ def list_offers(
         own = facts
         if candidate.reads_item:
             own = item_facts(facts, CartItem("", candidate.code))
-        if not candidate.admits(own, areas):
-            continue
+        check = candidate.check  # Candidate.admits, inlined: this loop is the listing
+        if check is None:
+            if candidate.broken:
+                continue
+        else:
+            try:
+                answer = check(own, areas)
+            except EvalError:
+                continue
+            if candidate.every:
+                if answer:
+                    continue
+            elif answer < 0 or not candidate.allows[answer]:
+                continue
         if len(listed) == size:
             more = True
             break
@@ -80,6 +95,6 @@ def list_offers(
             trace = rule_reasons(
                 catalog.book.rules_of(offer.code), own, catalog, explain=True
             ).trace
-        listed.append(ListedOffer(offer, candidate.kind, catalog.summary(offer, sale, own), trace))
+        listed.append(ListedOffer(offer, candidate.kind, summary(offer, lineage, own), trace))
     last = listed[-1].offer.code if more and listed else ""
     return OfferPage(tuple(listed), last, catalog.number)

@@ -41,6 +41,7 @@ from rules.sale import Sale
 OfferKind = str  # "main" | "add_on" | "combo"
 CANDIDATE_CACHE = 4096
 NEUTRAL_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +161,22 @@ class SaleCatalog(Snapshot):
             return None
         return self._price_summary(offer.code, plan, facts)
 
+    def summary_in(
+        self, offer: Offer, lineage: tuple[str, ...], facts: SaleFacts
+    ) -> PriceSummary | None:
+        """`summary` for a sale whose area has `lineage` (read once per listing, not per
+        offer)."""
+        plan_name = offer.tariff_plan
+        if offer.tariff_overrides:
+            plan_name = self.plan_name(offer, lineage)
+        found = self._summaries.get((offer.code, plan_name), _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        plan = self.book.plans.get(plan_name)
+        if plan is None:
+            return None
+        return self._price_summary(offer.code, plan, facts)
+
     def _price_summary(self, code: str, plan: n.PlanDecl, facts: SaleFacts) -> PriceSummary | None:
         try:
             line = price_line(plan, n.CartLine(offer=code), facts, env=self.book.env)
@@ -170,14 +187,16 @@ class SaleCatalog(Snapshot):
     # -- candidates ----------------------------------------------------------------------
 
     def candidates(
-        self, sale: Sale, category: str = "", kind: OfferKind = ""
+        self, sale: Sale, category: str = "", kind: OfferKind = "", *, add_ons: bool = True
     ) -> tuple[Candidate, ...]:
         """Launched offers sold in the sale's area, through its channel, to its audience
         (segments and customer type), valid at the sale's time, filtered by category and
         kind, in code order. Their written rules are the caller's: they depend on the facts.
 
         Cached per context, then per stretch of time in which no candidate's validity
-        starts or ends: a repeated context costs two dict lookups and a bisect."""
+        starts or ends: a repeated context costs two dict lookups and a bisect. Without
+        `add_ons`, offers that need a base are left out (a listing for a customer who holds
+        nothing)."""
         customer = sale.customer
         key = (sale.area, sale.channel, customer.segments, customer.type, category, kind)
         entry = self._candidates.get(key)
@@ -187,7 +206,7 @@ class SaleCatalog(Snapshot):
                 self._candidates[key] = entry
                 if len(self._candidates) > CANDIDATE_CACHE:
                     self._candidates.popitem(last=False)
-        return entry.at(sale.time)
+        return entry.at(sale.time, add_ons)
 
     def _compute_candidates(self, sale: Sale, category: str, kind: OfferKind) -> list[Candidate]:
         codes = self.sold_in(sale.area) & self.sold_through(sale.channel)
@@ -280,7 +299,8 @@ class Candidate:
 
 @dataclass(slots=True)
 class _Window:
-    """A context's candidates and, per stretch between validity edges, those valid then."""
+    """A context's candidates and, per stretch between validity edges, those valid then
+    (under the stretch's index; under its complement `~index`, those without add-ons)."""
 
     candidates: list[Candidate]
     edges: list[datetime]
@@ -291,12 +311,14 @@ class _Window:
         edges = {t for c in candidates for t in (c.start, c.end) if t is not None}
         return cls(candidates, sorted(edges))
 
-    def at(self, time: datetime) -> tuple[Candidate, ...]:
+    def at(self, time: datetime, add_ons: bool = True) -> tuple[Candidate, ...]:
         index = bisect_right(self.edges, time)
-        found = self.stretches.get(index)
+        found = self.stretches.get(index if add_ons else ~index)
         if found is None:
             found = tuple(c for c in self.candidates if c.offer.valid_for.contains(time))
             self.stretches[index] = found
+            if not add_ons:
+                found = self.stretches[~index] = tuple(c for c in found if not c.bases)
         return found
 
 

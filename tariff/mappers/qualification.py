@@ -168,11 +168,16 @@ def listed_to_proto(
     """With `memo` (the version's), an offer without a trace is built once per price summary
     and reused: the same offer is listed to thousands of customers."""
     if memo is not None and not listed.trace:
-        key = ("eligible_offer", listed.offer.code, listed.prices)
+        prices = listed.prices
+        last = memo.get(("eligible_offer", listed.offer.code))  # the same summary object
+        if last is not None and last[0] is prices:  # type: ignore[index]
+            return last[1]  # type: ignore[index,no-any-return]
+        key = ("eligible_offer", listed.offer.code, prices)
         found = memo.get(key)
         if found is None:
             found = memo[key] = _listed(listed, texts)
         assert isinstance(found, pb.EligibleOffer)
+        memo[("eligible_offer", listed.offer.code)] = (prices, found)
         return found
     return _listed(listed, texts)
 

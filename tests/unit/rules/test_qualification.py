@@ -332,6 +332,18 @@ def test_listing_an_add_on_needs_a_held_base(catalog: SaleCatalog) -> None:
     assert "caller_id_addon" in [o.offer.code for o in list_offers(catalog, held).offers]
 
 
+def test_listing_with_and_without_held_bases_share_one_cached_context() -> None:
+    catalog = catalog_of(sample_content())  # fresh: nothing cached yet
+    none_held = sale(youth())
+    held = sale(youth(products=frozenset({"mobile_basic"})))
+    for _ in range(2):  # the second round reads the cached stretches
+        without = [o.offer.code for o in list_offers(catalog, none_held).offers]
+        with_base = [o.offer.code for o in list_offers(catalog, held).offers]
+        assert "caller_id_addon" not in without
+        assert "caller_id_addon" in with_base
+        assert [c for c in with_base if c != "caller_id_addon"] == without
+
+
 def test_listing_filters_by_category_and_kind(catalog: SaleCatalog) -> None:
     listed = list_offers(catalog, sale(), category="broadband").offers
     assert [o.offer.code for o in listed] == ["broadband_basic"]
