@@ -22,7 +22,7 @@ the item is then `alternate` instead of `unqualified`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from catalog.model import Combo, Product
 from catalog.snapshot import Offer
@@ -75,8 +75,11 @@ class _Findings:
     trace: list[TraceStep] = field(default_factory=list)
 
     def propose(self, kind: ProposalKind, offer: Offer, message: str) -> None:
-        if not any(p.kind == kind and p.offer_code == offer.code for p in self.proposals):
-            self.proposals.append(Proposal(kind, offer.code, offer.name, message))
+        code = offer.code
+        for p in self.proposals:
+            if p.offer_code == code and p.kind == kind:
+                return
+        self.proposals.append(Proposal(kind, code, offer.name, message))
 
 
 def sale_facts(catalog: SaleCatalog, sale: Sale, cart: Mapping[str, int] = EMPTY) -> SaleFacts:
@@ -128,13 +131,13 @@ def _check_item(
 
 def _verdict(item: CartItem, found: _Findings, members: tuple[ItemVerdict, ...]) -> ItemVerdict:
     reasons = (*found.market, *found.fit)
-    result: Result
-    if not reasons:
-        result = "qualified"
-    elif any(p.kind == "alternate_offer" for p in found.proposals):
-        result = "alternate"
-    else:
+    result: Result = "qualified"
+    if reasons:
         result = "unqualified"
+        for p in found.proposals:
+            if p.kind == "alternate_offer":
+                result = "alternate"
+                break
     return ItemVerdict(
         item.item_id,
         item.offer_code,
@@ -154,7 +157,7 @@ def _fits_cart(
 ) -> None:
     name = offer.name
     needed = base_codes(offer)
-    if needed and not any(b in cart.present for b in needed):
+    if needed and cart.present.isdisjoint(needed):
         bases = [catalog.offers[b] for b in needed if b in catalog.offers]
         listed = ", ".join(b.name for b in bases) or ", ".join(needed)
         found.fit.append(
@@ -192,13 +195,12 @@ def _fits_cart(
             found.propose("remove_offer", other, f"remove {other.name} to buy {name}")
 
 
-def _conflicts(catalog: SaleCatalog, offer: Offer, present: Iterable[str]) -> set[str]:
+def _conflicts(catalog: SaleCatalog, offer: Offer, present: frozenset[str]) -> set[str]:
     """Present offers that `offer` excludes or that exclude it."""
     conflicts = {code for code in offer.excludes_codes if code in present}
-    for code in present:
-        other = catalog.offers.get(code)
-        if other is not None and offer.code in other.excludes_codes:
-            conflicts.add(code)
+    by = catalog.excluded_by.get(offer.code)
+    if by:
+        conflicts |= by & present
     conflicts.discard(offer.code)
     return conflicts
 
@@ -229,7 +231,17 @@ def _member_counts(members: Iterable[CartItem]) -> dict[str, int]:
 
 
 def _with_bundle(facts: SaleFacts, counts: Mapping[str, int]) -> SaleFacts:
-    return replace(facts, bundle=counts)
+    """`facts` inside a combo with `counts` (built directly: dataclasses.replace costs more)."""
+    return SaleFacts(
+        facts.customer,
+        facts.area,
+        facts.area_lineage,
+        facts.channel,
+        facts.time,
+        facts.cart,
+        facts.item,
+        counts,
+    )
 
 
 def _check_member(
@@ -428,14 +440,16 @@ def _alternates(
     """Up to MAX_ALTERNATES offers of the same category and kind this customer may buy."""
     kind = catalog.kinds[offer.code]
     listed = 0
+    present = cart.present
+    areas = catalog.book.env.areas
     for candidate in catalog.candidates(sale, offer.category, kind):
         code = candidate.code
-        if code == offer.code or code in cart.present:
+        if code == offer.code or code in present:
             continue
-        if candidate.bases and not any(b in cart.present for b in candidate.bases):
+        if candidate.bases and present.isdisjoint(candidate.bases):
             continue
         own = item_facts(base, CartItem("", code)) if candidate.reads_item else base
-        if not candidate.admits(own, catalog.book.env.areas):
+        if not candidate.admits(own, areas):
             continue
         other = candidate.offer
         found.propose("alternate_offer", other, f"{other.name} is available instead")

@@ -111,6 +111,7 @@ class SaleCatalog(Snapshot):
         "_lock",
         "_summaries",
         "book",
+        "excluded_by",
         "kinds",
         "memo",
         "rank",
@@ -130,6 +131,12 @@ class SaleCatalog(Snapshot):
                         offer.code, plan, _neutral_facts()
                     )
         self._candidate = {code: self._make_candidate(o) for code, o in self.offers.items()}
+        excluded_by: dict[str, set[str]] = {}
+        for offer in self.offers.values():
+            for code in offer.excludes_codes:
+                excluded_by.setdefault(code, set()).add(offer.code)
+        #: offer code -> the codes of the offers that exclude it (the reverse of `excludes`)
+        self.excluded_by = {code: frozenset(by) for code, by in excluded_by.items()}
         self._candidates: OrderedDict[tuple[object, ...], _Window] = OrderedDict()
         self._lock = Lock()
         #: Per-version memo for adapters (e.g. response parts built once per offer): it dies
@@ -328,7 +335,13 @@ def admits_type(offer: Offer, customer: CustomerFacts) -> bool:
         return True
     if customer.type is None:
         return False
-    return CustomerType(customer.type) in types
+    wanted = _TYPES.get(customer.type)  # the enum by value, without calling the enum
+    if wanted is None:
+        wanted = CustomerType(customer.type)  # raises for an unknown type, as it did
+    return wanted in types
+
+
+_TYPES = {t.value: t for t in CustomerType}
 
 
 def _neutral_facts() -> SaleFacts:
