@@ -38,8 +38,16 @@ from dsl.eval_usage import Counters, UsageEvent, allowance_key, cap_key, tier_ke
 from pricing.bands import MAX_EVENT_MS, MAX_PARTS
 from pricing.rounding import RoundingMode
 from rules.columnar_bands import BandRuns
-from rules.columnar_groups import capped, consumed, group_sums, running_before
-from rules.columnar_terms import CONDITIONAL, NO_RATE, VectorBlock, tier_arrays, vector_block
+from rules.columnar_groups import by_group, capped, consumed, running_before
+from rules.columnar_terms import (
+    CONDITIONAL,
+    NO_RATE,
+    VectorBlock,
+    allowance_grid,
+    select_table,
+    tier_arrays,
+    vector_block,
+)
 from rules.columnar_zones import MALFORMED, NO_ZONE, ZoneIndex
 from rules.rating import NO_VERSION, UNKNOWN_OFFER, CounterKey, RatingSession, UsageRecord
 from rules.rating import usage_rater as compiled_rater
@@ -138,7 +146,8 @@ class RatedColumns:
     period: Any
     version: Any
     billed: Any
-    allowance: dict[str, Any]  # allowance name -> units consumed per record
+    allowance_total: Any  # units taken from allowances per record
+    allowance: dict[int, dict[str, int]]  # record -> allowance name -> units, when any
     names: list[str]
     settled: dict[CounterKey, Counters] = field(default_factory=dict)
     pending: list[Callable[[], dict[CounterKey, Counters]]] = field(default_factory=list)
@@ -158,7 +167,7 @@ class RatedColumns:
         return self.names[int(codes[row])]
 
     def allowance_used(self, row: int) -> dict[str, int]:
-        return {k: int(v[row]) for k, v in self.allowance.items() if v[row]}
+        return dict(self.allowance.get(row, {}))
 
 
 class _Names:
@@ -175,6 +184,18 @@ class _Names:
 
     def codes(self, names: Sequence[str]) -> Any:
         return np.array([self(name) for name in names], dtype=np.int32)
+
+
+#: Names are coded once per process (zones, bands, rates, plans, currencies, periods: bounded
+#: by the catalogs it rates), so a block's codes are worked out once, not per batch.
+_NAMES = _Names()
+
+
+def _block_codes(block: VectorBlock, what: str, names: Sequence[str]) -> Any:
+    found = block.memo.get(("codes", what))
+    if found is None:
+        found = block.memo[("codes", what)] = _NAMES.codes(names)
+    return found
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -319,6 +340,32 @@ class _Resolved:
     plan: str = ""
 
 
+def _resolution(
+    catalog: SaleCatalog, offer_code: str, origin: str, business: str
+) -> tuple[_Resolved, VectorBlock | None]:
+    """A combination's rejection (as RatingSession words it), or its plan's block."""
+    number = catalog.number
+    offer = catalog.offers.get(offer_code)
+    if offer is None:
+        message = f"offer {offer_code!r} is not in catalog version {number}"
+        return _Resolved(reason=UNKNOWN_OFFER, message=message, version=number), None
+    plan_name = catalog.plan_name(offer, catalog.tree.lineage(origin))
+    rater = compiled_rater(catalog, plan_name) if plan_name else None
+    if rater is None:
+        message = f"offer {offer_code!r} has no usage tariff in version {number}"
+        found = _Resolved(reason=UNKNOWN_OFFER, message=message, version=number, plan=plan_name)
+        return found, None
+    index = next((i for i, b in enumerate(rater.blocks) if b.usage.business == business), None)
+    if index is None:
+        message = f"plan `{rater.plan.name}` does not rate {business}"
+        found = _Resolved(
+            reason="unknown-business", message=message, version=number, plan=plan_name
+        )
+        return found, None
+    block = _vector_block(catalog, plan_name, rater, index)
+    return _Resolved(version=number, plan=plan_name), block
+
+
 class _Blocks:
     """The vector blocks met in a batch, numbered, with their arrays built once."""
 
@@ -384,7 +431,7 @@ class _Batch:
         self.versions = versions
         self.tz = tz
         self.given = counters
-        self.names = _Names()
+        self.names = _NAMES
         self.count = len(columns)
 
     # -- per record keys ------------------------------------------------------------------
@@ -432,14 +479,11 @@ class _Batch:
         distinct, where = _distinct(key)
         self.blocks = _Blocks()
         resolved: list[_Resolved] = []
-        raters: dict[tuple[int, str, str], tuple[str, CompiledUsage | None]] = {}
         for combo in distinct.tolist():  # bounded by the distinct combinations
             rest, b = divmod(combo, len(businesses))
             rest, g = divmod(rest, len(origins))
             s, o = divmod(rest, len(offers))
-            resolved.append(
-                self._resolve_one(catalogs[s], offers[o], origins[g], businesses[b], raters)
-            )
+            resolved.append(self._resolve_one(catalogs[s], offers[o], origins[g], businesses[b]))
         self.combo = where
         self.block = np.array([r.block for r in resolved], dtype=np.int64)[where]
         self.resolved = resolved
@@ -450,31 +494,19 @@ class _Batch:
         offer_code: str,
         origin: str,
         business: str,
-        raters: dict[tuple[int, str, str], tuple[str, CompiledUsage | None]],
     ) -> _Resolved:
         if isinstance(found, NotFound):
             return _Resolved(reason=NO_VERSION, message=str(found))
-        catalog = found
-        number = catalog.number
-        offer = catalog.offers.get(offer_code)
-        if offer is None:
-            message = f"offer {offer_code!r} is not in catalog version {number}"
-            return _Resolved(reason=UNKNOWN_OFFER, message=message, version=number)
-        plan_name = catalog.plan_name(offer, catalog.tree.lineage(origin))
-        rater = compiled_rater(catalog, plan_name) if plan_name else None
-        if rater is None:
-            message = f"offer {offer_code!r} has no usage tariff in version {number}"
-            return _Resolved(reason=UNKNOWN_OFFER, message=message, version=number, plan=plan_name)
-        index = next((i for i, b in enumerate(rater.blocks) if b.usage.business == business), None)
-        if index is None:
-            message = f"plan `{rater.plan.name}` does not rate {business}"
-            return _Resolved(
-                reason="unknown-business", message=message, version=number, plan=plan_name
-            )
-        block = _vector_block(catalog, plan_name, rater, index)
-        if not block.vector:
-            return _Resolved(block=-2, version=number, plan=plan_name)
-        return _Resolved(block=self.blocks.add(block), version=number, plan=plan_name)
+        key = ("columnar_resolve", offer_code, origin, business)
+        known = found.memo.get(key)
+        if not isinstance(known, tuple):  # what the version says, once per combination
+            known = found.memo[key] = _resolution(found, offer_code, origin, business)
+        resolved: _Resolved = known[0]
+        block: VectorBlock | None = known[1]
+        if block is None:
+            return resolved
+        number = self.blocks.add(block) if block.vector else -2
+        return _Resolved(block=number, version=resolved.version, plan=resolved.plan)
 
     # -- the run ----------------------------------------------------------------------------
 
@@ -494,6 +526,7 @@ class _Batch:
             period=np.zeros(count, dtype=np.int32),
             version=np.zeros(count, dtype=np.int64),
             billed=np.zeros(count, dtype=np.int64),
+            allowance_total=np.zeros(count, dtype=np.int64),
             allowance={},
             names=self.names.names,
         )
@@ -621,15 +654,9 @@ class _Batch:
         zone = self.zone_code[owner]
         band = self.part_band
         # the rate of each part, from a (zone, band) table per block
-        sizes = [len(self.zone_names[i]) * len(b.band_names()) for i, b in enumerate(blocks)]
-        offset = np.cumsum([0, *sizes])
-        table = np.empty(offset[-1], dtype=np.int64)
-        for number, b in enumerate(blocks):
-            bands = b.band_names()
-            at = offset[number]
-            for z, zone_name in enumerate(self.zone_names[number]):
-                for k, band_name in enumerate(bands):
-                    table[at + z * len(bands) + k] = b.select(zone_name, band_name)
+        tables = [select_table(b, self.zone_names[i]) for i, b in enumerate(blocks)]
+        offset = np.cumsum([0, *[len(t) for t in tables]])
+        table = np.concatenate(tables)
         widths = np.array([len(b.band_names()) for b in blocks], dtype=np.int64)
         local = table[offset[:-1][block] + zone * widths[block] + band]
         self._mark(owner[local == CONDITIONAL])
@@ -738,43 +765,73 @@ class _Batch:
         zone_of: Any,
         band_of: Any,
         paid: Any,
-    ) -> dict[str, Any]:
-        """Allowances by name, in an order every block agrees with; `paid` loses what they
-        cover. Returns per name (units per part, the parts, what they took, the start)."""
-        order: list[str] = []
+    ) -> list[tuple[Any, Any, Any]]:
+        """Allowances consumed in source order, a block's first allowance before its second
+        (`paid` loses what they cover). Every allowance name is a counter of its own per
+        group, so all the allowances at one place in their blocks are consumed in one pass,
+        with (name, group) as the counter key. Returns per pass (parts, units taken, keys)."""
+        names: dict[str, int] = {}
+        slot_of: dict[str, int] = {}
+        amount_of: dict[str, set[int]] = {}
         for b in blocks:
-            for a in b.allowances:
-                if a.name not in order:
-                    order.append(a.name)
-        found: dict[str, Any] = {}
-        for name in order:
-            amounts = {a.amount for b in blocks for a in b.allowances if a.name == name}
-            table = np.zeros(len(blocks), dtype=np.int64)
-            applies = np.zeros(len(parts), dtype=np.bool_)
-            zones, bands = zone_of[parts], band_of[parts]
+            for slot, terms in enumerate(b.allowances):
+                names.setdefault(terms.name, len(names))
+                slot_of.setdefault(terms.name, slot)
+                amount_of.setdefault(terms.name, set()).add(terms.amount)
+        passes: list[tuple[Any, Any, Any]] = []
+        if not names:
+            return passes
+        self.allowance_names = list(names)
+        # a name at two places, or with two amounts, needs the per-event engine's order
+        odd = {
+            number
+            for number, b in enumerate(blocks)
+            for slot, terms in enumerate(b.allowances)
+            if slot_of[terms.name] != slot or len(amount_of[terms.name]) > 1
+        }
+        if odd:
+            self._mark(owner[np.isin(block, sorted(odd))])
+        zones, bands = zone_of[parts], band_of[parts]
+        widths = np.array([len(b.band_names()) for b in blocks], dtype=np.int64)
+        for slot in range(max(len(b.allowances) for b in blocks)):
+            grids = []
+            name_id = np.full(len(blocks), -1, dtype=np.int64)
+            amount = np.zeros(len(blocks), dtype=np.int64)
             for number, b in enumerate(blocks):
-                terms = next((a for a in b.allowances if a.name == name), None)
-                if terms is None:
-                    continue
-                table[number] = terms.amount
-                names = b.band_names()
-                grid = np.array(
-                    [[terms.applies(z, k) for k in names] for z in self.zone_names[number]],
-                    dtype=np.bool_,
-                ).ravel()
-                mine = block == number if len(blocks) > 1 else slice(None)
-                applies[mine] = grid[zones[mine] * len(names) + bands[mine]]
-            if len(amounts) > 1 or not _consistent(blocks, order):
-                self._mark(owner[applies])  # the per-event engine sorts it out
-                continue
+                if slot < len(b.allowances) and number not in odd:
+                    terms = b.allowances[slot]
+                    grids.append(allowance_grid(b, slot, self.zone_names[number]))
+                    name_id[number], amount[number] = names[terms.name], terms.amount
+                else:
+                    grids.append(np.zeros(len(self.zone_names[number]) * widths[number], bool))
+            offset = np.cumsum([0, *[len(g) for g in grids]])
+            applies = np.concatenate(grids)[offset[:-1][block] + zones * widths[block] + bands]
             at = np.flatnonzero(applies)
             if not len(at):
                 continue
-            start = self._given(allowance_key(name), group[at])
-            free = consumed(group[at], paid[at], table[block[at]], start, self.groups)
+            keys = name_id[block[at]] * self.groups + group[at]
+            start = self._given_allowances(keys)
+            free = consumed(keys, paid[at], amount[block[at]], start, len(names) * self.groups)
             paid[at] -= free
-            found[name] = (at, free, start)
-        return found
+            passes.append((at, free, keys))
+        return passes
+
+    def _given_allowances(self, keys: Any) -> Any:
+        """The given allowance counters of (name, group) keys."""
+        given = self._given_groups()
+        found = np.zeros(len(keys), dtype=np.int64)
+        if not given:
+            return found
+        distinct, where = np.unique(keys, return_inverse=True)
+        values = []
+        for key in distinct.tolist():
+            name, g = divmod(key, self.groups)
+            counters = given.get(g)
+            used = (
+                0 if counters is None else counters.units(allowance_key(self.allowance_names[name]))
+            )
+            values.append(used)
+        return np.array(values, dtype=np.int64)[where]
 
     def _tiers(
         self, blocks: Sequence[VectorBlock], block: Any, group: Any, paid: Any, usage: Any
@@ -850,7 +907,7 @@ class _Batch:
         block: Any,
         local: Any,
         billed: Any,
-        allowance: dict[str, Any],
+        allowance: list[tuple[Any, Any, Any]],
     ) -> None:
         out = self.out
         keep = ~self.fallback[self.group[rows]]  # periods handed off on the way are not ours
@@ -867,53 +924,67 @@ class _Batch:
         out.charge[rows] = charge
         out.places[rows] = places
         out.rated[rows] = True
-        out.currency[rows] = self.names.codes([b.currency for b in blocks])[event_block]
-        for number in range(len(blocks)):
-            mine = rows[event_block == number] if len(blocks) > 1 else rows
-            if len(mine):
-                zones = self.names.codes(self.zone_names[number])
-                out.zone[mine] = zones[self.zone_code[mine]]
-                out.band[mine] = self.names.codes(blocks[number].band_names())[self.band_code[mine]]
-        name_codes = self.names.codes([name for b in blocks for name in b.rate_names])
-        name_offset = np.cumsum([0, *[len(b.rate_names) for b in blocks]])
+        currency = [_block_codes(b, "currency", [b.currency]) for b in blocks]
+        out.currency[rows] = np.concatenate(currency)[event_block]
+        zones = [_block_codes(b, "zone", self.zone_names[i]) for i, b in enumerate(blocks)]
+        bands = [_block_codes(b, "band", b.band_names()) for b in blocks]
+        for target, listed, code in (
+            (out.zone, zones, self.zone_code),
+            (out.band, bands, self.band_code),
+        ):
+            offset = np.cumsum([0, *[len(codes) for codes in listed]])
+            target[rows] = np.concatenate(listed)[offset[:-1][event_block] + code[rows]]
+        rates = [_block_codes(b, "rate", b.rate_names) for b in blocks]
+        name_codes = np.concatenate(rates)
+        name_offset = np.cumsum([0, *[len(codes) for codes in rates]])
         firsts = owner[starts]
         codes = name_codes[name_offset[:-1][block[starts]] + local[starts]]
         out.rate[firsts] = codes
         np.add.at(out.billed, owner, billed)
-        for name, (at, free, _) in allowance.items():
-            column = np.zeros(self.count, dtype=np.int64)
-            np.add.at(column, owner[at], free)
-            out.allowance[name] = column
+        for at, free, keys in allowance:
+            np.add.at(out.allowance_total, owner[at], free)
+            taken = free != 0
+            taken_names = [self.allowance_names[k // self.groups] for k in keys[taken].tolist()]
+            for row, name, units in zip(
+                owner[at][taken].tolist(), taken_names, free[taken].tolist(), strict=True
+            ):
+                used = out.allowance.setdefault(row, {})
+                used[name] = used.get(name, 0) + units
 
     def _given(self, key: str, groups: Any) -> Any:
         """The given counter `key` (units) of each row's group."""
+        given = self._given_groups()
         found = np.zeros(len(groups), dtype=np.int64)
-        for g, counters in self._given_groups().items():
-            value = counters.units(key)
-            if value:
-                found[groups == g] = value
-        return found
+        if not given:
+            return found
+        distinct, where = np.unique(groups, return_inverse=True)
+        values = np.array(
+            [given[g].units(key) if g in given else 0 for g in distinct.tolist()], dtype=np.int64
+        )
+        return values[where]
 
     def _given_decimals(self, key: str, groups: Any) -> dict[int, Decimal]:
-        present = set(np.unique(groups).tolist()) if self.given else set()
-        return {
-            g: counters.amount(key)
-            for g, counters in self._given_groups().items()
-            if g in present and counters.amount(key)
-        }
+        given = self._given_groups()
+        if not given:
+            return {}
+        present = np.unique(groups).tolist()
+        return {g: given[g].amount(key) for g in present if g in given and given[g].amount(key)}
 
     def _given_groups(self) -> dict[int, Counters]:
-        """The given counters by group id (those of subscribers and periods in the batch)."""
+        """The given counters by group id, for the periods in the batch only (a file's
+        counters grow with its subscribers; a batch holds a few of them)."""
         cached: dict[int, Counters] | None = getattr(self, "_by_group", None)
         if cached is not None:
             return cached
         found: dict[int, Counters] = {}
         if self.given:
-            subscriber = {s: i for i, s in enumerate(self.subscribers)}
-            period = {p: i for i, p in enumerate(self.period_labels)}
-            for (s, p), counters in self.given.items():
-                if s in subscriber and p in period:
-                    found[subscriber[s] * self.months + period[p]] = counters
+            present = np.flatnonzero(np.bincount(self.group, minlength=self.groups))
+            for g in present.tolist():
+                counters = self.given.get(
+                    (self.subscribers[g // self.months], self.period_labels[g % self.months])
+                )
+                if counters is not None:
+                    found[g] = counters
         self._by_group = found
         return found
 
@@ -921,48 +992,54 @@ class _Batch:
         self,
         rows: Any,
         group: Any,
-        allowance: dict[str, Any],
+        allowance: list[tuple[Any, Any, Any]],
         tiers: dict[str, Any],
         paid: Any,
         caps: dict[str, Any],
     ) -> None:
-        """The new counters of every period rated here: what it had plus the batch's sums."""
-        groups = np.unique(self.group[rows])
+        """The new counters of every period rated here: what it had plus the batch's sums
+        (an allowance only where it gave something, as the per-event engine writes it)."""
+        groups, _ = by_group(self.group[rows], np.zeros(len(rows), dtype=np.int64))
         groups = groups[~self.fallback[groups]]
         if not len(groups):
             return
-        changes: dict[str, Any] = {}
-        present: dict[str, Any] = {}
-        for name, (at, free, _) in allowance.items():
-            key = allowance_key(name)
-            changes[key] = group_sums(group[at], free, self.groups)
-            present[key] = changes[key] != 0
+        sums: list[tuple[str, Any, Any, int | None]] = []  # key, groups, sums, money places
+        for _, free, keys in allowance:
+            found, total = by_group(keys, free)
+            keep = total != 0
+            for name_id in np.unique(found[keep] // self.groups).tolist():
+                mine = keep & (found // self.groups == name_id)
+                key = allowance_key(self.allowance_names[name_id])
+                sums.append((key, found[mine] % self.groups, total[mine], None))
         for business, (at, _) in tiers.items():
-            key = tier_key(business)
-            changes[key] = group_sums(group[at], paid[at], self.groups)
-            present[key] = np.bincount(group[at], minlength=self.groups) > 0
+            found, total = by_group(group[at], paid[at])
+            sums.append((tier_key(business), found, total, None))
         for key, (at, _, values, common) in caps.items():
-            at_groups = self.group[rows[at]]
-            changes[key] = (group_sums(at_groups, _fit(values), self.groups), common)
-            present[key] = np.bincount(at_groups, minlength=self.groups) > 0
-        by_group = self._given_groups()
+            found, total = by_group(self.group[rows[at]], _fit(values))
+            sums.append((key, found, total, common))
+        by_group_given = self._given_groups()
         subscribers, labels, months = self.subscribers, self.period_labels, self.months
+        handed = self.fallback
 
         def build() -> dict[CounterKey, Counters]:
-            found: dict[CounterKey, Counters] = {}
-            for g in groups.tolist():  # one Counters per period
-                before = by_group.get(g) or Counters()
-                change: dict[str, Any] = {}
-                for key, sums in changes.items():
-                    if not present[key][g]:
+            changes: dict[int, dict[str, Any]] = {g: {} for g in groups.tolist()}
+            for key, found, total, common in sums:
+                for g, value in zip(found.tolist(), total.tolist(), strict=True):
+                    if handed[g]:
                         continue
-                    if isinstance(sums, tuple):
-                        value, common = sums
-                        change[key] = before.amount(key) + Decimal(int(value[g])).scaleb(-common)
+                    before = by_group_given.get(g)
+                    if common is None:
+                        start = before.units(key) if before is not None else 0
+                        changes[g][key] = start + int(value)
                     else:
-                        change[key] = before.units(key) + int(sums[g])
-                found[(subscribers[g // months], labels[g % months])] = before.updated(change)
-            return found
+                        start_amount = before.amount(key) if before is not None else Decimal(0)
+                        changes[g][key] = start_amount + Decimal(int(value)).scaleb(-common)
+            return {
+                (subscribers[g // months], labels[g % months]): (
+                    by_group_given.get(g) or Counters()
+                ).updated(change)
+                for g, change in changes.items()
+            }
 
         self.out.pending.append(build)
 
@@ -983,8 +1060,9 @@ class _Batch:
         charges = out.charge.astype(object)
         out.rated[rows] = False  # whatever the arrays made of them before they were handed off
         out.billed[rows] = 0
-        for column in out.allowance.values():
-            column[rows] = 0
+        out.allowance_total[rows] = 0
+        for row in rows.tolist():
+            out.allowance.pop(row, None)
         for row in rows.tolist():  # the irregular periods only
             result = session.rate(self.columns.record(row))
             rated = result.rated
@@ -1005,20 +1083,30 @@ class _Batch:
             out.band[row] = self.names(rated.band)
             out.rate[row] = self.names(rated.rate)
             out.billed[row] = rated.billed
-            for name, used in rated.allowance_used.items():
-                column = out.allowance.setdefault(name, np.zeros(self.count, dtype=np.int64))
-                column[row] = used
+            used = {name: units for name, units in rated.allowance_used.items() if units}
+            if used:
+                out.allowance[row] = used
+                out.allowance_total[row] = sum(used.values())
         out.charge = _fit(charges)
         out.pending.append(lambda: session.counters)
 
 
-def _consistent(blocks: Sequence[VectorBlock], order: list[str]) -> bool:
-    """Every block lists its allowances in the batch's order of allowance names."""
-    for b in blocks:
-        places = [order.index(a.name) for a in b.allowances]
-        if places != sorted(places):
-            return False
-    return True
+class _PartsByBlock:
+    """The parts of each block, in record order, from one stable sort by block."""
+
+    def __init__(self, block: Any, blocks: int) -> None:
+        self.single = blocks == 1
+        self.count = len(block)
+        if not self.single:
+            self.order = np.argsort(block, kind="stable")
+            self.bounds = np.searchsorted(block[self.order], np.arange(blocks + 1))
+
+    def parts(self, numbers: Sequence[int]) -> Any:
+        if self.single:
+            return np.arange(self.count)
+        pieces = [self.order[self.bounds[b] : self.bounds[b + 1]] for b in numbers]
+        found = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+        return np.sort(found) if len(pieces) > 1 else found
 
 
 def _minimum(rates: Sequence[Any], rate: Any) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["capped", "consumed", "group_sums", "running_before"]
+__all__ = ["by_group", "capped", "compact", "consumed", "group_sums", "running_before"]
 
 _FITS = 2**62
 
@@ -59,10 +59,33 @@ def running_before(groups: Any, values: Any) -> Any:
     return result
 
 
+def compact(groups: Any, size: int) -> tuple[Any, int]:
+    """Group ids renumbered 0..k-1 when few of the `size` possible ones occur (so per-group
+    arrays stay as small as the rows that use them)."""
+    if len(groups) * 4 >= size:
+        return groups, size
+    distinct, local = np.unique(groups, return_inverse=True)
+    return local, len(distinct)
+
+
+def by_group(groups: Any, values: Any) -> tuple[Any, Any]:
+    """(each group present, the sum of its values), groups ascending."""
+    if not len(groups):
+        return groups, values
+    order = np.argsort(groups, kind="stable")
+    ordered = groups[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    taken = values[order]
+    if taken.dtype != object and not _bounded(taken, len(taken)):
+        taken = taken.astype(object)
+    return ordered[starts], np.add.reduceat(taken, starts)
+
+
 def consumed(groups: Any, asked: Any, limit: Any, start: Any, size: int) -> Any:
     """What each row takes of an allowance: `limit` units per group (per row, the same for
     every row of a group), `start` already used (per row, its group's), `asked` by the row.
     A row takes min(left, asked); the group's used units grow by what it took."""
+    groups, size = compact(groups, size)
     totals = group_sums(groups, asked, size)[groups]
     free = np.where(start + totals <= limit, asked, 0)
     crossing = (start < limit) & (start + totals > limit)
@@ -76,6 +99,7 @@ def consumed(groups: Any, asked: Any, limit: Any, start: Any, size: int) -> Any:
 def capped(groups: Any, charges: Any, cap: Any, start: Any, size: int) -> Any:
     """Each row's charge under a cap on the group's uncapped running total (`start` before
     the batch): min(after, cap) - min(before, cap), credits included."""
+    groups, size = compact(groups, size)
     totals = group_sums(groups, charges, size)
     negative = group_sums(groups, (charges < 0).astype(np.int64), size)[groups] > 0
     totals = totals[groups]

@@ -22,7 +22,15 @@ from pricing.bands import TimeBands
 from pricing.rounding import RoundingMode
 from pricing.zones import ZoneTable
 
-__all__ = ["CONDITIONAL", "NO_RATE", "AllowanceTerms", "VectorBlock", "vector_block"]
+__all__ = [
+    "CONDITIONAL",
+    "NO_RATE",
+    "AllowanceTerms",
+    "VectorBlock",
+    "allowance_grid",
+    "select_table",
+    "vector_block",
+]
 
 NO_RATE = -1
 CONDITIONAL = -2  # a `when` must be evaluated: the per-event engine rates it
@@ -63,6 +71,7 @@ class VectorBlock:
     mode: RoundingMode | None = None  # None: no declared rounding
     decimals: int = 9
     usage: n.Usage | None = field(default=None, repr=False)
+    memo: dict[object, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def zone_names(self, table_names: list[str]) -> list[str]:
         return table_names if self.zones is not None else [""]
@@ -85,6 +94,32 @@ class VectorBlock:
                 return CONDITIONAL
             best, best_key = index, key
         return best
+
+
+def select_table(block: VectorBlock, zones: list[str]) -> Any:
+    """The rate of every (zone, band) of the block, flat (zone-major), worked out once."""
+    import numpy as np
+
+    found = block.memo.get("select")
+    if found is None:
+        bands = block.band_names()
+        found = block.memo["select"] = np.array(
+            [block.select(zone, band) for zone in zones for band in bands], dtype=np.int64
+        )
+    return found
+
+
+def allowance_grid(block: VectorBlock, slot: int, zones: list[str]) -> Any:
+    """Whether the block's `slot`-th allowance covers each (zone, band), flat, once."""
+    import numpy as np
+
+    found = block.memo.get(("allowance", slot))
+    if found is None:
+        terms, bands = block.allowances[slot], block.band_names()
+        found = block.memo[("allowance", slot)] = np.array(
+            [terms.applies(zone, band) for zone in zones for band in bands], dtype=np.bool_
+        )
+    return found
 
 
 def _allowance(allowance: n.Allowance) -> AllowanceTerms | None:

@@ -8,10 +8,12 @@ each event under the version in force at its start, or all under one (`--version
 B (a published version, `draft` for the draft as it would sell once published, or a bundle
 directory / .zip), and reports what B would bill differently by product, zone and band.
 
-Rows are rated in file order by one RatingSession per catalog, so allowances, tiers and caps
-run on across batches exactly as they would over the whole file; a row that cannot be read is
-a `malformed` rejection in its place, never an abort. Exit 0 once the file is rated (with
-rejections or not); 1 with one line for a file or catalog that cannot be used.
+`rate` rates each batch with the columnar engine (rules.columnar), `shadow` with one
+RatingSession per catalog; either way rows are rated in file order, with the counters
+carried from batch to batch, so allowances, tiers and caps run on exactly as over the whole
+file; a row that cannot be read is a `malformed` rejection in its place, never an abort.
+Exit 0 once the file is rated (with rejections or not); 1 with one line for a file or
+catalog that cannot be used.
 """
 
 from __future__ import annotations
@@ -36,15 +38,17 @@ from catalog.model import Business
 from catalog.publishing import preview_content
 from catalog.versions import DRAFT, AsOf, VersionNumber
 from dsl.eval_usage import Counters, Rated
-from rules.rating import RatingSession, UsageRecord, Versions
+from rules.columnar import Versions as ColumnVersions
+from rules.columnar import rate_columns
+from rules.rating import CounterKey, RatingSession, UsageRecord, Versions
 from rules.sale_catalog import SaleCatalog
 from rules.usage_rows import RowError, record_from_row
 from tariff.bootstrap import bundle_catalog, draft_catalog
 from tariff.cli import settings_from
+from tariff.rate_columns import read_chunk, result_arrays, tally
 from tariff.rate_files import (
     Chunk,
     RatedWriter,
-    ResultColumns,
     UsageFileError,
     UsageReader,
     file_format,
@@ -89,6 +93,7 @@ class Source:
     versions: Versions
     businesses: Mapping[str, Business]
     label: str
+    edges: tuple[datetime, ...] = ()  # where `versions`' answer may change (none: pinned)
 
     @classmethod
     def pinned(cls, catalog: SaleCatalog, label: str) -> Source:
@@ -135,7 +140,9 @@ class Store:
             return snapshots.get(AsOf(start))
 
         newest = self.version(latest.number)
-        return Source(versions, businesses_of(newest), "the version in force at each start")
+        edges = tuple(sorted({v.effective_from for v in snapshots.timeline.versions}))
+        label = "the version in force at each start"
+        return Source(versions, businesses_of(newest), label, edges)
 
 
 def rate_source(args: argparse.Namespace, store: Store) -> Source:
@@ -246,17 +253,17 @@ def rate_file(
     if out.resolve() == source.resolve():
         raise UsageFileError(f"{out}: the rated file cannot overwrite its input")
     meter = meter or Meter(False, "")
-    session = RatingSession(catalogs.versions, tz)
+    versions = ColumnVersions(catalogs.versions, catalogs.edges)
+    counters: dict[CounterKey, Counters] = {}
     summary = Summary()
     with UsageReader(source) as reader, RatedWriter(out, reader.schema) as writer:
         for chunk in reader.chunks():
-            results = ResultColumns()
-            for offer, record in _records(chunk, catalogs.businesses):
-                rated, version, period = _rate(session, record)
-                results.add(rated, version, period)
-                summary.add(offer, rated, version)
-            writer.write(chunk.data, results.arrays())
-            meter.advance(len(chunk.rows), reader.rows_hint, chunk.done)
+            read = read_chunk(chunk, catalogs.businesses)
+            found = rate_columns(read.columns, versions, tz, counters)
+            counters.update(found.counters)
+            writer.write(chunk.data, result_arrays(read, found, len(chunk)))
+            tally(summary, read, found, len(chunk))
+            meter.advance(len(chunk), reader.rows_hint, chunk.done)
     return summary
 
 

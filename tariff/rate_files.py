@@ -5,7 +5,7 @@ Formats go by extension: `.csv`, `.csv.gz` and `.parquet`. CSV columns are all r
 (exactly what rules.usage_rows expects; an event id like `E0001` keeps its zeros); Parquet
 columns of other types are cast to text per batch (timestamps as ISO 8601 with their offset).
 A CSV line that does not split into the header's columns is not an abort: it comes out in its
-place as a row of its own (`Chunk.rows` holds the reason instead of the fields).
+place as a row of its own (`Chunk.broken` holds the reason instead of the fields).
 
 Charges are written as a **string** column in both formats: the exact decimal text of the
 charge, at the scale the plan rounded it to (`0.60`, `0`, `0.000029296875`). An Arrow
@@ -30,7 +30,6 @@ import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.csv as pa_csv  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
 
-from dsl.eval_usage import Rated
 from tariff.gen.usage import USAGE_HEADER
 
 Format = Literal["csv", "csv.gz", "parquet"]
@@ -52,8 +51,8 @@ RESULT_SCHEMA = pa.schema(
     ]
 )
 RESULT_COLUMNS: tuple[str, ...] = tuple(RESULT_SCHEMA.names)
-CSV_BLOCK_BYTES = 1 << 17  # ~1,300 usage rows per batch: pyarrow reads blocks ahead
-PARQUET_BATCH_ROWS = 2_048
+CSV_BLOCK_BYTES = 1 << 21  # ~20,000 usage rows per batch: pyarrow reads blocks ahead
+PARQUET_BATCH_ROWS = 16_384
 ROW_GROUP_ROWS = 32_768  # Parquet output is buffered to row groups of this size, no more
 HEADER_BYTES = 1 << 20
 
@@ -82,12 +81,23 @@ def rated_path(path: Path) -> Path:
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """One batch of input: its columns as read (written back unchanged) and, per row, the
-    usage columns as text or, for a line that could not be split, why."""
+    """One batch of input: its columns as read (written back unchanged), the lines that
+    could not be split (their place in the batch and why), and how far the file is read."""
 
     data: Any  # pa.RecordBatch of the input's columns, broken lines included
-    rows: Sequence[Mapping[str, str] | str]
+    broken: Mapping[int, str]
     done: float | None  # the fraction of the file read so far, when it is known
+
+    def __len__(self) -> int:
+        return int(self.data.num_rows)
+
+    @property
+    def rows(self) -> list[Mapping[str, str] | str]:
+        """Per row, the usage columns as text or, for a broken line, why (built on use)."""
+        rows: list[Mapping[str, str] | str] = list(_text_rows(self.data))
+        for place, message in self.broken.items():
+            rows[place] = message
+        return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,16 +200,16 @@ class UsageReader:
         if self.format == "parquet":
             for batch in self._parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
                 data = pa.RecordBatch.from_arrays(batch.columns, schema=self.schema)
-                yield Chunk(data, _text_rows(data), None)  # rows_hint tells the progress
+                yield Chunk(data, {}, None)  # rows_hint tells the progress
             return
         position = 0  # data rows (valid or broken) handed out so far
         for batch in self._csv:
             if not self._broken or self._broken[0].index > position + batch.num_rows:
                 position += batch.num_rows
-                yield Chunk(batch, _text_rows(batch), self._done())
+                yield Chunk(batch, {}, self._done())
                 continue
             chunk = self._merge(batch, position)
-            position += len(chunk.rows)
+            position += len(chunk)
             yield chunk
         if self._broken:  # after the last row pyarrow could split
             yield self._merge(None, position, flush=True)
@@ -208,26 +218,31 @@ class UsageReader:
         """A batch with the broken lines that belong among (or right after) its rows."""
         names = self.schema.names
         columns: list[list[str]] = [[] for _ in names]
-        rows: list[Mapping[str, str] | str] = []
+        broken_rows: dict[int, str] = {}
         valid = batch.to_pylist() if batch is not None else []
+        count = 0
 
-        def broken_up_to(place: int) -> None:
+        def broken_up_to(place: int) -> int:
+            added = 0
             while self._broken and (flush or self._broken[0].index <= place):
                 broken = self._broken.pop(0)
                 values = (broken.fields + [""] * len(names))[: len(names)]
                 for column, value in zip(columns, values, strict=True):
                     column.append(value)
-                rows.append(broken.message)
+                broken_rows[place - position] = broken.message
                 place += 1
+                added += 1
+            return added
 
         for row in valid:
-            broken_up_to(position + len(rows))
+            count += broken_up_to(position + count)
             for column, name in zip(columns, names, strict=True):
                 column.append(row[name])
-            rows.append({name: row[name] for name in USAGE_HEADER})
-        broken_up_to(position + len(rows))
+            count += 1
+        broken_up_to(position + count)
         arrays = [pa.array(column, pa.string()) for column in columns]
-        return Chunk(pa.RecordBatch.from_arrays(arrays, schema=self.schema), rows, self._done())
+        data = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+        return Chunk(data, broken_rows, self._done())
 
     def _done(self) -> float | None:
         size = self._raw.size()
@@ -254,44 +269,6 @@ def _text_rows(batch: Any) -> list[Mapping[str, str]]:
             column = pc.fill_null(pc.cast(column, pa.string()), "")
         columns.append(column.to_pylist())
     return [dict(zip(USAGE_HEADER, values, strict=True)) for values in zip(*columns, strict=True)]
-
-
-class ResultColumns:
-    """The rating columns of one batch, gathered row by row."""
-
-    __slots__ = ("_rows",)
-
-    def __init__(self) -> None:
-        self._rows: list[tuple[str, str, str, str, str, str, str, int, int, str, int, str]] = []
-
-    def add(self, rated: Rated, version: int, period: str) -> None:
-        charge = format(rated.charge, "f")
-        if charge[0] == "-" and not rated.charge:
-            charge = charge[1:]  # a zero is never negative on a bill
-        self._rows.append(
-            (
-                rated.status,
-                rated.reason,
-                rated.message,
-                charge,
-                rated.currency,
-                rated.zone,
-                rated.band,
-                rated.billed,
-                sum(rated.allowance_used.values()),
-                rated.rate,
-                version,
-                period,
-            )
-        )
-
-    def arrays(self) -> list[Any]:
-        if not self._rows:
-            return [pa.array([], f.type) for f in RESULT_SCHEMA]
-        return [
-            pa.array(values, f.type)
-            for values, f in zip(zip(*self._rows, strict=True), RESULT_SCHEMA, strict=True)
-        ]
 
 
 class RatedWriter:
@@ -372,7 +349,7 @@ def copy_file(source: Path, target: Path, status: str = "rated") -> int:
     rows = 0
     with UsageReader(source) as reader, RatedWriter(target, reader.schema) as writer:
         for chunk in reader.chunks():
-            count = len(chunk.rows)
+            count = len(chunk)
             constants = [
                 pa.array([status] * count, f.type)
                 if f.name == "status"

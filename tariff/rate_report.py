@@ -42,6 +42,12 @@ class Tally:
         if charge:  # most events are free (allowances): skip the exact addition
             self.charge[key] = EXACT.add(self.charge.get(key, ZERO), charge)
 
+    def add_many(self, key: Key, events: int, charge: Decimal) -> None:
+        """`events` events whose charges add up to `charge`."""
+        self.events[key] += events
+        if charge:
+            self.charge[key] = EXACT.add(self.charge.get(key, ZERO), charge)
+
     def total(self, key: Key) -> Decimal:
         return self.charge.get(key, ZERO)
 
