@@ -33,7 +33,6 @@ from dsl.eval_prices_model import (
     PricedLine,
     PricedPrice,
     Quote,
-    exact_sum,
     plan_currency,
     plan_rounding,
     plan_tax,
@@ -41,6 +40,7 @@ from dsl.eval_prices_model import (
 )
 from dsl.interpreter import DEFAULT_ENV, Env
 from dsl.runtime_prices import Clock, PriceInfo, Spelling, Tables, fresh_price_namespace
+from pricing.rounding import EXACT
 
 __all__ = [
     "CompiledMembership",
@@ -332,22 +332,32 @@ def _priced(
     finish = partial(unit.tables.finish, plan.line_rounding, moment, starts, proration)
     chosen = dict(line.options) if code.chooses else EMPTY
     prices = code.run(facts, item, bundle, env.areas, chosen, finish)
-    totals = [
-        exact_sum([p.tax_included for p in prices if p.type == "one_time"]),
-        exact_sum([p.tax_included for p in prices if p.monthly]),
-        exact_sum([p.first_period for p in prices if p.type == "recurring"]),
-    ]
+    # the exact sums of dsl.eval_prices_model.exact_sum, in one pass over the prices
+    add = EXACT.add
+    due_now = monthly = first_bill = ZERO
+    for p in prices:
+        if p.type == "one_time":
+            due_now = add(due_now, p.tax_included)
+        elif p.type == "recurring":
+            first_bill = add(first_bill, p.first_period)
+            period = p.period
+            if period is not None and period.count == 1 and period.unit == "month":
+                monthly = add(monthly, p.tax_included)
     whole = plan.total_rounding
     if whole is not None:
-        totals = [whole.show(total) for total in totals]
+        due_now, monthly, first_bill = (
+            whole.show(due_now),
+            whole.show(monthly),
+            whole.show(first_bill),
+        )
     return PricedLine(
-        offer=line.offer,
-        plan=plan.plan.name,
-        member_of=combo,
-        options=line.options,
-        prices=prices,
-        currency=plan.currency,
-        due_now=totals[0],
-        monthly=totals[1],
-        first_bill=totals[2],
+        line.offer,
+        plan.plan.name,
+        combo,
+        line.options,
+        prices,
+        plan.currency,
+        due_now,
+        monthly,
+        first_bill,
     )

@@ -281,25 +281,25 @@ class Tables:
                 done = self.steps[step[0]].applied(step[1])
                 _remember(self.applied, step, done)
             applied.append(done)
-        return PricedPrice(
-            name=price.name,
-            business=price.business,
-            type=price.kind,
-            period=price.period,
-            currency=info.currency,
-            list_amount=listed,
-            final_amount=final,
-            tax_rate=info.tax_rate,
-            tax_included_basis=info.included,
-            duty_free=duty_free,
-            tax_included=tax_included,
-            due=info.due,
-            starts=starts if info.next_month else moment,
-            covering=price.covering,
-            proration=prorate,
-            first_period=first,
-            alterations=tuple(applied),
-            span=price.span,
+        return PricedPrice(  # positional: the frozen dataclass's keywords cost more
+            price.name,
+            price.business,
+            price.kind,
+            price.period,
+            info.currency,
+            listed,
+            final,
+            info.tax_rate,
+            info.included,
+            duty_free,
+            tax_included,
+            info.due,
+            starts if info.next_month else moment,
+            price.covering,
+            prorate,
+            first,
+            tuple(applied),
+            price.span,
         )
 
 

@@ -104,12 +104,13 @@ def option_problems(catalog: SaleCatalog, sale: Sale, item: CartItem) -> list[tu
 
 
 def cart_line(item: CartItem) -> n.CartLine:
+    options, attributes = item.options, item.attributes
     return n.CartLine(
         offer=item.offer_code,
         quantity=item.quantity,
-        options=tuple(sorted(item.options.items())),
-        members=tuple(cart_line(m) for m in item.members if m.action != "remove"),
-        attributes=tuple(sorted(item.attributes.items())),
+        options=tuple(sorted(options.items())) if options else (),
+        members=tuple([cart_line(m) for m in item.members if m.action != "remove"]),
+        attributes=tuple(sorted(attributes.items())) if attributes else (),
     )
 
 
