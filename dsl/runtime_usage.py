@@ -33,7 +33,7 @@ from dsl.eval_usage import Counters, Number, Rated, RatedPart, UsageEvent
 from dsl.eval_usage_setup import pattern_matches, specificity
 from dsl.runtime import fresh_namespace
 from pricing.bands import BandPart, TimeBands
-from pricing.rounding import EXACT, RoundingMode, round_exact
+from pricing.rounding import EXACT
 from pricing.zones import ZoneTable
 
 __all__ = [
@@ -130,6 +130,7 @@ def fit(value: object, kind: str) -> object:
 
 
 WIRE_DECIMALS = 9  # google.type.Money carries nanos
+WIRE_SCALE = 10**WIRE_DECIMALS
 
 
 def unrounded(exact: Fraction) -> Decimal:
@@ -158,8 +159,11 @@ def _unrounded(num: int, den: int) -> Decimal:
         rest //= 5
         fives += 1
     digits = max(twos, fives)
-    if rest != 1 or digits > WIRE_DECIMALS:
-        return round_exact(Fraction(num, den), RoundingMode.HALF_EVEN, WIRE_DECIMALS)
+    if rest != 1 or digits > WIRE_DECIMALS:  # round_exact's half-even, without Fractions
+        q, r = divmod(num * WIRE_SCALE, den)
+        if r and (r + r > den or (r + r == den and q & 1)):
+            q += 1
+        return Decimal(q).scaleb(-WIRE_DECIMALS, context=EXACT)
     return Decimal(num * 10**digits // den).scaleb(-digits, context=EXACT)
 
 
