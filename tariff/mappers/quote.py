@@ -10,7 +10,6 @@ ratio of days, is shown to 9 decimals.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -20,7 +19,7 @@ from dsl.eval_prices_model import AppliedAlteration, PricedLine, PricedPrice
 from rules.projection import UsageProfileEntry
 from rules.quoting import QuotedCart
 from rules.sale import CartItem
-from tariff.mappers.common import Problems, join
+from tariff.mappers.common import Problems, datetime_to_timestamp, join
 from tariff.mappers.money import decimal_to_proto, money_to_proto
 from tariff.mappers.qualification import rule_ref, trace_to_proto
 from tariff.v1 import pricing_service_pb2 as pb
@@ -45,7 +44,6 @@ KINDS = {
 }
 MAX_PROFILE_ENTRIES = 1000
 NINE = Decimal("0.000000001")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def profile_from_proto(
@@ -94,10 +92,10 @@ def _amount(
 
 
 class _Parts:
-    """Response parts that repeat across quotes, built once and copied in: what a price
-    declares (name, type, period, due, rule; per version) and the conversions of amounts
-    and applied alterations (pure functions of their values; keyed by their wire text where
-    equal Decimals print differently). Bounded: cleared when full."""
+    """Response parts that repeat across quotes, encoded once: what a price declares (name,
+    type, period, due, rule; per version) and the conversions of amounts, applied
+    alterations, start dates and prorations (pure functions of their values; keyed by their
+    wire text where equal Decimals print differently). Bounded: cleared when full."""
 
     __slots__ = ("found",)
     LIMIT = 8192
@@ -105,35 +103,55 @@ class _Parts:
     def __init__(self) -> None:
         self.found: dict[Hashable, Any] = {}
 
-    def amount(
-        self, currency: str, rate: Decimal, duty_free: Decimal | None, tax_included: Decimal | None
-    ) -> pb.PriceAmount:
-        # the rate as written: 9 and 9.0 are equal Decimals but different wire text
-        key = ("amount", currency, str(rate), duty_free, tax_included)
-        found = self.found.get(key)
-        if found is None:
-            found = self._keep(key, _amount(currency, rate, duty_free, tax_included))
-        return found  # type: ignore[no-any-return]
-
-    def price(self, price: PricedPrice, plan: str, path: str) -> pb.QuotePrice:
+    def encoded(self, price: PricedPrice, plan: str, path: str) -> bytes:
+        """`price` as the wire encoding of a QuotePrice: its parts' encodings, each built
+        once, joined (a message parses concatenated encodings as their merge)."""
+        found = self.found
+        currency, rate, basis = price.currency, price.tax_rate, price.tax_included_basis
         declared = (price.name, price.business, price.type, price.period, price.due, price.span)
-        key = ("price", plan, path, *declared)
-        found = self.found.get(key)
-        if found is None:
-            found = self._keep(key, _declared(price, plan, path))
-        return found  # type: ignore[no-any-return]
-
-    def alteration(
-        self, step: AppliedAlteration, price: PricedPrice, path: str
-    ) -> pb.PriceAlteration:
-        name = "" if step.name else price.name  # the only part of the price the rule ref reads
-        basis = price.tax_included_basis
-        texts = (str(price.tax_rate), str(step.percent))  # equal Decimals, different text
-        key = ("alteration", step, *texts, price.currency, basis, name, path)
-        found = self.found.get(key)
-        if found is None:
-            found = self._keep(key, _alteration(step, price, path))
-        return found  # type: ignore[no-any-return]
+        key: tuple[Any, ...] = ("declared", plan, path, *declared)
+        chunk = found.get(key)
+        if chunk is None:
+            chunk = self._keep(key, _declared(price, plan, path).SerializeToString())
+        chunks = [chunk]
+        rate_text = str(rate)  # 9 and 9.000 are equal Decimals but different wire text
+        listed = (None, price.list_amount) if basis else (price.list_amount, None)
+        key = ("list_price", currency, rate_text, *listed)
+        chunk = found.get(key)
+        if chunk is None:
+            amount = _amount(currency, rate, *listed)
+            chunk = self._keep(key, pb.QuotePrice(list_price=amount).SerializeToString())
+        chunks.append(chunk)
+        key = ("price", currency, rate_text, price.duty_free, price.tax_included)
+        chunk = found.get(key)
+        if chunk is None:
+            amount = _amount(currency, rate, price.duty_free, price.tax_included)
+            chunk = self._keep(key, pb.QuotePrice(price=amount).SerializeToString())
+        chunks.append(chunk)
+        for step in price.alterations:
+            name = "" if step.name else price.name  # what the rule ref reads of the price
+            key = ("alteration", step, rate_text, str(step.percent), currency, basis, name, path)
+            chunk = found.get(key)
+            if chunk is None:
+                altered = _alteration(step, price, path)
+                chunk = self._keep(key, pb.QuotePrice(alterations=[altered]).SerializeToString())
+            chunks.append(chunk)
+        starts = price.starts
+        if starts is not None:
+            key = ("starts", starts)  # equal instants (in any zone) are the same Timestamp
+            chunk = found.get(key)
+            if chunk is None:
+                stamp = datetime_to_timestamp(starts)
+                chunk = self._keep(key, pb.QuotePrice(starts=stamp).SerializeToString())
+            chunks.append(chunk)
+        if price.proration is not None:
+            key = ("proration", price.proration)
+            chunk = found.get(key)
+            if chunk is None:
+                share = decimal_to_proto(_proration(price.proration))
+                chunk = self._keep(key, pb.QuotePrice(proration=share).SerializeToString())
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _keep(self, key: Hashable, message: Any) -> Any:
         if len(self.found) >= self.LIMIT:
@@ -201,28 +219,8 @@ def price_to_proto(
 def _fill_price(
     message: pb.QuotePrice, price: PricedPrice, plan: str, plan_path: str, parts: _Parts
 ) -> None:
-    """Writes `price` into the (empty) `message`, in place: nothing is built twice."""
-    message.CopyFrom(parts.price(price, plan, plan_path))
-    currency, rate = price.currency, price.tax_rate
-    if price.tax_included_basis:
-        listed = parts.amount(currency, rate, None, price.list_amount)
-    else:
-        listed = parts.amount(currency, rate, price.list_amount, None)
-    message.list_price.CopyFrom(listed)
-    message.price.CopyFrom(parts.amount(currency, rate, price.duty_free, price.tax_included))
-    if price.alterations:
-        add = message.alterations.add
-        for step in price.alterations:
-            add().CopyFrom(parts.alteration(step, price, plan_path))
-    starts = price.starts
-    if starts is not None:
-        aware = starts if starts.tzinfo is not None else starts.replace(tzinfo=UTC)
-        delta = aware - EPOCH
-        stamp = message.starts
-        stamp.seconds = delta.days * 86_400 + delta.seconds
-        stamp.nanos = delta.microseconds * 1000
-    if price.proration is not None:
-        message.proration.value = format(_proration(price.proration), "f")
+    """Writes `price` into the (empty) `message`: one parse of its parts' encodings."""
+    message.MergeFromString(parts.encoded(price, plan, plan_path))
 
 
 def quote_to_proto(

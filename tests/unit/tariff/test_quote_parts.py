@@ -3,45 +3,71 @@ answers as built fresh, and equal values still print as written."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
+from benchmarks.test_quote import CART, CHINA
 from catalog.model import CatalogVersionInfo
 from dsl.context import CustomerFacts
 from rules.qualification import check_cart
+from rules.quoting import QuotedCart, quote_cart
 from rules.sale import CartItem, Sale
 from rules.sale_catalog import SaleCatalog
 from tariff.mappers.qualification import cart_to_proto
-from tariff.mappers.quote import _amount, parts_of
+from tariff.mappers.quote import parts_of, price_to_proto, quote_to_proto
 from tests.support.quote_catalog import quote_content
 
 
-def test_equal_rates_written_differently_keep_their_own_text() -> None:
+@pytest.fixture(scope="module")
+def catalog() -> SaleCatalog:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return SaleCatalog(CatalogVersionInfo(1, epoch, epoch, "t", "", 0, 0, 0), quote_content())
+
+
+def quoted(catalog: SaleCatalog, day: int = 2) -> QuotedCart:
+    customer = CustomerFacts(
+        type="personal", segments=frozenset({"family"}), attributes={"address_installable": True}
+    )
+    sale = Sale(customer, "GD_SZ", "hall", datetime(2026, 3, day, 10, tzinfo=CHINA))
+    return quote_cart(catalog, sale, CART, CHINA)
+
+
+def test_a_quote_is_the_same_with_and_without_the_version_memo(catalog: SaleCatalog) -> None:
+    paths, texts = catalog.book.plan_paths, catalog.book.texts
+    for day in (2, 2, 3, 17):  # repeats read what earlier answers left in the memo
+        answer = quoted(catalog, day)
+        fresh = quote_to_proto(answer, paths, texts)
+        assert quote_to_proto(answer, paths, texts, catalog.memo) == fresh
+        assert any(p.alterations for i in fresh.items for p in i.prices)
+
+
+def test_equal_rates_written_differently_keep_their_own_text(catalog: SaleCatalog) -> None:
+    line = next(line for line in quoted(catalog).quote.lines if line.prices)
+    price = line.prices[0]
     parts = parts_of({})
-    nine = parts.amount("CNY", Decimal("9"), Decimal("10.5"), None)
-    nine_point_zero = parts.amount("CNY", Decimal("9.000"), Decimal("10.5"), None)
-    assert nine.tax_rate.value == "0.09"
-    assert nine_point_zero.tax_rate.value == "0.090"
+    nine = replace(price, tax_rate=Decimal("9"))
+    nine_point_zero = replace(price, tax_rate=Decimal("9.000"))
+    first = price_to_proto(nine, line.plan, "p", parts)
+    second = price_to_proto(nine_point_zero, line.plan, "p", parts)
+    assert first.list_price.tax_rate.value == "0.09"
+    assert second.list_price.tax_rate.value == "0.090"
 
 
-def test_a_memoised_amount_is_the_amount_built_fresh() -> None:
-    memo: dict[object, object] = {}
-    for _ in range(2):
-        found = parts_of(memo).amount("CNY", Decimal(6), Decimal("-1.25"), Decimal("-1.33"))
-        assert found == _amount("CNY", Decimal(6), Decimal("-1.25"), Decimal("-1.33"))
-    assert parts_of(memo) is parts_of(memo)
-
-
-def test_the_memo_is_bounded() -> None:
+def test_the_memo_is_bounded(catalog: SaleCatalog) -> None:
+    line = next(line for line in quoted(catalog).quote.lines if line.prices)
     parts = parts_of({})
     for cents in range(parts.LIMIT + 10):
-        parts.amount("CNY", Decimal(0), Decimal(cents) / 100, None)
+        price = replace(line.prices[0], list_amount=Decimal(cents) / 100)
+        price_to_proto(price, line.plan, "p", parts)
     assert len(parts.found) <= parts.LIMIT
 
 
-def test_a_check_answer_is_the_same_with_and_without_the_version_memo() -> None:
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    catalog = SaleCatalog(CatalogVersionInfo(1, epoch, epoch, "t", "", 0, 0, 0), quote_content())
+def test_a_check_answer_is_the_same_with_and_without_the_version_memo(
+    catalog: SaleCatalog,
+) -> None:
     sale = Sale(CustomerFacts(type="personal"), "GD_SZ", "hall", datetime(2026, 3, 2, tzinfo=UTC))
     cart = (CartItem("1", "caller_id_addon"), CartItem("2", "family_bundle"))
     for _ in range(2):  # the second answer reads the memo the first one filled
