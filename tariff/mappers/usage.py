@@ -309,12 +309,22 @@ def counters_to_proto(
     by name."""
     out.subscriber_id, out.period = key
     add = out.counters.add
-    for name in sorted(counters):
+    for name in sorted(counters) if len(counters) > 1 else counters:
         value = counters[name]
         if name.startswith(CAP_PREFIX):  # a message given to add() costs more than a copy
-            add(name=name).amount.CopyFrom(cap_total_to_proto(Decimal(value), currency))
+            total = _CAP_TOTALS.get((value, currency))
+            if total is None:
+                total = cap_total_to_proto(Decimal(value), currency)
+                if len(_CAP_TOTALS) >= 4096:  # bounded: cleared when full
+                    _CAP_TOTALS.clear()
+                _CAP_TOTALS[value, currency] = total
+            add(name=name).amount.CopyFrom(total)
         else:
             add(name=name, units=int(value))
+
+
+#: Cap counters on the wire by (total, currency): the messages are only ever copied from.
+_CAP_TOTALS: dict[tuple[Number, str], money_pb2.Money] = {}
 
 
 def cap_total_to_proto(total: Decimal, currency: str) -> money_pb2.Money:
