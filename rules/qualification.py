@@ -21,7 +21,7 @@ the item is then `alternate` instead of `unqualified`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from catalog.model import Combo, Product
@@ -31,7 +31,7 @@ from dsl.context import EMPTY, SaleFacts
 from dsl.runtime import EvalError
 from rules.offer_checks import check_offer, item_facts, market_reasons, passes_rules, sellable
 from rules.sale import CartItem, Sale
-from rules.sale_catalog import SaleCatalog, base_codes
+from rules.sale_catalog import Candidate, SaleCatalog, base_codes
 from rules.verdicts import (
     CartVerdict,
     ItemVerdict,
@@ -50,6 +50,8 @@ class _Cart:
     counts: Mapping[str, int]  # added or modified top-level lines per offer
     present: frozenset[str]
     removed: frozenset[str]
+    #: (category, kind) -> the alternates found so far, shared by the cart's items
+    alternates: dict[tuple[str, str], _Alternates] = field(default_factory=dict)
 
     @classmethod
     def of(cls, sale: Sale, items: Sequence[CartItem]) -> _Cart:
@@ -439,20 +441,51 @@ def _alternates(
 ) -> None:
     """Up to MAX_ALTERNATES offers of the same category and kind this customer may buy."""
     kind = catalog.kinds[offer.code]
+    key = (offer.category, kind)
+    shared = cart.alternates.get(key)
+    if shared is None:
+        rest = iter(catalog.candidates(sale, offer.category, kind))
+        shared = cart.alternates[key] = _Alternates(rest, [])
     listed = 0
-    present = cart.present
-    areas = catalog.book.env.areas
-    for candidate in catalog.candidates(sale, offer.category, kind):
-        code = candidate.code
-        if code == offer.code or code in present:
-            continue
-        if candidate.bases and present.isdisjoint(candidate.bases):
-            continue
-        own = item_facts(base, CartItem("", code)) if candidate.reads_item else base
-        if not candidate.admits(own, areas):
+    index = 0
+    while listed < MAX_ALTERNATES:
+        candidate = shared.at(index, catalog, base, cart.present)
+        if candidate is None:
+            return
+        index += 1
+        if candidate.code == offer.code:
             continue
         other = candidate.offer
         found.propose("alternate_offer", other, f"{other.name} is available instead")
         listed += 1
-        if listed == MAX_ALTERNATES:
-            return
+
+
+@dataclass(slots=True)
+class _Alternates:
+    """The candidates of one category and kind that a cart's customer may buy instead, in
+    candidate order, found lazily: every added item of the cart sees the same cart (what is
+    present) and the same facts, so its items share one search."""
+
+    rest: Iterator[Candidate]
+    found: list[Candidate]
+
+    def at(
+        self, index: int, catalog: SaleCatalog, base: SaleFacts, present: frozenset[str]
+    ) -> Candidate | None:
+        """The `index`-th alternate, None when there are no more."""
+        found = self.found
+        areas = catalog.book.env.areas
+        while len(found) <= index:
+            for candidate in self.rest:
+                code = candidate.code
+                if code in present:
+                    continue
+                if candidate.bases and present.isdisjoint(candidate.bases):
+                    continue
+                own = item_facts(base, CartItem("", code)) if candidate.reads_item else base
+                if candidate.admits(own, areas):
+                    found.append(candidate)
+                    break
+            else:
+                return None
+        return found[index]

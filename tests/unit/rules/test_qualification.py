@@ -298,6 +298,20 @@ def test_an_offer_this_customer_cannot_buy_gets_alternates_of_its_category(
     assert all(catalog.offers[c].category == "mobile" for c in alternates)
 
 
+def test_items_of_one_category_share_the_search_but_each_gets_its_own_alternates(
+    catalog: SaleCatalog,
+) -> None:
+    alone = one(catalog, sale(youth(age=31)))
+    alternates = [p.offer_code for p in alone.proposals if p.kind == "alternate_offer"]
+    items = (CartItem("1", "youth_plan"), CartItem("2", "youth_plan"), CartItem("3", alternates[0]))
+    verdict = check_cart(catalog, sale(youth(age=31)), items)
+    first, second = verdict.items[0], verdict.items[1]
+    assert first.proposals == second.proposals  # the same search, answered twice
+    shared = [p.offer_code for p in first.proposals if p.kind == "alternate_offer"]
+    assert alternates[0] not in shared  # already in the cart
+    assert shared == [c for c in alternates if c != alternates[0]] or len(shared) == 3
+
+
 def test_explain_traces_the_conditions_that_decided(catalog: SaleCatalog) -> None:
     verdict = check_cart(catalog, sale(youth(age=31)), [CartItem("1", "youth_plan")], explain=True)
     [step] = verdict.items[0].trace
