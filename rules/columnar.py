@@ -147,10 +147,11 @@ class RatedColumns:
     version: Any
     billed: Any
     allowance_total: Any  # units taken from allowances per record
-    allowance: dict[int, dict[str, int]]  # record -> allowance name -> units, when any
+    allowance: dict[int, dict[str, int]]  # record -> allowance name -> units (per-event rows)
     names: list[str]
     settled: dict[CounterKey, Counters] = field(default_factory=dict)
     pending: list[Callable[[], dict[CounterKey, Counters]]] = field(default_factory=list)
+    allowance_parts: list[tuple[Any, list[str], Any]] = field(default_factory=list)
 
     @property
     def counters(self) -> dict[CounterKey, Counters]:
@@ -167,7 +168,12 @@ class RatedColumns:
         return self.names[int(codes[row])]
 
     def allowance_used(self, row: int) -> dict[str, int]:
-        return dict(self.allowance.get(row, {}))
+        """Units taken per allowance name by one record (for reports and tests)."""
+        used = dict(self.allowance.get(row, {}))
+        for rows, names, units in self.allowance_parts:
+            for at in np.flatnonzero(rows == row).tolist():
+                used[names[at]] = used.get(names[at], 0) + int(units[at])
+        return used
 
 
 class _Names:
@@ -473,6 +479,22 @@ class _Batch:
         stretch, catalogs = self._stretches()
         offer, offers = _encode(self.columns.offer)
         origin, origins = _encode(self.columns.origin)
+        # the origin picks a plan only for offers with provincial overrides
+        overridden = np.array(
+            [
+                any(
+                    not isinstance(c, NotFound)
+                    and (o := c.offers.get(code)) is not None
+                    and bool(o.tariff_overrides)
+                    for c in catalogs
+                )
+                for code in offers
+            ],
+            dtype=np.bool_,
+        )
+        if not overridden.all():
+            origins = [*origins, ""]
+            origin = np.where(overridden[offer], origin, len(origins) - 1)
         business, businesses = _encode(self.columns.business)
         key = ((stretch * len(offers) + offer) * len(origins) + origin) * len(businesses)
         key += business
@@ -944,12 +966,14 @@ class _Batch:
         for at, free, keys in allowance:
             np.add.at(out.allowance_total, owner[at], free)
             taken = free != 0
-            taken_names = [self.allowance_names[k // self.groups] for k in keys[taken].tolist()]
-            for row, name, units in zip(
-                owner[at][taken].tolist(), taken_names, free[taken].tolist(), strict=True
-            ):
-                used = out.allowance.setdefault(row, {})
-                used[name] = used.get(name, 0) + units
+            names = self.allowance_names
+            out.allowance_parts.append(
+                (
+                    owner[at][taken],
+                    [names[k] for k in (keys[taken] // self.groups).tolist()],
+                    free[taken],
+                )
+            )
 
     def _given(self, key: str, groups: Any) -> Any:
         """The given counter `key` (units) of each row's group."""
@@ -1005,12 +1029,16 @@ class _Batch:
             return
         sums: list[tuple[str, Any, Any, int | None]] = []  # key, groups, sums, money places
         for _, free, keys in allowance:
-            found, total = by_group(keys, free)
+            found, total = by_group(keys, free)  # ascending keys: by name, then group
             keep = total != 0
-            for name_id in np.unique(found[keep] // self.groups).tolist():
-                mine = keep & (found // self.groups == name_id)
+            found, total = found[keep], total[keep]
+            if not len(found):
+                continue
+            name_ids, starts = np.unique(found // self.groups, return_index=True)
+            ends = [*starts[1:].tolist(), len(found)]
+            for name_id, low, high in zip(name_ids.tolist(), starts.tolist(), ends, strict=True):
                 key = allowance_key(self.allowance_names[name_id])
-                sums.append((key, found[mine] % self.groups, total[mine], None))
+                sums.append((key, found[low:high] % self.groups, total[low:high], None))
         for business, (at, _) in tiers.items():
             found, total = by_group(group[at], paid[at])
             sums.append((tier_key(business), found, total, None))
@@ -1061,8 +1089,16 @@ class _Batch:
         out.rated[rows] = False  # whatever the arrays made of them before they were handed off
         out.billed[rows] = 0
         out.allowance_total[rows] = 0
-        for row in rows.tolist():
-            out.allowance.pop(row, None)
+        handed = np.zeros(self.count, dtype=np.bool_)
+        handed[rows] = True
+        out.allowance_parts = [
+            (
+                at[~handed[at]],
+                [n for n, h in zip(names, handed[at], strict=True) if not h],
+                units[~handed[at]],
+            )
+            for at, names, units in out.allowance_parts
+        ]
         for row in rows.tolist():  # the irregular periods only
             result = session.rate(self.columns.record(row))
             rated = result.rated
