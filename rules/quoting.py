@@ -82,9 +82,11 @@ def compiled_plan(catalog: SaleCatalog, plan_name: str) -> CompiledPlan | None:
 
 def option_problems(catalog: SaleCatalog, sale: Sale, item: CartItem) -> list[tuple[str, str]]:
     """(option group, description) for every option the item's plan does not offer."""
+    if not item.options:
+        return []
     lineage = catalog.tree.lineage(sale.area)
     offer = catalog.offers.get(item.offer_code)
-    if offer is None or not item.options:
+    if offer is None:
         return []
     plan = catalog.book.plans.get(catalog.plan_name(offer, lineage))
     groups = {}
