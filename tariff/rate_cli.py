@@ -8,10 +8,10 @@ each event under the version in force at its start, or all under one (`--version
 B (a published version, `draft` for the draft as it would sell once published, or a bundle
 directory / .zip), and reports what B would bill differently by product, zone and band.
 
-`rate` rates each batch with the columnar engine (rules.columnar), `shadow` with one
-RatingSession per catalog; either way rows are rated in file order, with the counters
-carried from batch to batch, so allowances, tiers and caps run on exactly as over the whole
-file; a row that cannot be read is a `malformed` rejection in its place, never an abort.
+Both rate each batch with the columnar engine (rules.columnar, which agrees with the
+per-event engine record by record): rows in file order, the counters carried from batch to
+batch (one set per side for `shadow`), so allowances, tiers and caps run on exactly as over
+the whole file; a row that cannot be read is a `malformed` rejection in its place, never an abort.
 Exit 0 once the file is rated (with rejections or not); 1 with one line for a file or
 catalog that cannot be used.
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -37,17 +37,15 @@ from catalog.errors import NotFound
 from catalog.model import Business
 from catalog.publishing import preview_content
 from catalog.versions import DRAFT, AsOf, VersionNumber
-from dsl.eval_usage import Counters, Rated
+from dsl.eval_usage import Counters
 from rules.columnar import Versions as ColumnVersions
 from rules.columnar import rate_columns
-from rules.rating import CounterKey, RatingSession, UsageRecord, Versions
+from rules.rating import CounterKey, Versions
 from rules.sale_catalog import SaleCatalog
-from rules.usage_rows import RowError, record_from_row
 from tariff.bootstrap import bundle_catalog, draft_catalog
 from tariff.cli import settings_from
-from tariff.rate_columns import read_chunk, result_arrays, tally
+from tariff.rate_columns import compare, read_chunk, result_arrays, tally
 from tariff.rate_files import (
-    Chunk,
     RatedWriter,
     UsageFileError,
     UsageReader,
@@ -66,9 +64,6 @@ from tariff.rate_report import (
 
 if TYPE_CHECKING:
     from tariff.bootstrap import App
-
-MALFORMED = "malformed"
-_NO_COUNTERS = Counters()
 
 
 class UsageError(ValueError):
@@ -222,29 +217,6 @@ class _RowsPerSecond(ProgressColumn):
         return Text(f"{speed:,.0f} rows/s" if speed else "- rows/s")
 
 
-def _records(
-    chunk: Chunk, businesses: Mapping[str, Business]
-) -> Iterator[tuple[str, UsageRecord | str]]:
-    """(offer, record) per row; the record is the reason when the row cannot be read."""
-    for row in chunk.rows:
-        if isinstance(row, str):
-            yield "", row
-            continue
-        try:
-            record = record_from_row(row, businesses)
-        except RowError as error:
-            yield row["offer_code"].strip(), str(error)
-        else:
-            yield record.offer_code, record
-
-
-def _rate(session: RatingSession, record: UsageRecord | str) -> tuple[Rated, int, str]:
-    if isinstance(record, str):
-        return Rated("rejected", _NO_COUNTERS, MALFORMED, record), 0, ""
-    result = session.rate(record)
-    return result.rated, result.version, result.period
-
-
 def rate_file(
     source: Path, out: Path, catalogs: Source, tz: tzinfo, meter: Meter | None = None
 ) -> Summary:
@@ -270,18 +242,22 @@ def rate_file(
 def shadow_file(
     source: Path, a: Source, b: Source, tz: tzinfo, meter: Meter | None = None
 ) -> Shadow:
-    """Rate `source` under A and under B in one pass (two sessions, counters kept apart)."""
+    """Rate `source` under A and under B in one pass (counters kept apart)."""
     meter = meter or Meter(False, "")
-    first, second = RatingSession(a.versions, tz), RatingSession(b.versions, tz)
+    sides = [ColumnVersions(side.versions, side.edges) for side in (a, b)]
+    counters: list[dict[CounterKey, Counters]] = [{}, {}]
     businesses = {**b.businesses, **a.businesses}
     shadow = Shadow()
     with UsageReader(source) as reader:
         for chunk in reader.chunks():
-            for offer, record in _records(chunk, businesses):
-                rated_a, version_a, _ = _rate(first, record)
-                rated_b, version_b, _ = _rate(second, record)
-                shadow.add(offer, (rated_a, version_a), (rated_b, version_b))
-            meter.advance(len(chunk.rows), reader.rows_hint, chunk.done)
+            read = read_chunk(chunk, businesses)
+            found = []
+            for versions, kept in zip(sides, counters, strict=True):
+                rated = rate_columns(read.columns, versions, tz, kept)
+                kept.update(rated.counters)
+                found.append(rated)
+            compare(shadow, read, found[0], found[1], len(chunk))
+            meter.advance(len(chunk), reader.rows_hint, chunk.done)
     return shadow
 
 

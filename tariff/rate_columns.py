@@ -27,9 +27,9 @@ from rules.columnar_groups import by_group
 from rules.usage_rows import FALSE, QUANTITY_COLUMN, TRUE, RowError, record_from_row
 from tariff.gen.usage import USAGE_HEADER
 from tariff.rate_files import RESULT_SCHEMA, Chunk
-from tariff.rate_report import Summary
+from tariff.rate_report import Shadow, Summary
 
-__all__ = ["ReadChunk", "read_chunk", "result_arrays", "tally"]
+__all__ = ["ReadChunk", "compare", "read_chunk", "result_arrays", "tally"]
 
 MALFORMED = "malformed"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -261,6 +261,28 @@ def tally(summary: Summary, read: ReadChunk, found: RatedColumns, count: int) ->
             name, money = divmod(key, width)
             amount = Decimal(int(total)).scaleb(-top)
             target.add_many((key_names[name], names[money]), times, amount)
+
+
+def compare(shadow: Shadow, read: ReadChunk, a: RatedColumns, b: RatedColumns, count: int) -> None:
+    """Add a batch rated under A and under B to a shadow rating (as `Shadow.add` would)."""
+    tally(shadow.a, read, a, count)
+    tally(shadow.b, read, b, count)
+    status = a.rated != b.rated
+    shadow.status_differs += int(status.sum())
+    both = np.flatnonzero(a.rated & b.rated)
+    if len(both):
+        top = int(max(a.places[both].max(), b.places[both].max()))
+        lift = np.array([10**p for p in range(top + 1)], dtype=object)
+        charge_a = a.charge[both].astype(object) * lift[top - a.places[both]]
+        charge_b = b.charge[both].astype(object) * lift[top - b.places[both]]
+        money_a = np.array(a.names, dtype=object)[a.currency[both]]
+        money_b = np.array(b.names, dtype=object)[b.currency[both]]
+        shadow.charge_differs += int(((charge_a != charge_b) | (money_a != money_b)).sum())
+    for row in range(len(a.reason)):  # outcomes: rated, or rejected with a reason
+        was = "rated" if a.rated[row] else f"rejected: {a.reason[row]}"
+        now = "rated" if b.rated[row] else f"rejected: {b.reason[row]}"
+        if was != now:
+            shadow.changes[(was, now)] += 1
 
 
 def _codes(array: Any) -> tuple[Any, list[str]]:
