@@ -149,10 +149,10 @@ def start_from_proto(msg: pb.UsageEvent) -> datetime | Rejection:
 def instant_from_proto(msg: pb.UsageEvent) -> tuple[datetime, int] | Rejection:
     """`start_from_proto`, with the start in whole milliseconds since the epoch (floored:
     `dsl.runtime_usage.epoch_ms`), worked out from the Timestamp's integers."""
-    if not msg.HasField("start_time"):
-        return Rejection(MALFORMED, "start_time is required")
     stamp = msg.start_time
     seconds, nanos = stamp.seconds, stamp.nanos
+    if not (seconds or nanos) and not msg.HasField("start_time"):  # unset reads as 0, 0
+        return Rejection(MALFORMED, "start_time is required")
     if MIN_SECONDS <= seconds <= MAX_SECONDS and 0 <= nanos < NANOS_PER_SECOND:  # the usual
         start = _from_timestamp(seconds, UTC)  # half the cost of EPOCH + timedelta(...)
         if nanos:
@@ -184,9 +184,11 @@ def usage_from_proto(
     start: datetime,
     catalog: SaleCatalog,
     fields: Mapping[str, str] | None = None,
+    subscriber: str | None = None,
 ) -> UsageEvent | Rejection:
     """The usage of `record_from_proto`'s record (the subscriber checked too); `fields` is
-    `quantity_fields(catalog)` when the caller has it."""
+    `quantity_fields(catalog)` and `subscriber` is `msg.subscriber_id` when the caller has
+    them."""
     business = msg.business_code
     name = (quantity_fields(catalog) if fields is None else fields).get(business)
     if name is None:
@@ -197,7 +199,7 @@ def usage_from_proto(
             return Rejection(MALFORMED, f"{name}: negative quantity {quantity}")
         if name == "count":
             quantity = 1
-    if not msg.subscriber_id:
+    if not (msg.subscriber_id if subscriber is None else subscriber):
         return Rejection(MALFORMED, "subscriber_id is required")
     attributes = EMPTY
     if msg.attributes:
@@ -389,7 +391,8 @@ class ResultWriter:
         try:
             out.event_id = event_id
             out.billed_units = billed
-            out.allowance_units = billed - paid
+            if billed != paid:  # 0 is the template's
+                out.allowance_units = billed - paid
             if len(parts) > 1:
                 self._parts(out, zone, currency, parts, plan, catalog)
         except ValueError:

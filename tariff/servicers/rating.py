@@ -156,8 +156,7 @@ class _Batch:
         rate, lean = engine.rate, writer.lean
         last, fields = None, None  # the last event's version, and its quantity fields
         rated_count = 0
-        for index in range(low, high):  # bounded by the batch
-            msg = events[index]
+        for msg in events[low:high]:  # bounded by the batch
             instant = instant_from_proto(msg)
             if isinstance(instant, Rejection):
                 writer.rejected(msg.event_id, instant.reason, instant.message)
@@ -170,11 +169,12 @@ class _Batch:
                 continue
             if catalog is not last:
                 last, fields = catalog, quantity_fields(catalog)
-            usage = usage_from_proto(msg, start, catalog, fields)
+            subscriber = msg.subscriber_id
+            usage = usage_from_proto(msg, start, catalog, fields, subscriber)
             if isinstance(usage, Rejection):
-                self._reject(msg.event_id, msg.subscriber_id, start, usage.reason, usage.message)
+                self._reject(msg.event_id, subscriber, start, usage.reason, usage.message)
                 continue
-            key, plan, result = rate(catalog, msg.subscriber_id, msg.offer_code, usage, at)
+            key, plan, result = rate(catalog, subscriber, msg.offer_code, usage, at)
             try:
                 if isinstance(result, tuple):  # the usual: a Lean
                     lean(msg.event_id, result, plan, catalog)
@@ -183,7 +183,7 @@ class _Batch:
                     rated_count += 1
                     continue
                 if result.status == "rated":  # rated by the interpreter
-                    record = UsageRecord(msg.event_id, msg.subscriber_id, msg.offer_code, usage)
+                    record = UsageRecord(msg.event_id, subscriber, msg.offer_code, usage)
                     writer.rated(RatedRecord(record, result, catalog.number, key[1], plan), catalog)
                     counters[key] = result.counters
                     written[key] = result.currency
