@@ -250,8 +250,11 @@ class EventRating:
         `epoch_ms(usage.start)` when the caller has it. A result whose status is "rated"
         (every Lean) holds new values for the key: `keep` them."""
         start = usage.start
-        if at is None and start.tzinfo is not None and start.utcoffset() is not None:
-            at = (start - _EPOCH) // _MS  # = epoch_ms(start), inline: this runs per event
+        if at is None:
+            try:
+                at = (start - _EPOCH) // _MS  # = epoch_ms(start), inline: this runs per event
+            except TypeError:  # a naive start, which the rater rejects
+                at = None
         months = self._period
         if months is None:
             months = self._period = _Months(self.tz)
