@@ -151,7 +151,7 @@ class RatedColumns:
     names: list[str]
     settled: dict[CounterKey, Counters] = field(default_factory=dict)
     pending: list[Callable[[], dict[CounterKey, Counters]]] = field(default_factory=list)
-    allowance_parts: list[tuple[Any, list[str], Any]] = field(default_factory=list)
+    allowance_parts: list[tuple[Any, list[str], tuple[Any, Any]]] = field(default_factory=list)
 
     @property
     def counters(self) -> dict[CounterKey, Counters]:
@@ -170,9 +170,10 @@ class RatedColumns:
     def allowance_used(self, row: int) -> dict[str, int]:
         """Units taken per allowance name by one record (for reports and tests)."""
         used = dict(self.allowance.get(row, {}))
-        for rows, names, units in self.allowance_parts:
+        for rows, names, (name_ids, units) in self.allowance_parts:
             for at in np.flatnonzero(rows == row).tolist():
-                used[names[at]] = used.get(names[at], 0) + int(units[at])
+                name = names[int(name_ids[at])]
+                used[name] = used.get(name, 0) + int(units[at])
         return used
 
 
@@ -250,6 +251,15 @@ def _local_offsets(start_us: Any, tz: tzinfo) -> Any:
             assert offset is not None
             result[row] = offset // timedelta(microseconds=1)
     return result
+
+
+def _among(values: Any, numbers: Sequence[int], total: int) -> Any:
+    """`np.isin(values, numbers)` for block numbers (all of them: no work)."""
+    if len(numbers) == total:
+        return np.ones(len(values), dtype=np.bool_)
+    member = np.zeros(total, dtype=np.bool_)
+    member[list(numbers)] = True
+    return member[values]
 
 
 def _pow10(places: Any) -> Any:
@@ -598,7 +608,7 @@ class _Batch:
                 by_table.setdefault(id(block.zones), []).append(number)
         for numbers in by_table.values():
             index = _zone_index(blocks[numbers[0]])
-            rows = np.flatnonzero(live & np.isin(self.block, numbers))
+            rows = np.flatnonzero(live & _among(np.maximum(self.block, 0), numbers, len(blocks)))
             if not len(rows):
                 continue
             codes = index.lookup(self.columns.destination.take(pa.array(rows)))
@@ -623,7 +633,11 @@ class _Batch:
         band = np.zeros(self.count, dtype=np.int64)
         owners: list[Any] = [
             live[
-                ~np.isin(self.block[live], [i for i, b in enumerate(blocks) if b.bands is not None])
+                ~_among(
+                    self.block[live],
+                    [i for i, b in enumerate(blocks) if b.bands is not None],
+                    len(blocks),
+                )
             ]
         ]
         bands: list[Any] = [np.zeros(len(owners[0]), dtype=np.int64)]
@@ -635,7 +649,7 @@ class _Batch:
         for numbers in by_bands.values():
             setting = blocks[numbers[0]].bands
             assert setting is not None
-            rows = live[np.isin(self.block[live], numbers)]
+            rows = live[_among(self.block[live], numbers, len(blocks))]
             if not len(rows):
                 continue
             split = np.array([blocks[b].split for b in range(len(blocks))])[self.block[rows]]
@@ -966,13 +980,8 @@ class _Batch:
         for at, free, keys in allowance:
             np.add.at(out.allowance_total, owner[at], free)
             taken = free != 0
-            names = self.allowance_names
             out.allowance_parts.append(
-                (
-                    owner[at][taken],
-                    [names[k] for k in (keys[taken] // self.groups).tolist()],
-                    free[taken],
-                )
+                (owner[at][taken], self.allowance_names, (keys[taken] // self.groups, free[taken]))
             )
 
     def _given(self, key: str, groups: Any) -> Any:
@@ -1023,7 +1032,7 @@ class _Batch:
     ) -> None:
         """The new counters of every period rated here: what it had plus the batch's sums
         (an allowance only where it gave something, as the per-event engine writes it)."""
-        groups, _ = by_group(self.group[rows], np.zeros(len(rows), dtype=np.int64))
+        groups = np.flatnonzero(np.bincount(self.group[rows], minlength=self.groups))
         groups = groups[~self.fallback[groups]]
         if not len(groups):
             return
@@ -1092,12 +1101,8 @@ class _Batch:
         handed = np.zeros(self.count, dtype=np.bool_)
         handed[rows] = True
         out.allowance_parts = [
-            (
-                at[~handed[at]],
-                [n for n, h in zip(names, handed[at], strict=True) if not h],
-                units[~handed[at]],
-            )
-            for at, names, units in out.allowance_parts
+            (at[~handed[at]], names, (ids[~handed[at]], units[~handed[at]]))
+            for at, names, (ids, units) in out.allowance_parts
         ]
         for row in rows.tolist():  # the irregular periods only
             result = session.rate(self.columns.record(row))
