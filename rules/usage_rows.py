@@ -21,6 +21,7 @@ QUANTITY_COLUMN = {
     UsageMeasure.VOLUME: "volume_bytes",
     UsageMeasure.COUNT: "count",
 }
+MAX_QUANTITY = 2**63 - 1  # what a 64-bit usage column holds (Parquet, Arrow, the columnar rater)
 TRUE = frozenset({"true", "1", "yes", "y", "t"})
 FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 
@@ -69,6 +70,8 @@ def _whole(text: str | None, column: str) -> int:
     number = int(value)
     if number < 0:
         raise RowError(f"{column}: {number} is negative")
+    if number > MAX_QUANTITY:  # 292,000 years of milliseconds, 9.2 EB: not a usage record
+        raise RowError(f"{column}: {number} is too large")
     return number
 
 
