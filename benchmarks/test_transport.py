@@ -6,8 +6,9 @@ The events are generated usage (tariff.gen.usage) for the catalog the real serve
 subscribers in March 2026, events that catalog rates. Both servers receive the very same
 request messages, the first `size` events of the same list.
 
-Variant `noop` (benchmarks/support/noop.py: the same contract answered with constant
-results, built per event) is the transport's ceiling and the baseline. Variant `tariff` is
+Variant `noop` (benchmarks/support/noop.py: the same contract answered with a same-shaped
+response of constant values, built per event and per subscriber) is the transport's ceiling
+and the baseline. Variant `tariff` is
 the real server (benchmarks/support/tariff_server.py: `tariff serve`'s start-up path over the
 published generated catalog) rating every event and returning the subscribers' counters
 (issue 7's goal: Rate's items/s at least 0.7 of the no-op's at 1,000 events per message).

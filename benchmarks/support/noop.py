@@ -2,7 +2,8 @@
 throughput is the ceiling the transport and protobuf leave a real server (grpc.aio, like
 `tariff serve`).
 
-- PricingService.Rate: each event gets a same-shaped result of constant values.
+- PricingService.Rate: a same-shaped response of constant values (every field a rated
+  event carries, and each subscriber's counters).
 - QualificationService and PricingService.Quote: each request gets the response the real
   server gives it, prepared
   beforehand by the benchmark and passed in `--canned FILE` (a pickle of request bytes ->
@@ -32,16 +33,38 @@ RATED = pb.RATING_STATUS_RATED
 
 
 def constant_response(request: pb.RateRequest) -> pb.RateResponse:
+    """The shape of Tariff's answer with constant values: per event every field a rated
+    event carries (charge, zone, band, units, allowance units, the rule and where it is
+    written); per subscriber of the batch its period's counters (an allowance and a cap)."""
     response = pb.RateResponse(rated_count=len(request.events))
     add = response.results.add
     for event in request.events:
         result = add(
-            event_id=event.event_id, status=RATED, zone="local", band="peak", billed_units=60
+            event_id=event.event_id,
+            status=RATED,
+            zone="local",
+            band="peak",
+            billed_units=60_000,
+            allowance_units=60_000,
         )
         charge = result.charge
         charge.currency_code = "CNY"
         charge.units = 0
         charge.nanos = 100_000_000
+        rule = result.rule
+        rule.name = "plan_0001.local_voice.rate[1]"
+        location = rule.location
+        location.path = "products/plan_0001.tariff"
+        location.line = 12
+        location.column = 5
+    counters = response.counters.add
+    for subscriber in {event.subscriber_id for event in request.events}:
+        period = counters(subscriber_id=subscriber, period="2026-03")
+        period.counters.add(name="allowance:plan_0001_minutes", units=600_000)
+        cap = period.counters.add(name="cap:local_voice[1]").amount
+        cap.currency_code = "CNY"
+        cap.units = 12
+        cap.nanos = 500_000_000
     return response
 
 
