@@ -199,11 +199,32 @@ def _listed(listed: ListedOffer, texts: Mapping[str, str]) -> pb.EligibleOffer:
 def page_to_proto(
     page: OfferPage, texts: Mapping[str, str], memo: dict[Hashable, object] | None = None
 ) -> pb.ListEligibleOffersResponse:
-    return pb.ListEligibleOffersResponse(
-        offers=[listed_to_proto(o, texts, memo) for o in page.offers],
-        next_page_token=encode_page_token(page.version, page.after) if page.after else "",
-        catalog_version=page.version,
-    )
+    """With `memo` (the version's), the page is one parse of its offers' encodings, each
+    encoded once per offer and price summary (as `listed_to_proto` builds it once)."""
+    if memo is None:
+        response = pb.ListEligibleOffersResponse(
+            offers=[listed_to_proto(o, texts) for o in page.offers]
+        )
+    else:
+        chunks = []
+        for listed in page.offers:
+            if listed.trace:
+                offer = listed_to_proto(listed, texts)
+                chunks.append(pb.ListEligibleOffersResponse(offers=[offer]).SerializeToString())
+                continue
+            prices = listed.prices
+            key = ("eligible_offer_bytes", listed.offer.code)
+            last = memo.get(key)  # the same summary object as last time: the same bytes
+            if last is None or last[0] is not prices:  # type: ignore[index]
+                offer = listed_to_proto(listed, texts, memo)
+                encoded = pb.ListEligibleOffersResponse(offers=[offer]).SerializeToString()
+                last = memo[key] = (prices, encoded)
+            chunks.append(last[1])  # type: ignore[index]
+        response = pb.ListEligibleOffersResponse.FromString(b"".join(chunks))
+    if page.after:
+        response.next_page_token = encode_page_token(page.version, page.after)
+    response.catalog_version = page.version
+    return response
 
 
 def encode_page_token(version: int, after: str) -> str:

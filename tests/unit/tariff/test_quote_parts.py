@@ -12,12 +12,14 @@ import pytest
 from benchmarks.test_quote import CART, CHINA
 from catalog.model import CatalogVersionInfo
 from dsl.context import CustomerFacts
+from rules.listing import list_offers
 from rules.qualification import check_cart
 from rules.quoting import QuotedCart, quote_cart
 from rules.sale import CartItem, Sale
 from rules.sale_catalog import SaleCatalog
-from tariff.mappers.qualification import cart_to_proto
+from tariff.mappers.qualification import cart_to_proto, page_to_proto
 from tariff.mappers.quote import parts_of, price_to_proto, quote_to_proto
+from tests.support.catalogs import sample_content
 from tests.support.quote_catalog import quote_content
 
 
@@ -77,3 +79,17 @@ def test_a_check_answer_is_the_same_with_and_without_the_version_memo(
         assert cart_to_proto(verdict, catalog.book.texts, catalog.memo) == fresh
         assert fresh.items[0].reasons
         assert fresh.items[1].reasons
+
+
+def test_a_listing_page_is_the_same_with_and_without_the_version_memo() -> None:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    catalog = SaleCatalog(CatalogVersionInfo(3, epoch, epoch, "t", "", 0, 0, 0), sample_content())
+    customer = CustomerFacts(type="personal", segments=frozenset({"youth"}), age=20)
+    sale = Sale(customer, "GD_SZ", "hall", datetime(2026, 3, 2, tzinfo=UTC))
+    for size in (2, 2, 100, 100):  # repeats read what earlier pages left in the memo
+        page = list_offers(catalog, sale, page_size=size)
+        fresh = page_to_proto(page, catalog.book.texts)
+        assert page_to_proto(page, catalog.book.texts, catalog.memo) == fresh
+        assert fresh.offers
+        assert bool(fresh.next_page_token) == (size == 2)
+        assert fresh.catalog_version == 3
