@@ -35,7 +35,7 @@ import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 from catalog.errors import NotFound
 from dsl.compile_usage import CompiledUsage, currency_of
 from dsl.eval_usage import Counters, UsageEvent, allowance_key, cap_key, tier_key
-from pricing.bands import MAX_EVENT_MS, MAX_PARTS
+from pricing.bands import MAX_EVENT_MS, MAX_PARTS, TimeBands
 from pricing.rounding import RoundingMode
 from rules.columnar_bands import BandRuns
 from rules.columnar_groups import by_group, capped, consumed, running_before
@@ -260,6 +260,24 @@ def _among(values: Any, numbers: Sequence[int], total: int) -> Any:
     member = np.zeros(total, dtype=np.bool_)
     member[list(numbers)] = True
     return member[values]
+
+
+_RUNS: dict[int, tuple[TimeBands, BandRuns]] = {}
+
+
+def _band_runs(bands: TimeBands, low_ms: int, high_ms: int) -> BandRuns:
+    """The runs of a band setting over a range, kept for the next batch (a file's batches
+    mostly cover the same month)."""
+    found = _RUNS.get(id(bands))
+    if found is not None and found[0] is bands and found[1].covers(low_ms, high_ms):
+        return found[1]
+    if found is not None and found[0] is bands:  # widen to cover both
+        low_ms, high_ms = min(low_ms, found[1].low), max(high_ms, found[1].high)
+    runs = BandRuns(bands, low_ms, high_ms)
+    if len(_RUNS) >= 64:
+        _RUNS.clear()
+    _RUNS[id(bands)] = (bands, runs)
+    return runs
 
 
 def _pow10(places: Any) -> Any:
@@ -655,7 +673,7 @@ class _Batch:
             split = np.array([blocks[b].split for b in range(len(blocks))])[self.block[rows]]
             starts = start_ms[rows]
             ends = starts + np.where(split, quantity[rows], 0)
-            runs = BandRuns(setting, int(starts.min()), int(ends.max()) + 1)
+            runs = _band_runs(setting, int(starts.min()), int(ends.max()) + 1)
             fine = split & (
                 (self.columns.start_us[rows] % 1000 != 0) | (quantity[rows] > MAX_EVENT_MS)
             )

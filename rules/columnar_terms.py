@@ -96,6 +96,26 @@ class VectorBlock:
         return best
 
 
+_BANDS: dict[object, TimeBands] = {}
+
+
+def shared_bands(bands: TimeBands) -> TimeBands:
+    """One TimeBands per distinct setting (segments per day type, calendar, time zone):
+    generated catalogs declare the same bands in every plan's file, and each block holding
+    its own copy cost ~20 KB and a band-run table per batch."""
+    segments = sorted(
+        (day, tuple(starts), tuple(ends), tuple(names))
+        for day, (starts, ends, names) in bands._segments.items()
+    )
+    key: object = (tuple(segments), bands.calendar, str(bands.tz))
+    found = _BANDS.get(key)
+    if found is None:
+        if len(_BANDS) >= 256:
+            _BANDS.clear()
+        found = _BANDS[key] = bands
+    return found
+
+
 def select_table(block: VectorBlock, zones: list[str]) -> Any:
     """The rate of every (zone, band) of the block, flat (zone-major), worked out once."""
     import numpy as np
@@ -158,6 +178,8 @@ def vector_block(
     except Exception:  # unknown or malformed: the interpreter rejects each event
         return plain
     rounding = block.rounding
+    if bands is not None:
+        bands = shared_bands(bands)
     return VectorBlock(
         plan=plan.name,
         business=usage.business,

@@ -51,8 +51,8 @@ RESULT_SCHEMA = pa.schema(
     ]
 )
 RESULT_COLUMNS: tuple[str, ...] = tuple(RESULT_SCHEMA.names)
-CSV_BLOCK_BYTES = 1 << 21  # ~20,000 usage rows per batch: pyarrow reads blocks ahead
-PARQUET_BATCH_ROWS = 16_384
+CSV_BLOCK_BYTES = 1 << 20  # ~10,000 usage rows per batch: pyarrow reads blocks ahead
+PARQUET_BATCH_ROWS = 8_192
 ROW_GROUP_ROWS = 32_768  # Parquet output is buffered to row groups of this size, no more
 HEADER_BYTES = 1 << 20
 
