@@ -70,6 +70,7 @@ __all__ = [
     "Rated",
     "RatedPart",
     "UsageEvent",
+    "allowance_applies",
     "allowance_key",
     "cap_key",
     "rate",
@@ -311,7 +312,7 @@ def _rate_part(
         raise RatingError("malformed-tariff", f"the increments of {where}: {error}") from error
     paid = billed
     for allowance in usage.allowances:  # bounded by the block; source order
-        if not _allowance_applies(allowance, zone, part.band):
+        if not allowance_applies(allowance, zone, part.band):
             continue
         key = allowance_key(allowance.name)
         before = int(state.get(key, 0))
@@ -349,7 +350,7 @@ def _rate_part(
     )
 
 
-def _allowance_applies(allowance: n.Allowance, zone: str, band: str) -> bool:
+def allowance_applies(allowance: n.Allowance, zone: str, band: str) -> bool:
     zones_ok = not allowance.zones or any(pattern_matches(p, zone) for p in allowance.zones)
     bands_ok = not allowance.bands or any(pattern_matches(p, band) for p in allowance.bands)
     return zones_ok and bands_ok

@@ -34,7 +34,7 @@ import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 
 from catalog.errors import NotFound
 from dsl.compile_usage import CompiledUsage, currency_of
-from dsl.eval_usage import Counters, UsageEvent, allowance_key, cap_key, tier_key
+from dsl.eval_usage import Counters, Rated, UsageEvent, allowance_key, cap_key, tier_key
 from pricing.bands import MAX_EVENT_MS, MAX_PARTS, TimeBands
 from pricing.rounding import RoundingMode
 from rules.columnar_bands import BandRuns
@@ -49,11 +49,17 @@ from rules.columnar_terms import (
     vector_block,
 )
 from rules.columnar_zones import MALFORMED, NO_ZONE, ZoneIndex
-from rules.rating import NO_VERSION, UNKNOWN_OFFER, CounterKey, RatingSession, UsageRecord
-from rules.rating import usage_rater as compiled_rater
+from rules.rating import (
+    NO_VERSION,
+    CounterKey,
+    RatingSession,
+    UsageRecord,
+    no_tariff,
+    plan_rater,
+)
 from rules.sale_catalog import SaleCatalog
 
-__all__ = ["RatedColumns", "UsageColumns", "Versions", "rate_columns"]
+__all__ = ["RatedColumns", "UsageColumns", "Versions", "encode", "rate_columns"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HOUR_US = 3_600_000_000
@@ -208,7 +214,7 @@ def _block_codes(block: VectorBlock, what: str, names: Sequence[str]) -> Any:
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _encode(array: Any) -> tuple[Any, list[str]]:
+def encode(array: Any) -> tuple[Any, list[str]]:
     """(codes, dictionary) of a string or dictionary column; null reads as ""."""
     if not pa.types.is_dictionary(array.type):
         array = array.dictionary_encode()
@@ -379,15 +385,15 @@ def _resolution(
 ) -> tuple[_Resolved, VectorBlock | None]:
     """A combination's rejection (as RatingSession words it), or its plan's block."""
     number = catalog.number
-    offer = catalog.offers.get(offer_code)
-    if offer is None:
-        message = f"offer {offer_code!r} is not in catalog version {number}"
-        return _Resolved(reason=UNKNOWN_OFFER, message=message, version=number), None
-    plan_name = catalog.plan_name(offer, catalog.tree.lineage(origin))
-    rater = compiled_rater(catalog, plan_name) if plan_name else None
+    planned = plan_rater(catalog, offer_code, origin)
+    if isinstance(planned, Rated):
+        return _Resolved(reason=planned.reason, message=planned.message, version=number), None
+    plan_name, rater = planned
     if rater is None:
-        message = f"offer {offer_code!r} has no usage tariff in version {number}"
-        found = _Resolved(reason=UNKNOWN_OFFER, message=message, version=number, plan=plan_name)
+        refused = no_tariff(catalog, offer_code, Counters())
+        found = _Resolved(
+            reason=refused.reason, message=refused.message, version=number, plan=plan_name
+        )
         return found, None
     index = next((i for i, b in enumerate(rater.blocks) if b.usage.business == business), None)
     if index is None:
@@ -481,7 +487,7 @@ class _Batch:
             f"{1970 + (first + m) // 12:04d}-{(first + m) % 12 + 1:02d}" for m in range(self.months)
         ]
         self.period_labels = labels
-        self.subscriber, self.subscribers = _encode(self.columns.subscriber)
+        self.subscriber, self.subscribers = encode(self.columns.subscriber)
         self.group = self.subscriber * self.months + self.month
         self.groups = len(self.subscribers) * self.months
 
@@ -505,8 +511,8 @@ class _Batch:
     def _resolve(self) -> None:
         """Each record's block (or rejection), through its distinct combination."""
         stretch, catalogs = self._stretches()
-        offer, offers = _encode(self.columns.offer)
-        origin, origins = _encode(self.columns.origin)
+        offer, offers = encode(self.columns.offer)
+        origin, origins = encode(self.columns.origin)
         # the origin picks a plan only for offers with provincial overrides
         overridden = np.array(
             [
@@ -523,7 +529,7 @@ class _Batch:
         if not overridden.all():
             origins = [*origins, ""]
             origin = np.where(overridden[offer], origin, len(origins) - 1)
-        business, businesses = _encode(self.columns.business)
+        business, businesses = encode(self.columns.business)
         key = ((stretch * len(offers) + offer) * len(origins) + origin) * len(businesses)
         key += business
         distinct, where = _distinct(key)
@@ -701,7 +707,6 @@ class _Batch:
     def _price(self) -> None:
         blocks = self.blocks.blocks
         if not blocks:
-            self.part_live = np.zeros(0, dtype=np.bool_)
             return
         owner = self.part_owner
         block = self.block[owner]
@@ -727,7 +732,6 @@ class _Batch:
                 messages.append(f"no rate of {b.business} for {where}")
             self._reject(rows, "no-rate", messages)
         live = ~self.rejected[owner] & ~self.fallback[self.group[owner]]
-        self.part_live = live
         self._charge(np.flatnonzero(live), block, zone, band, local)
 
     def _charge(self, parts: Any, block_of: Any, zone_of: Any, band_of: Any, rate_of: Any) -> None:
@@ -1148,36 +1152,6 @@ class _Batch:
                 out.allowance_total[row] = sum(used.values())
         out.charge = _fit(charges)
         out.pending.append(lambda: session.counters)
-
-
-class _PartsByBlock:
-    """The parts of each block, in record order, from one stable sort by block."""
-
-    def __init__(self, block: Any, blocks: int) -> None:
-        self.single = blocks == 1
-        self.count = len(block)
-        if not self.single:
-            self.order = np.argsort(block, kind="stable")
-            self.bounds = np.searchsorted(block[self.order], np.arange(blocks + 1))
-
-    def parts(self, numbers: Sequence[int]) -> Any:
-        if self.single:
-            return np.arange(self.count)
-        pieces = [self.order[self.bounds[b] : self.bounds[b + 1]] for b in numbers]
-        found = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
-        return np.sort(found) if len(pieces) > 1 else found
-
-
-def _minimum(rates: Sequence[Any], rate: Any) -> Any:
-    return np.array([r.minimum for r in rates], dtype=object)[rate]
-
-
-def _maximum(rates: Sequence[Any], rate: Any) -> Any:
-    return np.array([r.maximum for r in rates], dtype=object)[rate]
-
-
-def scale_of(blocks: Sequence[VectorBlock], numbers: Any) -> Any:
-    return np.array([b.scale for b in blocks], dtype=object)[numbers]
 
 
 def _tiered(block: VectorBlock, before: Any, paid: Any) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 
 from dsl import nodes as n
 from dsl.compile_usage import Block, RateTerms, TierTerms
+from dsl.eval_usage import allowance_applies
 from dsl.eval_usage_setup import pattern_matches, specificity, time_bands, units, zone_table
 from dsl.symbols import Scope
 from pricing.bands import TimeBands
@@ -40,13 +41,10 @@ CONDITIONAL = -2  # a `when` must be evaluated: the per-event engine rates it
 class AllowanceTerms:
     name: str
     amount: int
-    zones: tuple[n.Pattern, ...]
-    bands: tuple[n.Pattern, ...]
+    allowance: n.Allowance
 
     def applies(self, zone: str, band: str) -> bool:
-        zones_ok = not self.zones or any(pattern_matches(p, zone) for p in self.zones)
-        bands_ok = not self.bands or any(pattern_matches(p, band) for p in self.bands)
-        return zones_ok and bands_ok
+        return allowance_applies(self.allowance, zone, band)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +70,6 @@ class VectorBlock:
     decimals: int = 9
     usage: n.Usage | None = field(default=None, repr=False)
     memo: dict[object, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    def zone_names(self, table_names: list[str]) -> list[str]:
-        return table_names if self.zones is not None else [""]
 
     def band_names(self) -> list[str]:
         return list(self.bands.names) if self.bands is not None else [""]
@@ -147,7 +142,7 @@ def _allowance(allowance: n.Allowance) -> AllowanceTerms | None:
         amount = units(allowance.amount)
     except Exception:  # the interpreter rejects its events: leave them to it
         return None
-    return AllowanceTerms(allowance.name, amount, allowance.zones, allowance.bands)
+    return AllowanceTerms(allowance.name, amount, allowance)
 
 
 def vector_block(

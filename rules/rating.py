@@ -119,7 +119,7 @@ class _Months:
         return self.label
 
 
-def _plan_rater(
+def plan_rater(
     catalog: SaleCatalog, offer_code: str, origin: str
 ) -> tuple[str, CompiledUsage | None] | Rated:
     """The plan an offer uses for usage starting in `origin`, and its rater (None when the
@@ -132,7 +132,7 @@ def _plan_rater(
     return plan_name, usage_rater(catalog, plan_name) if plan_name else None
 
 
-def _no_tariff(catalog: SaleCatalog, offer_code: str, counters: Counters) -> Rated:
+def no_tariff(catalog: SaleCatalog, offer_code: str, counters: Counters) -> Rated:
     message = f"offer {offer_code!r} has no usage tariff in version {catalog.number}"
     return _rejected(counters, UNKNOWN_OFFER, message)
 
@@ -169,13 +169,13 @@ class RatingSession:
         origin = usage.origin or ""
         found = self._raters.get((catalog.number, record.offer_code, origin))
         if found is None:
-            found = _plan_rater(catalog, record.offer_code, origin)
+            found = plan_rater(catalog, record.offer_code, origin)
             self._raters[(catalog.number, record.offer_code, origin)] = found
         if isinstance(found, Rated):
             return RatedRecord(record, found, catalog.number, key[1])
         plan_name, rater = found
         if rater is None:
-            rejected = _no_tariff(catalog, record.offer_code, counters)
+            rejected = no_tariff(catalog, record.offer_code, counters)
             return RatedRecord(record, rejected, catalog.number, key[1], plan_name)
         rated = rater.rate(usage, counters, env=catalog.book.env)
         if rated.status == "rated":
@@ -228,7 +228,7 @@ class EventRating:
             self._catalog, self._raters = catalog, cast("dict[tuple[str, str], _Rater]", raters)
         found = self._raters.get((offer_code, origin))
         if found is None:
-            planned = _plan_rater(catalog, offer_code, origin)
+            planned = plan_rater(catalog, offer_code, origin)
             if isinstance(planned, Rated):
                 found = planned
             else:
@@ -271,7 +271,7 @@ class EventRating:
             return key, "", found
         plan, lean, env = found
         if lean is None:
-            return key, plan, _no_tariff(catalog, offer_code, Counters())
+            return key, plan, no_tariff(catalog, offer_code, Counters())
         return key, plan, lean(usage, at, self.counters.get(key, _EMPTY), None, env)
 
     def keep(self, key: CounterKey, result: Lean | Rated) -> None:

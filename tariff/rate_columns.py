@@ -22,7 +22,7 @@ import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 
 from catalog.model import Business
-from rules.columnar import RatedColumns, UsageColumns
+from rules.columnar import RatedColumns, UsageColumns, encode
 from rules.columnar_groups import by_group
 from rules.usage_rows import FALSE, QUANTITY_COLUMN, TRUE, RowError, record_from_row
 from tariff.gen.usage import USAGE_HEADER
@@ -242,7 +242,7 @@ def tally(summary: Summary, read: ReadChunk, found: RatedColumns, count: int) ->
     if all(abs(v) < 2**62 for v in (charge.max(), charge.min())):
         charge = charge.astype(np.int64)
     names = found.names
-    offer_codes, offers = _codes(pa.array([read.offer[p] for p in read.rows[rated].tolist()]))
+    offer_codes, offers = encode(pa.array([read.offer[p] for p in read.rows[rated].tolist()]))
     currency = found.currency[rated].astype(np.int64)
     width = len(names)
     for target, key_codes, key_names in (
@@ -283,8 +283,3 @@ def compare(shadow: Shadow, read: ReadChunk, a: RatedColumns, b: RatedColumns, c
         now = "rated" if b.rated[row] else f"rejected: {b.reason[row]}"
         if was != now:
             shadow.changes[(was, now)] += 1
-
-
-def _codes(array: Any) -> tuple[Any, list[str]]:
-    encoded = array.dictionary_encode()
-    return encoded.indices.to_numpy().astype(np.int64), encoded.dictionary.to_pylist()
