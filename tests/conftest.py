@@ -23,9 +23,23 @@ from sqlalchemy.orm import sessionmaker
 
 from catalog.repository import InMemoryUnitOfWork, UnitOfWork
 from catalog.sqlstore import SqlUnitOfWork, create_engine_for
+from tests.support import fuzz
 from tests.support.databases import migrated_database, postgres_server_url, postgres_unavailable
 
 POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz-long",
+        action="store_true",
+        default=False,
+        help="run the fuzz tests with many more examples (tests/support/fuzz.py)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    fuzz.set_long(bool(config.getoption("--fuzz-long")))
 
 
 @pytest.fixture(scope="session")
