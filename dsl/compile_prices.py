@@ -11,7 +11,8 @@ equal down to the spelling of every Decimal, errors included.
 A combo's member is priced by a unit of its own plan and the combo's plan together (the
 combo's alterations aimed at that offer merged into each waterfall), compiled the first time
 that pair is quoted and kept on the combo's `CompiledPlan`. Lines that cannot differ - the
-units of a line of quantity N, the second and later lines of a member offer - are priced once.
+units of a line of quantity N, the second and later lines of a member offer - are priced once
+and counted (`PricedLine.quantity`), so a quote's work never grows with a quantity.
 """
 
 from __future__ import annotations
@@ -247,9 +248,14 @@ def quote_compiled(
     priced: list[PricedLine] = []
     clock = Clock(facts.time, tz)
     for line in lines:
-        if line.quantity > 0:  # N units of a line are N equal priced lines
-            priced += _cart_line(line, plans_by_offer, facts, clock, env) * line.quantity
+        if line.quantity > 0:  # N units of a line: one unit, counted N times
+            units = _cart_line(line, plans_by_offer, facts, clock, env)
+            priced += [_times(p, line.quantity) for p in units]
     return quote_of(priced)
+
+
+def _times(line: PricedLine, quantity: int) -> PricedLine:
+    return line if quantity == 1 else dataclasses.replace(line, quantity=line.quantity * quantity)
 
 
 def _cart_line(
@@ -276,17 +282,21 @@ def _cart_line(
             empty = PricedLine(
                 member.offer, "", line.offer, member.options, (), "", ZERO, ZERO, ZERO
             )
-            out += [empty] * member.quantity
+            ranks = [(True, 1), (False, member.quantity - 1)] if index == 0 else []
+            for _first, count in ranks or [(False, member.quantity)]:
+                if count:
+                    out.append(_times(empty, count))
             continue
         unit = member  # one unit of the member: only its offer, options and quantity count
         if member.quantity != 1 or member.members:
             unit = dataclasses.replace(member, quantity=1, members=())
-        ranks = [True] if index == 0 else []
-        ranks += [False] if index + member.quantity > 1 else []
-        for first in ranks:  # the first line of the offer, then the others (all alike)
+        ranks = [(True, 1)] if index == 0 else []
+        others = member.quantity - (index == 0)
+        ranks += [(False, others)] if others else []
+        for first, count in ranks:  # the first line of the offer, then the others (all alike)
             paired = plan._paired(own, member.offer, first) if plan is not None else own.unit
             priced = _priced(own, paired, unit, facts, counts, line.offer, clock, env)
-            out += [priced] * (1 if first else member.quantity - (index == 0))
+            out.append(_times(priced, count))
     return out
 
 

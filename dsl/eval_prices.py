@@ -170,15 +170,20 @@ def quote(
     tz: tzinfo | None = None,
     env: Env = DEFAULT_ENV,
 ) -> Quote:
-    """Price a cart: each line of quantity N as N units; a combo line (one with members) then
-    its members, each member under its own plan with the combo plan's bundle stage. An offer
-    without a plan gives a line without prices. `facts.cart` is used as given. Raises
-    PriceError when lines mix currencies."""
+    """Price a cart: a line of quantity N as one unit counted N times; a combo line (one
+    with members) then its members, each member under its own plan with the combo plan's
+    bundle stage. An offer without a plan gives a line without prices. `facts.cart` is used
+    as given. Raises PriceError when lines mix currencies."""
     priced: list[PricedLine] = []
     for line in lines:
-        for _ in range(line.quantity):
-            priced.extend(_cart_line(line, plans_by_offer, facts, tz, env))
+        if line.quantity > 0:
+            units = _cart_line(line, plans_by_offer, facts, tz, env)
+            priced += [_times(p, line.quantity) for p in units]
     return quote_of(priced)
+
+
+def _times(line: PricedLine, quantity: int) -> PricedLine:
+    return line if quantity == 1 else dataclasses.replace(line, quantity=line.quantity * quantity)
 
 
 def _cart_line(
@@ -188,6 +193,8 @@ def _cart_line(
     tz: tzinfo | None,
     env: Env,
 ) -> list[PricedLine]:
+    """One unit of a cart line: its own line, then each member's first unit of its offer
+    in the combo (index 0) and the units after it (index 1 onwards price alike: once)."""
     counts: dict[str, int] = {}
     for member in line.members:
         counts[member.offer] = counts.get(member.offer, 0) + member.quantity
@@ -196,12 +203,18 @@ def _cart_line(
     out = [_priced_or_empty(plan, line, own, None, tz, env)]
     seen: dict[str, int] = {}
     for member in line.members:
-        for _ in range(member.quantity):
-            index = seen.get(member.offer, 0)
-            seen[member.offer] = index + 1
-            membership = Membership(line.offer, plan, counts, index)
-            unit = dataclasses.replace(member, quantity=1, members=())
-            out.append(_priced_or_empty(plans.get(member.offer), unit, facts, membership, tz, env))
+        if member.quantity <= 0:
+            continue
+        index = seen.get(member.offer, 0)
+        seen[member.offer] = index + member.quantity
+        unit = dataclasses.replace(member, quantity=1, members=())
+        ranks = [(index, 1)] if index == 0 else [(index, member.quantity)]
+        if index == 0 and member.quantity > 1:
+            ranks.append((1, member.quantity - 1))
+        for rank, count in ranks:
+            membership = Membership(line.offer, plan, counts, rank)
+            priced = _priced_or_empty(plans.get(member.offer), unit, facts, membership, tz, env)
+            out.append(_times(priced, count))
     return out
 
 

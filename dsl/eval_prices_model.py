@@ -90,8 +90,12 @@ class PricedPrice:
 
 @dataclass(frozen=True, slots=True)
 class PricedLine:
-    """One unit of a cart line (a line of quantity N is N priced lines). `member_of` is the
-    combo's offer for a combo's member line. Totals are tax included."""
+    """`quantity` equal units of a cart line, priced once: prices and totals are one unit's
+    (tax included), and the quote counts them `quantity` times. Units are priced
+    arithmetically so a quote's work and size never grow with a quantity: a line of
+    quantity N is one PricedLine of quantity N; a combo's member offer is its first unit
+    (which an extra-line discount may spare) and one line for the units after it, each
+    times the combo line's quantity. `member_of` is the combo's offer for a member line."""
 
     offer: str
     plan: str  # "" when the offer has no plan: the line has no prices
@@ -102,12 +106,13 @@ class PricedLine:
     due_now: Decimal
     monthly: Decimal
     first_bill: Decimal
+    quantity: int = 1
 
 
 @dataclass(frozen=True, slots=True)
 class Quote:
     """Every priced line in cart order (a combo line, then its members), and the totals:
-    each is the sum of the lines' same total."""
+    each is the sum of the lines' same total times the line's quantity."""
 
     lines: tuple[PricedLine, ...]
     currency: str
@@ -154,10 +159,15 @@ def quote_of(priced: Sequence[PricedLine]) -> Quote:
     return Quote(
         lines=tuple(priced),
         currency=currencies.pop() if currencies else "",
-        due_now=exact_sum([p.due_now for p in priced]),
-        monthly=exact_sum([p.monthly for p in priced]),
-        first_bill=exact_sum([p.first_bill for p in priced]),
+        due_now=exact_sum([times(p.due_now, p.quantity) for p in priced]),
+        monthly=exact_sum([times(p.monthly, p.quantity) for p in priced]),
+        first_bill=exact_sum([times(p.first_bill, p.quantity) for p in priced]),
     )
+
+
+def times(amount: Decimal, quantity: int) -> Decimal:
+    """`quantity` units of `amount`, exactly (one unit keeps the amount as it is)."""
+    return amount if quantity == 1 else EXACT.multiply(amount, Decimal(quantity))
 
 
 def month_timing(moment: datetime, tz: tzinfo | None) -> tuple[datetime, Fraction]:

@@ -1,8 +1,9 @@
 """The usage estimate of a quote: a typical month (minutes by zone and band, data, SMS) rated
 with the same compiled raters as real rating, so a sales screen can compare plans.
 
-Every priced line of the cart (each unit, combo members included) whose plan rates a
-business of the profile gets the profile as one subscriber's month: allowances are consumed
+Every priced unit of the cart (combo members included) whose plan rates a business of the
+profile gets the profile as one subscriber's month (units of one offer rate alike: each
+offer is rated once and counted): allowances are consumed
 first, then tiers and caps apply, exactly as in rating. Each profile entry becomes `events`
 usage records: the entry's duration, volume (or one message each) spread evenly, to a
 destination in the entry's zone, starting at the first hour of the sale's month that falls
@@ -49,9 +50,12 @@ class UsageProfileEntry:
 
 @dataclass(frozen=True, slots=True)
 class ProjectedLine:
+    """One offer's month: `charge` is one unit's, the cart holds `quantity` units."""
+
     offer: str
     plan: str
     charge: Decimal
+    quantity: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +80,13 @@ def project_usage(
     rated_by_any = [False] * len(profile)
     lines: list[ProjectedLine] = []
     currency = ""
-    for offer in _units(catalog, items):
+    units = _units(catalog, items)
+    if sum(max(e.events, 1) for e in profile) * len(units) > MAX_EVENTS:
+        raise ProfileError(
+            0,
+            f"a profile times the cart's distinct offers may describe at most {MAX_EVENTS} events",
+        )
+    for offer, count in units:
         plan_name = catalog.plan_name(offer, lineage)
         rater = usage_rater(catalog, plan_name) if plan_name else None
         if rater is None:
@@ -101,27 +111,29 @@ def project_usage(
                 raise ProfileError(0, f"{plan_name} cannot rate {where}: {rated.message}")
             total = EXACT.add(total, rated.charge)
             currency = currency or rated.currency
-        lines.append(ProjectedLine(offer.code, plan_name, total))
+        lines.append(ProjectedLine(offer.code, plan_name, total, count))
     for index, covered in enumerate(rated_by_any):
         if not covered:
             business = profile[index].business
             raise ProfileError(index, f"no line of the cart rates {business!r}")
     charge = Decimal(0)
     for line in lines:
-        charge = EXACT.add(charge, line.charge)
+        charge = EXACT.add(charge, EXACT.multiply(line.charge, Decimal(line.quantity)))
     return Projection(charge, currency, tuple(lines))
 
 
-def _units(catalog: SaleCatalog, items: Sequence[CartItem]) -> list[Offer]:
-    """Each priced unit's offer: an item per quantity, then its members."""
-    found: list[Offer] = []
+def _units(catalog: SaleCatalog, items: Sequence[CartItem]) -> list[tuple[Offer, int]]:
+    """Each priced offer (items, then their members) with how many units of it the cart
+    holds, in cart order: every unit is its own subscriber's month and they rate alike, so
+    each offer is rated once and counted."""
+    found: dict[str, int] = {}
     for item in items:
-        for _ in range(item.quantity):
-            found.append(catalog.offers[item.offer_code])
-            for member in item.members:
-                if member.action != "remove":
-                    found += [catalog.offers[member.offer_code]] * member.quantity
-    return found
+        found[item.offer_code] = found.get(item.offer_code, 0) + item.quantity
+        for member in item.members:
+            if member.action != "remove":
+                units = item.quantity * member.quantity
+                found[member.offer_code] = found.get(member.offer_code, 0) + units
+    return [(catalog.offers[code], count) for code, count in found.items() if count > 0]
 
 
 def _events(

@@ -125,7 +125,7 @@ def _rows(table: Table, item: pb.QuoteItem, indent: str) -> None:
         cells = (
             indent + item.item_id if first else "",
             item.offer_code if first else "",
-            price.name,
+            price.name if price.quantity <= 1 else f"{price.name} × {price.quantity:,}",
             kind,
             money_text(amount),
             money_text(price.price.tax_included_amount),

@@ -1,7 +1,10 @@
 """Quote requests and answers (TMF622/648 order-price shape) <-> rules.quoting.
 
-A QuoteItem carries the prices of every unit of its line (a line of quantity 2 lists each
-price twice) and, for a combo, its members as QuoteItems of their own. Amounts are exact
+A QuoteItem carries the prices of one unit of its line, each with the number of units it is
+charged for (`quantity`: the line's, for a member times its combo's; a member's first unit
+and the units after it may price differently and then appear as two prices), and, for a
+combo, its members as QuoteItems of their own. Totals count each price `quantity` times, so
+a response's size never grows with a quantity. Amounts are exact
 google.type.Money; `list_price` is in the plan's basis (tax included when the plan says so,
 else duty free) and `price` carries both bases of the final amount. Proration, an exact
 ratio of days, is shown to 9 decimals.
@@ -14,8 +17,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
+
 from dsl import nodes as n
-from dsl.eval_prices_model import AppliedAlteration, PricedLine, PricedPrice
+from dsl.eval_prices_model import AppliedAlteration, PricedLine, PricedPrice, exact_sum, times
 from rules.projection import UsageProfileEntry
 from rules.quoting import QuotedCart
 from rules.sale import CartItem
@@ -239,8 +244,8 @@ def quote_to_proto(
     for item in quoted.items:
         _fill_item(add_item(), item, lines, plan_paths, parts, with_members=True)
     quote = quoted.quote
-    one_time = [p for line in quote.lines for p in line.prices if p.type == "one_time"]
-    monthly = [p for line in quote.lines for p in line.prices if p.monthly]
+    one_time = [(p, ln.quantity) for ln in quote.lines for p in ln.prices if p.type == "one_time"]
+    monthly = [(p, ln.quantity) for ln in quote.lines for p in ln.prices if p.monthly]
     totals = response.totals
     if currency:
         totals.due_now.CopyFrom(_total(currency, one_time, quote.due_now))
@@ -258,8 +263,11 @@ def quote_to_proto(
     return response
 
 
-def _total(currency: str, prices: Sequence[PricedPrice], tax_included: Decimal) -> pb.PriceAmount:
-    duty_free = sum((p.duty_free for p in prices), Decimal(0))
+def _total(
+    currency: str, prices: Sequence[tuple[PricedPrice, int]], tax_included: Decimal
+) -> pb.PriceAmount:
+    """A total of (price, units) pairs: the duty-free sum here, the tax-included one given."""
+    duty_free = exact_sum([times(p.duty_free, units) for p, units in prices])
     amount = pb.PriceAmount()
     amount.duty_free_amount.CopyFrom(money_to_proto(duty_free, currency))
     amount.tax_included_amount.CopyFrom(money_to_proto(tax_included, currency))
@@ -280,16 +288,27 @@ def _fill_item(
     members = [m for m in item.members if m.action != "remove"] if with_members else []
     add_member = message.members.add
     member_messages = [add_member(item_id=m.item_id, offer_code=m.offer_code) for m in members]
-    add_price = message.prices.add
-    for _ in range(item.quantity):
+    _fill_prices(message.prices, item.quantity, lines, plan_paths, parts)
+    for member, member_message in zip(members, member_messages, strict=True):
+        units = item.quantity * member.quantity
+        _fill_prices(member_message.prices, units, lines, plan_paths, parts)
+
+
+def _fill_prices(
+    prices: RepeatedCompositeFieldContainer[pb.QuotePrice],
+    units: int,
+    lines: Iterator[PricedLine],
+    plan_paths: Mapping[str, str],
+    parts: _Parts,
+) -> None:
+    """The prices of the next lines, up to `units` units in all (a member's first unit and
+    the units after it are two lines), each price written once with its units."""
+    add_price = prices.add
+    while units > 0:
         line = next(lines)
+        units -= line.quantity
         path = plan_paths.get(line.plan, "")
         for p in line.prices:
-            _fill_price(add_price(), p, line.plan, path, parts)
-        for member, member_message in zip(members, member_messages, strict=True):
-            add_member_price = member_message.prices.add
-            for _ in range(member.quantity):
-                member_line = next(lines)
-                member_path = plan_paths.get(member_line.plan, "")
-                for p in member_line.prices:
-                    _fill_price(add_member_price(), p, member_line.plan, member_path, parts)
+            message = add_price()
+            _fill_price(message, p, line.plan, path, parts)
+            message.quantity = line.quantity

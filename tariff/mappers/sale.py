@@ -24,6 +24,9 @@ ACTIONS: Mapping[int, Action] = {
 }
 MAX_CART_ITEMS = 1000
 MAX_MEMBERS = 100
+#: The largest quantity of a cart item or member (docs/operations.md, "Request limits"):
+#: quantities are priced arithmetically, so this bounds the amounts, not the work.
+MAX_QUANTITY = 1_000_000
 
 
 def sale_time(
@@ -164,7 +167,8 @@ def _item(
     code = msg.offer_code
     action = ACTIONS.get(msg.action)
     quantity = msg.quantity
-    if action is None or quantity < 0 or code not in catalog.offers or not code.strip():
+    bad = quantity < 0 or quantity > MAX_QUANTITY
+    if action is None or bad or code not in catalog.offers or not code.strip():
         field = f"{parent}[{index}]"
         if not code.strip():
             problems.add(join(field, "offer_code"), "is required")
@@ -175,6 +179,8 @@ def _item(
             action = "add"
         if quantity < 0:
             problems.add(join(field, "quantity"), "must not be negative")
+        elif quantity > MAX_QUANTITY:
+            problems.add(join(field, "quantity"), f"must be at most {MAX_QUANTITY:,}")
     members: tuple[CartItem, ...] = ()
     if msg.members:
         members = _members(msg, parent, index, default_id, catalog, problems)

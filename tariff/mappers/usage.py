@@ -358,11 +358,18 @@ class ResultWriter:
         self._rules: dict[str, common_pb2.RuleRef] = {}  # rate name -> ref, in `_catalog`
         self._templates: dict[tuple[str, str, str, Decimal, str], pb.RatedEvent] = {}  # same
 
-    def rejected(self, event_id: str, reason: str, message: str) -> None:
+    def rejected(self, event_id: str, reason: str, message: str, version: int = 0) -> None:
+        """`version`: the catalog version that refused it (0 when none was chosen)."""
         code = REJECTIONS.get(reason)
         if code is None:  # a code this edge does not know yet: say it rather than guess
             code, message = pb.REJECTION_REASON_UNSPECIFIED, f"{reason}: {message}"
-        self._add(event_id=event_id, status=REJECTED, rejection=code, message=message)
+        self._add(
+            event_id=event_id,
+            status=REJECTED,
+            rejection=code,
+            message=message,
+            catalog_version=version,
+        )
 
     def rated(self, result: RatedRecord, catalog: SaleCatalog) -> None:
         """Raises ValueError - WirePrecisionError for a charge finer than a nano, or a count
@@ -419,7 +426,7 @@ class ResultWriter:
         charge: Decimal,
         currency: str,
     ) -> pb.RatedEvent:
-        template = pb.RatedEvent(status=RATED, zone=zone, band=band)
+        template = pb.RatedEvent(status=RATED, zone=zone, band=band, catalog_version=catalog.number)
         template.charge.CopyFrom(money_to_proto(charge, currency))
         template.rule.CopyFrom(self._rule(catalog, plan, rate, span))
         if len(self._templates) >= TEMPLATES:  # bounded: charges repeat, but not forever

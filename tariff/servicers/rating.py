@@ -165,14 +165,16 @@ class _Batch:
             try:
                 catalog = versions(start)
             except NotFound as error:
-                self._reject(msg.event_id, msg.subscriber_id, start, NO_VERSION, str(error))
+                self._reject(msg.event_id, msg.subscriber_id, start, NO_VERSION, str(error), 0)
                 continue
             if catalog is not last:
                 last, fields = catalog, quantity_fields(catalog)
             subscriber = msg.subscriber_id
             usage = usage_from_proto(msg, start, catalog, fields, subscriber)
             if isinstance(usage, Rejection):
-                self._reject(msg.event_id, subscriber, start, usage.reason, usage.message)
+                self._reject(
+                    msg.event_id, subscriber, start, usage.reason, usage.message, catalog.number
+                )
                 continue
             key, plan, result = rate(catalog, subscriber, msg.offer_code, usage, at)
             try:
@@ -190,16 +192,20 @@ class _Batch:
                     rated_count += 1
                     continue
             except ValueError as error:  # WirePrecisionError, or a count beyond int64
-                writer.rejected(msg.event_id, "malformed-tariff", _unsendable(error))
+                writer.rejected(
+                    msg.event_id, "malformed-tariff", _unsendable(error), catalog.number
+                )
             else:
-                writer.rejected(msg.event_id, result.reason, result.message)
+                writer.rejected(msg.event_id, result.reason, result.message, catalog.number)
             self._touched.add(key)
         response = self._response
         response.rated_count += rated_count
         response.rejected_count = len(response.results) - response.rated_count
 
-    def _reject(self, event_id: str, subscriber: str, start: datetime, code: str, why: str) -> None:
-        self._writer.rejected(event_id, code, why)
+    def _reject(
+        self, event_id: str, subscriber: str, start: datetime, code: str, why: str, version: int
+    ) -> None:
+        self._writer.rejected(event_id, code, why, version)
         if subscriber:
             self._touched.add((subscriber, period_of(start, self._tz)))
 

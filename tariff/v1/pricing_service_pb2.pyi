@@ -344,6 +344,7 @@ class QuotePrice(_message.Message):
     STARTS_FIELD_NUMBER: _builtins.int
     PRORATION_FIELD_NUMBER: _builtins.int
     RULE_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Name of the price, written by the rule author (e.g. "monthly fee")."""
     business_code: _builtins.str
@@ -354,6 +355,12 @@ class QuotePrice(_message.Message):
     """For recurring prices, the period."""
     due: Global___DueTime.ValueType
     """When it is due."""
+    quantity: _builtins.int
+    """How many units this price is charged for: the item's quantity (a member's times its
+    combo's). Amounts above are one unit's; the totals count the price this many times. A
+    member's first unit and the units after it may price differently (an extra-line
+    discount): they are then two prices of the same name, each with its own quantity.
+    """
     @_builtins.property
     def list_price(self) -> Global___PriceAmount:
         """The list price before alterations."""
@@ -392,10 +399,11 @@ class QuotePrice(_message.Message):
         starts: _timestamp_pb2.Timestamp | None = ...,
         proration: _decimal_pb2.Decimal | None = ...,
         rule: _common_pb2.RuleRef | None = ...,
+        quantity: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["list_price", b"list_price", "price", b"price", "proration", b"proration", "rule", b"rule", "starts", b"starts"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alterations", b"alterations", "business_code", b"business_code", "due", b"due", "list_price", b"list_price", "name", b"name", "price", b"price", "price_type", b"price_type", "proration", b"proration", "recurring_period", b"recurring_period", "rule", b"rule", "starts", b"starts"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alterations", b"alterations", "business_code", b"business_code", "due", b"due", "list_price", b"list_price", "name", b"name", "price", b"price", "price_type", b"price_type", "proration", b"proration", "quantity", b"quantity", "recurring_period", b"recurring_period", "rule", b"rule", "starts", b"starts"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -417,7 +425,7 @@ class QuoteItem(_message.Message):
     """Its offer code."""
     @_builtins.property
     def prices(self) -> _containers.RepeatedCompositeFieldContainer[Global___QuotePrice]:
-        """Its prices."""
+        """Its prices: each once, with the units it is charged for (never repeated per unit)."""
 
     @_builtins.property
     def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___QuoteItem]:
@@ -861,6 +869,7 @@ class RatedEvent(_message.Message):
     ALLOWANCE_UNITS_FIELD_NUMBER: _builtins.int
     RULE_FIELD_NUMBER: _builtins.int
     PARTS_FIELD_NUMBER: _builtins.int
+    CATALOG_VERSION_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     """The event id."""
     status: Global___RatingStatus.ValueType
@@ -877,6 +886,10 @@ class RatedEvent(_message.Message):
     """Units billed after increments, all parts."""
     allowance_units: _builtins.int
     """Units taken from allowances, all parts."""
+    catalog_version: _builtins.int
+    """The catalog version that rated it (or rejected it for what that version says); 0 when
+    no version was chosen (a malformed start, no version in force at the start).
+    """
     @_builtins.property
     def charge(self) -> _money_pb2.Money:
         """Total charge of the event."""
@@ -903,10 +916,11 @@ class RatedEvent(_message.Message):
         allowance_units: _builtins.int = ...,
         rule: _common_pb2.RuleRef | None = ...,
         parts: _abc.Iterable[Global___RatedPart] | None = ...,
+        catalog_version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["charge", b"charge", "rule", b"rule"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowance_units", b"allowance_units", "band", b"band", "billed_units", b"billed_units", "charge", b"charge", "event_id", b"event_id", "message", b"message", "parts", b"parts", "rejection", b"rejection", "rule", b"rule", "status", b"status", "zone", b"zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowance_units", b"allowance_units", "band", b"band", "billed_units", b"billed_units", "catalog_version", b"catalog_version", "charge", b"charge", "event_id", b"event_id", "message", b"message", "parts", b"parts", "rejection", b"rejection", "rule", b"rule", "status", b"status", "zone", b"zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

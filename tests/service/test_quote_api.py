@@ -19,6 +19,7 @@ from google.type import money_pb2
 from grpc_status import rpc_status
 
 from catalog import bundle
+from tariff.mappers.sale import MAX_QUANTITY
 from tariff.v1 import (
     catalog_pb2,
     catalog_service_pb2,
@@ -235,12 +236,42 @@ async def test_a_quote_reads_the_version_in_force_at_its_time(
     )  # 110 - 11 - 5
 
 
-async def test_quantity_lists_each_unit(stub: PricingServiceAsyncStub) -> None:
+async def test_quantity_prices_each_price_once_with_its_units(
+    stub: PricingServiceAsyncStub,
+) -> None:
     two = line("fixed_line_basic")
     two.quantity = 2
     reply = await stub.Quote(request(two))
-    assert [p.name for p in reply.items[0].prices] == ["rent", "installation"] * 2
+    assert [(p.name, p.quantity) for p in reply.items[0].prices] == [
+        ("rent", 2),
+        ("installation", 2),
+    ]
     assert money(reply.totals.due_now.tax_included_amount) == Decimal("116.00")  # 2 x 58
+
+
+async def test_a_huge_quantity_is_priced_arithmetically(stub: PricingServiceAsyncStub) -> None:
+    """Quantity 2,147,483,647 once grew the server to 23 GB (a line per unit): the largest
+    quantity allowed is priced as one small price list counted, as big as the answer for
+    quantity 1, and the int32 maximum is refused with the limit."""
+    one = await stub.Quote(request(line("fixed_line_basic")))
+    most = line("fixed_line_basic")
+    most.quantity = MAX_QUANTITY
+    reply = await stub.Quote(request(most))
+    assert [p.quantity for p in reply.items[0].prices] == [MAX_QUANTITY] * 2
+    assert reply.ByteSize() <= one.ByteSize() + 64  # wider numbers, nothing more
+    due = money(one.totals.due_now.tax_included_amount) * MAX_QUANTITY
+    assert money(reply.totals.due_now.tax_included_amount) == due
+    over = line("fixed_line_basic")
+    over.quantity = 2**31 - 1
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.Quote(request(over))
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(caught.value)  # type: ignore[arg-type]
+    assert status is not None
+    bad = error_details_pb2.BadRequest()
+    assert any(d.Unpack(bad) for d in status.details)
+    said = {v.field: v.description for v in bad.field_violations}
+    assert said == {"items[0].quantity": f"must be at most {MAX_QUANTITY:,}"}
 
 
 async def test_an_ineligible_cart_is_refused_with_the_eligibility_answer(

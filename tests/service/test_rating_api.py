@@ -245,6 +245,9 @@ async def test_bad_events_are_rejected_with_their_reason_and_the_batch_goes_on(
     assert "no catalog version is in force" in messages["before any version"]
     assert rejected[-1].message == "start_time is required"
     assert all(not r.HasField("charge") for r in rejected)
+    # which version refused each: none was chosen before any version or without a start
+    assert [r.catalog_version for r in rejected] == [1, 1, 1, 1, 1, 1, 0, 0]
+    assert {r.catalog_version for r in results if r.status == RATED} == {1}
     expected = in_process(pricing.snapshots, content, rows[:20])
     assert_same([results[0], *results[1 + len(bad) :]], expected)
     rated = sum(r.rated.status == "rated" for r in expected)
@@ -284,20 +287,23 @@ async def test_a_later_version_rates_events_after_its_start_unless_pinned(
                   start_time=BOUNDARY + timedelta(hours=1))  # fmt: skip
 
     async def charges(selector: common_pb2.VersionSelector | None = None) -> list[str]:
+        """Each result's charge and the version it says rated it."""
         request = pb.RateRequest(events=[before, after], selector=selector)
         response = await pricing.stub.Rate(request)
         assert all(r.status == RATED and r.zone == "national" for r in response.results)
-        return [f"{r.charge.units}.{r.charge.nanos:09d}" for r in response.results]
+        return [
+            f"{r.charge.units}.{r.charge.nanos:09d} v{r.catalog_version}" for r in response.results
+        ]
 
-    v1_price, v2_price = "0.300000000", "19.800000000"  # two minutes at 0.15 and at 9.90
-    assert await charges() == [v1_price, v2_price]  # each event by the version in force
+    v1, v2 = "0.300000000 v1", "19.800000000 v2"  # two minutes at 0.15 and at 9.90
+    assert await charges() == [v1, v2]  # each event by the version in force
     pinned_v1 = common_pb2.VersionSelector(version=1)
-    assert await charges(pinned_v1) == [v1_price, v1_price]  # rerating on version 1
-    assert await charges(common_pb2.VersionSelector(version=2)) == [v2_price, v2_price]
+    assert await charges(pinned_v1) == [v1, v1]  # rerating on version 1
+    assert await charges(common_pb2.VersionSelector(version=2)) == [v2, v2]
     as_of = common_pb2.VersionSelector(as_of=stamp(BOUNDARY - timedelta(days=1)))
-    assert await charges(as_of) == [v1_price, v1_price]
+    assert await charges(as_of) == [v1, v1]
     later = common_pb2.VersionSelector(as_of=stamp(BOUNDARY + timedelta(days=1)))
-    assert await charges(later) == [v2_price, v2_price]
+    assert await charges(later) == [v2, v2]
     with pytest.raises(grpc.aio.AioRpcError) as missing:
         await charges(common_pb2.VersionSelector(version=9))
     assert missing.value.code() is grpc.StatusCode.NOT_FOUND

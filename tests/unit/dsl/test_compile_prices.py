@@ -238,7 +238,8 @@ def test_waivers_overrides_and_their_conditions() -> None:
     ]
     saturday = facts(time=datetime(2026, 3, 21, 10, tzinfo=CST), cart={"p": 2})
     q = quoted(source, line("p", qty=2), sale=saturday)
-    assert [p.final_amount for p in q.prices_named("rent")] == [D(96), D(96)]
+    assert [p.final_amount for p in q.prices_named("rent")] == [D(96)]  # counted twice
+    assert q.lines[0].quantity == 2
 
 
 def test_caps_and_floors_come_last_whatever_their_priority() -> None:
@@ -317,9 +318,27 @@ def test_combos_replace_waive_and_discount_each_member() -> None:
     alone = quoted(FAMILY, line("family", line("fixed"), line("mobile")))
     assert [p.final_amount for p in alone.lines[2].prices] == [0, D(9)]
     q = quoted(FAMILY, line("family", line("router"), line("mobile", qty=0), line("mobile", qty=3)))
-    assert [ln.offer for ln in q.lines] == ["family", "router", "mobile", "mobile", "mobile"]
+    # the first mobile, then the two after it as one line counted twice
+    assert [(ln.offer, ln.quantity) for ln in q.lines] == [
+        ("family", 1),
+        ("router", 1),
+        ("mobile", 1),
+        ("mobile", 2),
+    ]
     q = quoted(FAMILY, line("family", line("mobile"), line("mobile", qty=2), qty=2), line("fixed"))
-    assert len(q.lines) == 2 * 4 + 1
+    assert [(ln.offer, ln.quantity) for ln in q.lines] == [
+        ("family", 2),
+        ("mobile", 2),  # each family's first mobile
+        ("mobile", 4),  # each family's other two
+        ("fixed", 1),
+    ]
+    huge = quoted(FAMILY, line("family", line("fixed"), line("mobile", qty=3), qty=2**31 - 1))
+    assert len(huge.lines) == 4  # priced arithmetically: no line per unit
+    assert (
+        huge.monthly
+        == (2**31 - 1)
+        * quoted(FAMILY, line("family", line("fixed"), line("mobile", qty=3))).monthly
+    )
 
 
 def test_price_line_with_a_membership() -> None:

@@ -402,13 +402,15 @@ def test_totals_are_sums_and_credit_alone_goes_negative(
     source = _source(rents, alts)
     q = run(source, line("p", qty=qty))
     assert q == run(source, line("p", qty=qty))  # deterministic
-    prices = [p for ln in q.lines for p in ln.prices]
-    assert q.due_now == sum(p.tax_included for p in prices if p.type == "one_time")
-    assert q.monthly == sum(p.tax_included for p in prices if p.monthly)
-    assert q.first_bill == sum(ln.first_bill for ln in q.lines)
-    assert q.monthly == sum(ln.monthly for ln in q.lines)
+    assert [ln.quantity for ln in q.lines] == [qty]  # one line, counted: never one per unit
+    prices = [(p, ln.quantity) for ln in q.lines for p in ln.prices]
+    assert q.due_now == sum(p.tax_included * k for p, k in prices if p.type == "one_time")
+    assert q.monthly == sum(p.tax_included * k for p, k in prices if p.monthly)
+    assert q.first_bill == sum(ln.first_bill * ln.quantity for ln in q.lines)
+    assert q.monthly == sum(ln.monthly * ln.quantity for ln in q.lines)
+    prices = [(p, 1) for p, _ in prices]
     if not any(credit for *_, credit in alts):
-        assert all(p.final_amount >= 0 and p.tax_included >= 0 for p in prices)
+        assert all(p.final_amount >= 0 and p.tax_included >= 0 for p, _ in prices)
 
 
 @settings(max_examples=40, deadline=None)
