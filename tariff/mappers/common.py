@@ -33,6 +33,15 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MIN_SECONDS = -62_135_596_800
 MAX_SECONDS = 253_402_300_799
 _NANOS_PER_SECOND = 1_000_000_000
+#: The instants a sale, a usage event or an as-of selector may name (docs/operations.md,
+#: "Request limits"): the Timestamp range less a year at each end, so any of them can be
+#: taken to any time zone, to the first of its next month and to its rating period without
+#: leaving the calendar. Catalog dates (validity, effective-from) keep the whole range.
+SALE_MIN = datetime(2, 1, 1, tzinfo=UTC)
+SALE_MAX = datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+SALE_MIN_SECONDS = int((SALE_MIN - _EPOCH).total_seconds())
+SALE_MAX_SECONDS = int((SALE_MAX - _EPOCH).total_seconds())
+_SALE_RANGE = f"must lie between {SALE_MIN.date()} and {SALE_MAX.date()} (UTC)"
 
 REQUIRED = "is required"
 
@@ -104,6 +113,18 @@ def timestamp_to_datetime(
     if bad:
         return None
     return _EPOCH + timedelta(seconds=ts.seconds, microseconds=ts.nanos // 1000)
+
+
+def moment_from_proto(
+    ts: timestamp_pb2.Timestamp, field: str, problems: Problems
+) -> datetime | None:
+    """`timestamp_to_datetime` for the instant of a sale, an event or an as-of: inside
+    [SALE_MIN, SALE_MAX] or a violation (None then)."""
+    moment = timestamp_to_datetime(ts, field, problems)
+    if moment is not None and not SALE_MIN <= moment <= SALE_MAX:
+        problems.add(field, f"{moment.isoformat()} is out of range: instants {_SALE_RANGE}")
+        return None
+    return moment
 
 
 def datetime_to_timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
@@ -195,7 +216,7 @@ def selector_from_proto(
     if which is None:
         return default
     if which == "as_of":
-        instant = timestamp_to_datetime(msg.as_of, f"{field}.as_of", problems)
+        instant = moment_from_proto(msg.as_of, f"{field}.as_of", problems)
         return AsOf(instant) if instant is not None else None
     if which == "version":
         if msg.version < 1:

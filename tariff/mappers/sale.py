@@ -11,7 +11,7 @@ from typing import Any
 from dsl.context import CustomerFacts
 from rules.sale import Action, CartItem, Sale
 from rules.sale_catalog import SaleCatalog
-from tariff.mappers.common import Problems, join, timestamp_to_datetime
+from tariff.mappers.common import Problems, join, moment_from_proto
 from tariff.mappers.enums import CUSTOMER_TYPE
 from tariff.mappers.money import decimal_from_proto, money_from_proto
 from tariff.v1 import common_pb2, order_pb2
@@ -40,7 +40,7 @@ def sale_time(
     rules read its date and time of day."""
     moment = now
     if msg.HasField("time"):
-        moment = timestamp_to_datetime(msg.time, join(field, "time"), problems) or now
+        moment = moment_from_proto(msg.time, join(field, "time"), problems) or now
     return moment.astimezone(tz)
 
 

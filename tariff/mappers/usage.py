@@ -47,11 +47,11 @@ from pricing.rounding import RoundingMode, round_exact
 from rules.rating import NO_VERSION, UNKNOWN_OFFER, CounterKey, RatedRecord, UsageRecord
 from rules.sale_catalog import SaleCatalog
 from tariff.mappers.common import (
-    MAX_SECONDS,
-    MIN_SECONDS,
+    SALE_MAX_SECONDS,
+    SALE_MIN_SECONDS,
     Problems,
     join,
-    timestamp_to_datetime,
+    moment_from_proto,
 )
 from tariff.mappers.money import WirePrecisionError, money_from_proto, money_to_proto
 from tariff.mappers.qualification import rule_ref
@@ -153,14 +153,14 @@ def instant_from_proto(msg: pb.UsageEvent) -> tuple[datetime, int] | Rejection:
     seconds, nanos = stamp.seconds, stamp.nanos
     if not (seconds or nanos) and not msg.HasField("start_time"):  # unset reads as 0, 0
         return Rejection(MALFORMED, "start_time is required")
-    if MIN_SECONDS <= seconds <= MAX_SECONDS and 0 <= nanos < NANOS_PER_SECOND:  # the usual
+    if SALE_MIN_SECONDS <= seconds <= SALE_MAX_SECONDS and 0 <= nanos < NANOS_PER_SECOND:
         start = _from_timestamp(seconds, UTC)  # half the cost of EPOCH + timedelta(...)
         if nanos:
             start = start.replace(microsecond=nanos // 1000)
         return start, seconds * 1000 + nanos // 1_000_000
     problems = Problems()
-    found = timestamp_to_datetime(stamp, "start_time", problems)
-    assert found is None, "timestamp_to_datetime accepts what the check above refuses"
+    found = moment_from_proto(stamp, "start_time", problems)
+    assert found is None, "moment_from_proto accepts what the check above refuses"
     return Rejection(MALFORMED, _said(problems))
 
 
