@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from dsl import interpreter as ip
 from dsl import types as t
 from dsl.check_common import Env, ExprContext, did_you_mean
 from dsl.context import METHODS, OPTION_PREFIX, SCHEMA
@@ -46,6 +47,7 @@ from dsl.nodes import (
     TimeOfDayLit,
     Within,
 )
+from dsl.runtime import EvalError
 from dsl.types import Type
 
 __all__ = ["check_condition", "check_value", "infer", "resolve_name"]
@@ -65,6 +67,7 @@ _LITERALS: dict[type[Expr], Type] = {
     BoolLit: t.BOOL,
 }
 _OWNERS = ("customer", "item", "event")
+_NUMBERS = (IntLit, DecimalLit, PercentLit, MoneyLit, DurationLit, DataLit, CountLit)
 
 
 def _children(expr: Expr) -> Sequence[Expr]:
@@ -78,6 +81,7 @@ class _Inference:
         self.env = env
         self.ctx = ctx
         self.types: dict[int, Type] = {}
+        self.constants: dict[int, object] = {}  # the value of each constant subexpression
 
     # -- the walk ----------------------------------------------------------------------------
 
@@ -87,6 +91,7 @@ class _Inference:
             node, ready = stack.pop()
             if ready:
                 self.types[id(node)] = self.combine(node)
+                self.fold(node)
             else:
                 stack.append((node, True))
                 stack.extend((child, False) for child in _children(node))
@@ -194,6 +199,31 @@ class _Inference:
                 return t.UNKNOWN
             return result
         return t.UNKNOWN  # pragma: no cover - every Expr kind is handled above
+
+    def fold(self, node: Expr) -> None:
+        """The value of a literal, or of arithmetic on constants, for `division-by-zero`."""
+        try:
+            if isinstance(node, Arith):
+                left, right = self.constants[id(node.left)], self.constants[id(node.right)]
+                self.constants[id(node)] = ip.arith(node.op, left, right)
+            elif isinstance(node, Neg):
+                self.constants[id(node)] = ip.arith("*", self.constants[id(node.operand)], -1)
+            elif isinstance(node, _NUMBERS):
+                self.constants[id(node)] = ip.literal(node)
+        except (KeyError, EvalError, TypeError, ArithmeticError):
+            pass  # not a constant, or one of the wrong type (reported as such)
+
+    def divisor_zero(self, node: Arith) -> None:
+        divisor = self.constants.get(id(node.right))
+        if isinstance(divisor, tuple):
+            divisor = divisor[0]
+        if isinstance(divisor, int | Decimal) and not isinstance(divisor, bool) and not divisor:
+            self.env.report.error(
+                "division-by-zero",
+                node.right.span,
+                "division by zero: the divisor is always 0",
+                "a division by zero is unknown, so a condition reading it is never true",
+            )
 
     def mismatch(self, node: Node, message: str, hint: str | None = None) -> None:
         self.env.report.error("type-mismatch", node.span, message, hint)
@@ -363,6 +393,8 @@ class _Inference:
         lt, rt = self.settle(node.left), self.settle(node.right)
         result = t.arithmetic(node.op, lt, rt)
         if result is not None:
+            if node.op == "/":
+                self.divisor_zero(node)
             return result
         if lt.kind == rt.kind == "money":
             self.env.report.error(

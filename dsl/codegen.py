@@ -1,13 +1,15 @@
 """Expressions to Python source: a table from node class to writer.
 
 A value is written as a `Val`: Python source that is valid when its `guards` (locals that
-may hold None) are not None, so three-valued logic costs `x is not None` tests only where a
-name may be unknown. A condition is written twice: `true(e)` is a plain Python boolean that
-holds when `e` is *true*, `false(e)` when it is *false*; unknown is neither (Kleene logic
-without a third value at run time). Context names are read once into locals (`reads`);
-constants other than ints, strings and bools are hoisted into module constants. Only text
-from resolved symbols and `repr()` of literals is ever emitted; anything else raises
-CompileError.
+may hold None, or `(quotN := div(...))` bindings: a division by zero is unknown) are not
+None, so three-valued logic costs `x is not None` tests only where a value may be unknown.
+As a division by zero is unknown, not an error, the order in which Python short-circuits
+the tests cannot change an answer the interpreter gives. A condition is written twice:
+`true(e)` is a plain Python boolean that holds when `e` is *true*, `false(e)` when it is
+*false*; unknown is neither (Kleene logic without a third value at run time). Context names
+are read once into locals (`reads`); constants other than ints, strings and bools are
+hoisted into module constants. Only text from resolved symbols and `repr()` of literals is
+ever emitted; anything else raises CompileError.
 """
 
 from __future__ import annotations
@@ -122,6 +124,7 @@ class Writer:
         self.reads: dict[str, tuple[str, str]] = {}  # key -> (local, source), in order
         self.constants: dict[str, str] = {} if constants is None else constants  # source->name
         self.guarded = 0  # how many guards were written: > 0 means a value may be unknown
+        self.quotients = 0  # `quotN` locals bound by divisions
 
     # -- names and constants -----------------------------------------------------------------
 
@@ -133,7 +136,9 @@ class Writer:
         return local
 
     def constant(self, value: object, type_: str) -> Val:
-        if value is None or isinstance(value, bool | int | str):
+        if value is None:  # folded to unknown (`1 / 0`): guarded, so it is never compared
+            return Val("None", type_, ("None",), const=None, is_const=True)
+        if isinstance(value, bool | int | str):
             return Val(repr(value), type_, const=value, is_const=True)
         source = python_constant(value)
         name = self.constants.setdefault(source, f"K{len(self.constants)}")
@@ -191,7 +196,10 @@ class Writer:
         if not all(item.is_const for item in items):
             raise CompileError("set items must be literals or codes", expr.span)
         kinds = {item.type for item in items}
-        return self.constant(frozenset(i.const for i in items), f"set of {min(kinds, default='')}")
+        type_ = f"set of {min(kinds, default='')}"
+        if any(item.const is None for item in items):  # an unknown item: an unknown set
+            return self.constant(None, type_)
+        return self.constant(frozenset(i.const for i in items), type_)
 
     def call(self, expr: n.Call) -> Val:
         target = expr.target.dotted
@@ -213,7 +221,12 @@ class Writer:
                 return self.constant(interpreter.arith(op, left.const, right.const), type_)
             except EvalError as err:
                 raise CompileError(str(err), expr.span) from err
-        return Val(code, type_, left.guards + right.guards)
+        guards = left.guards + right.guards
+        if op == "/":  # unknown when the divisor is zero: bind the quotient, guard it
+            local = f"quot{self.quotients}"
+            self.quotients += 1
+            return Val(local, type_, (*guards, f"({local} := {code})"))
+        return Val(code, type_, guards)
 
     def neg(self, expr: n.Neg) -> Val:
         operand = self.value(expr.operand)

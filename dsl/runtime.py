@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal, DivisionByZero, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -36,8 +36,8 @@ NO_AREAS: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
 
 class EvalError(Exception):
-    """A rule could not be evaluated with these facts (currency mismatch, division by zero,
-    a value of the wrong type in a free attribute)."""
+    """A rule could not be evaluated with these facts (currency mismatch, a value of the
+    wrong type in a free attribute). Division by zero is not one: it is unknown."""
 
 
 class Observation(NamedTuple):
@@ -140,12 +140,14 @@ def same_currency(left: object, right: object) -> tuple[Decimal, Decimal]:
     return a[0], b[0]
 
 
-def div(left: object, right: object) -> Decimal:
-    """Exact decimal division; raises EvalError on division by zero."""
-    try:
-        return Decimal(_num(left)) / Decimal(_num(right))
-    except (DivisionByZero, InvalidOperation, ZeroDivisionError) as err:
-        raise EvalError("division by zero") from err
+def div(left: object, right: object) -> Decimal | None:
+    """Decimal division; None (unknown) when dividing by zero (docs/dsl.md, "Division by
+    zero"), so a rule reading it never passes and evaluation never depends on the order
+    in which the operands of a condition are looked at."""
+    dividend, divisor = Decimal(_num(left)), Decimal(_num(right))
+    if not divisor:
+        return None
+    return dividend / divisor
 
 
 def money_add(left: object, right: object) -> Money:
@@ -163,9 +165,11 @@ def money_scale(money: object, factor: object) -> Money:
     return amount * _num(factor), currency
 
 
-def money_div(money: object, divisor: object) -> Money:
+def money_div(money: object, divisor: object) -> Money | None:
+    """Money by a number; None (unknown) when dividing by zero, as `div`."""
     amount, currency = _money(money)
-    return div(amount, divisor), currency
+    quotient = div(amount, divisor)
+    return None if quotient is None else (quotient, currency)
 
 
 def money_neg(money: object) -> Money:

@@ -653,6 +653,39 @@ ROWS: dict[str, Row] = {
         17,
         "yearly_prepay",
     ),
+    # -- arithmetic ------------------------------------------------------------------------------
+    "literal division by zero": (
+        elig("customer.age > 1 / 0"),
+        "division-by-zero",
+        "error",
+        3,
+        27,
+        "unknown",
+    ),
+    "a name divided by zero": (
+        elig("customer.age / 0 > 1"),
+        "division-by-zero",
+        "error",
+        3,
+        23,
+        "unknown",
+    ),
+    "division by a constant zero": (
+        elig("customer.age / (1.5 - 1.50) * 2 > 1"),
+        "division-by-zero",
+        "error",
+        3,
+        24,
+        "unknown",
+    ),
+    "money divided by zero": (
+        in_plan("price rent: recurring 39.00 CNY / (2 - 2) per month"),
+        "division-by-zero",
+        "error",
+        3,
+        38,
+        "unknown",
+    ),
     # -- declarations ------------------------------------------------------------------------------
     "built-in attribute declared": (
         "attribute customer.age: int\n",
@@ -678,6 +711,14 @@ def test_check(row: Row) -> None:
     assert diagnostic.message
     others = [d for d in found if d is not diagnostic and d.severity == "error"]
     assert not others, others
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["customer.age / cart.count(mobile_basic) > 1", "customer.age / 0.5 > 1", "1 / (1 - 2) > 0"],
+)
+def test_division_by_what_may_not_be_zero_is_fine(condition: str) -> None:
+    assert check_source(elig(condition), BROADBAND, MOBILE, CALENDARS) == []
 
 
 # -- bad-rate: messages, what passes, trees built by tools -----------------------------------

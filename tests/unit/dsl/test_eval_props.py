@@ -1,19 +1,22 @@
 """Property: for random well-typed conditions over the context names and random facts
-(unknowns included), the compiled path gives exactly the interpreter's value."""
+(unknowns included: facts absent), the compiled path gives exactly the interpreter's value.
+The conditions divide, by literals, by zero and by expressions that may be zero at run time
+(`cart.count(x)`, `a - a`), so unknown from a division meets unknown from a missing fact."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from dsl import interpreter as ip
 from dsl import nodes as n
 from dsl.compiler import compile_eligibility, compile_expr
 from dsl.context import CustomerFacts, ItemFacts, SaleFacts
-from tests.unit.dsl.test_eval_support import AREAS, ATTRIBUTES, ENV, name
+from tests.support.fuzz import fuzz_settings
+from tests.unit.dsl.test_eval_support import AREAS, ATTRIBUTES, ENV, money, name
 
 CODES = {
     "channel": ["hall", "web", "sms", "agent"],
@@ -36,15 +39,44 @@ def int_value() -> st.SearchStrategy[n.Expr]:
             lambda o: n.Call(target=name("cart"), method="count", args=(name(o),))
         ),
         st.decimals(min_value=-5, max_value=50, places=1).map(lambda v: n.DecimalLit(value=v)),
+        st.just(name("customer.score")),
     )
-    return st.one_of(
+    return st.recursive(
         leaf,
-        st.builds(
-            lambda op, a, b: n.Arith(op=op, left=a, right=b),
-            st.sampled_from(["+", "-", "*"]),
-            leaf,
-            leaf,
+        lambda inner: st.one_of(
+            st.builds(
+                lambda op, a, b: n.Arith(op=op, left=a, right=b),
+                st.sampled_from(["+", "-", "*", "/"]),
+                inner,
+                inner,
+            ),
+            st.builds(lambda a, b: n.Arith(op="/", left=a, right=b), inner, divisors(inner)),
+            inner.map(lambda a: n.Neg(operand=a)),
         ),
+        max_leaves=4,
+    )
+
+
+def divisors(values: st.SearchStrategy[n.Expr]) -> st.SearchStrategy[n.Expr]:
+    """Zero, or expressions that may be zero at run time."""
+    return st.one_of(
+        st.sampled_from([n.IntLit(value=0), n.DecimalLit(value=Decimal("0.0"))]),
+        st.sampled_from(OFFERS).map(
+            lambda o: n.Call(target=name("cart"), method="count", args=(name(o),))
+        ),
+        values.map(lambda a: n.Arith(op="-", left=a, right=a)),
+        st.sampled_from(INTS).map(name),
+    )
+
+
+def money_value() -> st.SearchStrategy[n.Expr]:
+    """The money attribute (often absent), scaled and divided."""
+    spend = name("customer.spend")
+    return st.one_of(
+        st.just(spend),
+        st.builds(lambda d: n.Arith(op="/", left=spend, right=d), divisors(int_value())),
+        st.builds(lambda f: n.Arith(op="*", left=spend, right=f), int_value()),
+        st.builds(lambda d: n.Arith(op="/", left=money("9.00"), right=d), divisors(int_value())),
     )
 
 
@@ -52,6 +84,12 @@ def comparison() -> st.SearchStrategy[n.Expr]:
     ops = st.sampled_from(["==", "!=", "<", "<=", ">", ">="])
     numbers = st.builds(lambda op, a, b: n.Compare(op=op, left=a, right=b),
                         ops, int_value(), int_value())  # fmt: skip
+    moneys = st.builds(
+        lambda op, a, b: n.Compare(op=op, left=a, right=b),
+        ops,
+        money_value(),
+        st.one_of(money_value(), st.just(money("4.50"))),
+    )
     betweens = st.builds(
         lambda v, lo, hi, neg: n.Between(value=v, low=lo, high=hi, negated=neg),
         int_value(), int_value(), int_value(), st.booleans(),
@@ -81,7 +119,7 @@ def comparison() -> st.SearchStrategy[n.Expr]:
         st.just(name("customer.installable")),
         st.booleans().map(lambda b: n.BoolLit(value=b)),
     )  # fmt: skip
-    return st.one_of(numbers, betweens, codes, sets)
+    return st.one_of(numbers, moneys, betweens, codes, sets)
 
 
 conditions: st.SearchStrategy[n.Expr] = st.recursive(
@@ -109,7 +147,13 @@ customers = st.builds(
     credit_class=maybe(st.sampled_from("ABC")),
     products=st.frozensets(st.sampled_from(OFFERS)),
     attributes=st.fixed_dictionaries(
-        {}, optional={"installable": st.booleans(), "home": st.sampled_from(list(AREAS))}
+        {},
+        optional={
+            "installable": st.booleans(),
+            "home": st.sampled_from(list(AREAS)),
+            "score": st.decimals(min_value=-3, max_value=3, places=1),
+            "spend": st.decimals(min_value=0, max_value=20, places=2).map(lambda d: (d, "CNY")),
+        },
     ),
 )
 sales = st.builds(
@@ -133,7 +177,7 @@ sales = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@fuzz_settings(300)
 @given(conditions, st.lists(sales, min_size=1, max_size=4))
 def test_compiled_equals_interpreted(condition: n.Expr, facts_list: list[SaleFacts]) -> None:
     compiled = compile_expr(condition, "props.tariff", ATTRIBUTES)
@@ -143,7 +187,7 @@ def test_compiled_equals_interpreted(condition: n.Expr, facts_list: list[SaleFac
     assert compiled.test_many(facts_list, AREAS) == [v is True for v in expected]
 
 
-@settings(max_examples=100, deadline=None)
+@fuzz_settings(100)
 @given(st.lists(conditions, min_size=1, max_size=4), st.booleans(), sales)
 def test_compiled_blocks_equal_interpreted(
     conds: list[n.Expr], every: bool, sale: SaleFacts
