@@ -64,3 +64,25 @@ class PublishRejected(CatalogError):
 
 class ConcurrentWrite(CatalogError):
     """Another writer committed a conflicting change at the same time (ABORTED)."""
+
+
+class StorageFault(CatalogError):
+    """The catalog database failed the operation for a reason of its own, not the request's;
+    the transaction was rolled back, so nothing was written."""
+
+
+class StorageUnavailable(StorageFault):
+    """The database cannot be reached or is shutting down, restarting or read-only for now;
+    the same call may succeed if retried later (UNAVAILABLE)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the catalog database is unavailable: {reason}")
+
+
+class StorageFull(StorageFault):
+    """The database ran out of a resource it needs for this write: disk space, memory or
+    connections; it works again once the operator frees some (RESOURCE_EXHAUSTED)."""
+
+    def __init__(self, resource: str, reason: str) -> None:
+        self.resource = resource
+        super().__init__(f"the catalog database is out of {resource}: {reason}")

@@ -10,13 +10,17 @@ and the revision used for compare-and-set.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, cast
 
 from sqlalchemy import (
+    URL,
     Column,
     CursorResult,
     DateTime,
@@ -41,7 +45,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog import codec
@@ -52,6 +63,8 @@ from catalog.errors import (
     ConcurrentWrite,
     NotFound,
     StaleRevision,
+    StorageFull,
+    StorageUnavailable,
     ValidationError,
     Violation,
 )
@@ -78,7 +91,11 @@ __all__ = [
     "SqlUnitOfWork",
     "create_engine_for",
     "metadata",
+    "storage_error",
+    "storage_errors",
 ]
+
+log = logging.getLogger(__name__)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -234,9 +251,37 @@ def create_engine_for(url: str) -> Engine:
 
 # --- error translation ---------------------------------------------------------------------
 
-# serialization_failure, deadlock_detected, lock_not_available
+# serialization_failure, deadlock_detected, lock_not_available (lock_timeout)
 _PG_CONFLICT_STATES = frozenset({"40001", "40P01", "55P03"})
 _SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
+#: SQLSTATE of class 53 (insufficient resources) -> the resource that ran out
+_PG_EXHAUSTED = {
+    "53000": "resources",
+    "53100": "disk space",
+    "53200": "memory",
+    "53300": "connections",
+    "53400": "configured limits",
+}
+#: SQLSTATE (besides class 08, connection exceptions) of a server that is going away,
+#: starting, read-only (a standby after failover) or timing out: worth retrying later.
+_PG_UNAVAILABLE_STATES = frozenset(
+    {
+        "25006",  # read_only_sql_transaction
+        "25P03",  # idle_in_transaction_session_timeout
+        "57014",  # query_canceled (statement_timeout, or an operator's pg_cancel_backend)
+        "57P01",  # admin_shutdown
+        "57P02",  # crash_shutdown
+        "57P03",  # cannot_connect_now (starting up, shutting down, recovering)
+        "57P04",  # database_dropped
+        "57P05",  # idle_session_timeout
+        "58000",  # system_error
+        "58030",  # io_error
+    }
+)
+#: 53300 as a server refusing a new connection words it (psycopg has no SQLSTATE then)
+_PG_NO_SLOTS = re.compile(r"too many clients already|too many connections for")
+_SQLITE_EXHAUSTED = {"SQLITE_FULL": "disk space", "SQLITE_NOMEM": "memory"}
+_SQLITE_UNAVAILABLE = ("SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_READONLY")
 
 
 def _violated_table(orig: BaseException) -> str:
@@ -248,20 +293,70 @@ def _violated_table(orig: BaseException) -> str:
     return columns.split(".", 1)[0]
 
 
-def _as_catalog_error(exc: DBAPIError) -> CatalogError | None:
-    """The catalog error a driver error stands for; None when it is not a write conflict."""
-    orig = exc.orig
-    if orig is None:
+def _reason(orig: BaseException, url: URL | None) -> str:
+    """The driver's message on one line (PostgreSQL's primary message without its context),
+    with the URL's password masked should a driver ever repeat it."""
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text = " ".join(str(primary or orig).split()) or type(orig).__name__
+    password = url.password if url is not None else None
+    if isinstance(password, str) and len(password) >= 4:
+        text = text.replace(password, "***")
+    return text
+
+
+def storage_error(exc: SQLAlchemyError, url: URL | None = None) -> CatalogError | None:
+    """The catalog error a database failure stands for, None for a bug (a statement the
+    database refused for a reason of ours): a write conflict (AlreadyExists, ConcurrentWrite),
+    a database out of space, memory or connections (StorageFull) or one that is unreachable,
+    going away or read-only (StorageUnavailable). `url` is the database's, for masking."""
+    if isinstance(exc, PoolTimeout):  # every pooled connection stayed busy
+        return StorageFull("connections", _reason(exc, url))
+    if isinstance(exc, DisconnectionError):
+        return StorageUnavailable(_reason(exc, url))
+    if not isinstance(exc, DBAPIError) or exc.orig is None:
         return None
-    sqlstate = getattr(orig, "sqlstate", None)
+    orig = exc.orig
+    sqlstate = str(getattr(orig, "sqlstate", None) or "")
     errorname = str(getattr(orig, "sqlite_errorname", ""))
     if sqlstate == "23505" or errorname in _SQLITE_UNIQUE:
         if _violated_table(orig) == entity_table.name:
             return AlreadyExists(f"an entity with that code already exists: {orig}")
         return ConcurrentWrite(f"a concurrent writer stored the same key first: {orig}")
     if sqlstate in _PG_CONFLICT_STATES or errorname.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return ConcurrentWrite(f"a concurrent writer holds the data: {orig}")
+        return ConcurrentWrite(
+            f"a concurrent writer holds the data: {_reason(orig, url)}; read again and retry"
+        )
+    reason = _reason(orig, url)
+    exhausted = _PG_EXHAUSTED.get(sqlstate) or _SQLITE_EXHAUSTED.get(errorname)
+    # psycopg gives no SQLSTATE for a refused connection, only the server's words
+    if exhausted is None and not sqlstate and _PG_NO_SLOTS.search(reason):
+        exhausted = "connections"
+    if exhausted is not None:
+        return StorageFull(exhausted, reason)
+    if (
+        sqlstate.startswith("08")
+        or sqlstate in _PG_UNAVAILABLE_STATES
+        or errorname.startswith(_SQLITE_UNAVAILABLE)
+        or exc.connection_invalidated
+        # no SQLSTATE: the connection failed (refused, reset, timed out, turned away)
+        or (not sqlstate and not errorname and isinstance(exc, OperationalError | InterfaceError))
+    ):
+        return StorageUnavailable(reason)
     return None
+
+
+@contextmanager
+def storage_errors(url: URL | None = None) -> Iterator[None]:
+    """Raise the catalog error a database failure inside the block stands for (see
+    `storage_error`); anything else passes through unchanged."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        error = storage_error(exc, url)
+        if error is None:
+            raise
+        raise error from exc
 
 
 # --- unit of work --------------------------------------------------------------------------
@@ -271,7 +366,8 @@ class _Transaction:
     """The session of the open `with` block, shared by the unit of work and its repository.
 
     After a statement fails, PostgreSQL ignores everything up to ROLLBACK and then turns COMMIT
-    into a silent rollback; `failed` makes commit refuse instead, on both databases.
+    into a silent rollback; `failed` makes commit refuse instead, on both databases. Database
+    failures leave as catalog errors (`storage_error`), the transaction rolled back.
     """
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
@@ -299,19 +395,19 @@ class _Transaction:
         session, self._session = self._session, None
         if session is not None:
             try:
-                session.rollback()
+                _discard(session)
             finally:
                 session.close()
 
     def execute(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
-        """Run one statement; conflicts come back as catalog errors."""
+        """Run one statement; conflicts and database failures come back as catalog errors."""
         if self.failed:
             raise RuntimeError("an earlier statement failed: roll back before going on")
         try:
             return cast(CursorResult[Any], self.session.execute(statement, params))
-        except DBAPIError as exc:
+        except SQLAlchemyError as exc:
             self.failed = True
-            error = _as_catalog_error(exc)
+            error = self._translated(exc)
             if error is None:
                 raise
             raise error from exc
@@ -320,22 +416,36 @@ class _Transaction:
         if self._session is None:
             return
         if self.failed:
-            self._session.rollback()
+            _discard(self._session)
             self.failed = False
             raise RuntimeError("an earlier statement failed, so the transaction was rolled back")
         try:
             self._session.commit()
-        except DBAPIError as exc:
-            self._session.rollback()
-            error = _as_catalog_error(exc)
+        except SQLAlchemyError as exc:
+            _discard(self._session)
+            error = self._translated(exc)
             if error is None:
                 raise
             raise error from exc
 
     def rollback(self) -> None:
         if self._session is not None:
-            self._session.rollback()
+            _discard(self._session)
             self.failed = False
+
+    def _translated(self, exc: SQLAlchemyError) -> CatalogError | None:
+        bind = self._sessions.kw.get("bind")
+        return storage_error(exc, bind.url if isinstance(bind, Engine) else None)
+
+
+def _discard(session: Session) -> None:
+    """Roll back. When the connection died with the transaction there is nothing left to roll
+    back (the server dropped it; the pool replaces the connection), so that failure is not
+    news: the failure that ended the transaction, if any, is already on its way."""
+    try:
+        session.rollback()
+    except SQLAlchemyError:
+        log.debug("rolling back on a broken connection", exc_info=True)
 
 
 class SqlUnitOfWork:
@@ -363,7 +473,9 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         """Raises AlreadyExists or ConcurrentWrite when a concurrent writer got there first,
-        RuntimeError (after rolling back) when a statement of this transaction failed."""
+        StorageFull or StorageUnavailable when the database failed (rolled back; nothing
+        written), RuntimeError (after rolling back) when a statement of this transaction
+        failed."""
         self._tx.commit()
 
     def rollback(self) -> None:

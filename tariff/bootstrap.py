@@ -16,7 +16,7 @@ from catalog.model import CatalogVersionInfo
 from catalog.repository import UnitOfWork
 from catalog.services import CatalogService, utcnow
 from catalog.snapshot import SnapshotRegistry
-from catalog.sqlstore import SqlUnitOfWork, create_engine_for
+from catalog.sqlstore import SqlUnitOfWork, create_engine_for, storage_errors
 from dsl.diagnostics import Diagnostic
 from rules.checking import check_catalog
 from rules.sale_catalog import SaleCatalog
@@ -57,10 +57,12 @@ class App:
 
 
 def bootstrap(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App:
-    """Open the database (migrating it unless told not to) and load the published snapshots."""
+    """Open the database (migrating it unless told not to) and load the published snapshots.
+    Raises StorageUnavailable or StorageFull when the database cannot serve."""
     engine = create_engine_for(settings.database_url)
     if settings.migrate:
-        migrations.upgrade(engine)
+        with storage_errors(engine.url):
+            migrations.upgrade(engine)
 
     def uow() -> UnitOfWork:
         return SqlUnitOfWork(engine)

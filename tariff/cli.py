@@ -73,11 +73,15 @@ def load_demo(app: App) -> bool:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from catalog import migrations
+    from sqlalchemy.engine import make_url
 
-    settings = settings_from(args)
-    migrations.upgrade(settings.database_url)
-    print(f"tariff: database at revision {migrations.current(settings.database_url)}")
+    from catalog import migrations
+    from catalog.sqlstore import storage_errors
+
+    url = settings_from(args).database_url
+    with storage_errors(make_url(url)):
+        migrations.upgrade(url)
+        print(f"tariff: database at revision {migrations.current(url)}")
     return 0
 
 

@@ -2,7 +2,8 @@
 
 Servicers raise; this interceptor translates by exception class (most specific first). Anything
 unexpected becomes INTERNAL with a short message and is logged with its traceback here, so a
-client never sees UNKNOWN or a Python traceback.
+client never sees UNKNOWN or a Python traceback. Database faults arrive already translated by
+the store (`catalog.sqlstore.storage_error`) and are logged as one-line warnings.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ STATUS_BY_ERROR: dict[type[Exception], grpc.StatusCode] = {
     catalog_errors.ConcurrentWrite: grpc.StatusCode.ABORTED,
     catalog_errors.LifecycleViolation: grpc.StatusCode.FAILED_PRECONDITION,
     catalog_errors.PublishRejected: grpc.StatusCode.FAILED_PRECONDITION,
+    # the database's faults, not bugs: retry later / free space (docs/operations.md)
+    catalog_errors.StorageUnavailable: grpc.StatusCode.UNAVAILABLE,
+    catalog_errors.StorageFull: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
 
@@ -118,6 +122,8 @@ async def abort_for(exc: Exception, context: grpc.aio.ServicerContext[Any, Any])
     if code is None:
         log.exception("unexpected error in %s", type(exc).__name__, exc_info=exc)
         await context.abort(grpc.StatusCode.INTERNAL, "internal error; see the server log")
+    if isinstance(exc, catalog_errors.StorageFault):  # the operator's business: say so once
+        log.warning("%s", exc)
     status = rpc_status.to_status(rich_status(exc, code))
     await context.abort(status.code, status.details, trailing_metadata=status.trailing_metadata)
 

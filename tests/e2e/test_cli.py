@@ -70,7 +70,7 @@ def test_bad_instants_and_unreachable_databases_are_one_line(
     assert "tomorrow" in _one_error_line(capsys)
     unreachable = ["--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/none"]
     assert main(["db", "upgrade", *unreachable]) == 1
-    assert "database error" in _one_error_line(capsys)
+    assert "the catalog database is unavailable: " in _one_error_line(capsys)
 
 
 def test_check_a_bundle_and_loose_files(

@@ -1,0 +1,243 @@
+"""The catalog database failing under a real server on 127.0.0.1, seen by a real client: a
+full disk refuses the write as RESOURCE_EXHAUSTED saying so, a database that goes away answers
+UNAVAILABLE; never INTERNAL. Either way the draft is as it was, the sales calls (answered from
+the versions in memory) keep being answered, and the store works again once the fault is gone,
+without restarting the server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import grpc
+import pytest
+from google.protobuf import timestamp_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sqlalchemy import URL, Engine, text
+from sqlalchemy.engine import make_url
+
+from catalog import bundle
+from catalog.sqlstore import create_engine_for
+from tariff.bootstrap import bootstrap
+from tariff.server import start_server
+from tariff.settings import Settings
+from tariff.v1 import (
+    catalog_pb2,
+    catalog_service_pb2,
+    catalog_service_pb2_grpc,
+    order_pb2,
+    pricing_service_pb2,
+    pricing_service_pb2_grpc,
+)
+from tests.support.databases import migrated_database
+from tests.support.disks import SmallDisk, small_disk
+
+if TYPE_CHECKING:
+    from tariff.v1.catalog_service_pb2_grpc import CatalogServiceAsyncStub
+    from tariff.v1.pricing_service_pb2_grpc import PricingServiceAsyncStub
+
+STARTER = Path(__file__).resolve().parents[2] / "examples" / "starter"
+EFFECTIVE = datetime(2026, 1, 1, tzinfo=UTC)
+PREFIXES = 40_000  # a zone table of ~1 MB: more than a full disk has room for
+RECONNECT_SECONDS = 30
+Code = grpc.StatusCode
+
+
+@dataclass
+class Served:
+    catalog: CatalogServiceAsyncStub
+    pricing: PricingServiceAsyncStub
+    health: health_pb2_grpc.HealthStub
+
+
+@asynccontextmanager
+async def serving(url: str, disk: SmallDisk | None = None) -> AsyncIterator[Served]:
+    """A server over the store at `url` with the starter catalog published as version 1."""
+    settings = Settings(host="127.0.0.1", port=0, database_url=url, refresh_seconds=0)
+    app = await asyncio.to_thread(bootstrap, settings)
+    if disk is not None:
+        disk.attach(app.engine)
+    running = await start_server(app)
+    await running.mark_serving()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            served = Served(
+                catalog_service_pb2_grpc.CatalogServiceStub(channel),
+                pricing_service_pb2_grpc.PricingServiceStub(channel),
+                health_pb2_grpc.HealthStub(channel),
+            )
+            archive = bundle.to_zip_bytes(bundle.read_path(STARTER))
+            await served.catalog.ImportCatalogBundle(
+                catalog_service_pb2.ImportCatalogBundleRequest(archive=archive)
+            )
+            effective = timestamp_pb2.Timestamp()
+            effective.FromDatetime(EFFECTIVE)
+            await served.catalog.PublishCatalog(
+                catalog_service_pb2.PublishCatalogRequest(effective_from=effective)
+            )
+            await running.sync_health()  # what `serve` does every second
+            yield served
+    finally:
+        await running.stop(0)
+        app.close()
+
+
+def zone_table(name: str, prefixes: int) -> catalog_service_pb2.PutZoneTableRequest:
+    rows = [catalog_pb2.ZonePrefix(prefix=f"86{i:08d}", zone="national") for i in range(prefixes)]
+    return catalog_service_pb2.PutZoneTableRequest(
+        table=catalog_pb2.ZoneTable(name=name, prefixes=rows)
+    )
+
+
+QUOTE = pricing_service_pb2.QuoteRequest(
+    context=order_pb2.SaleContext(
+        customer=order_pb2.Customer(
+            type=catalog_pb2.CUSTOMER_TYPE_PERSONAL, segment_codes=["youth"], age=20
+        ),
+        area_code="GD_SZ",
+        channel_code="hall",
+    ),
+    items=[order_pb2.CartItem(offer_code="youth_plan")],
+)
+
+
+async def draft(served: Served) -> bytes:
+    reply = await served.catalog.ExportCatalogBundle(
+        catalog_service_pb2.ExportCatalogBundleRequest()
+    )
+    archive: bytes = reply.archive
+    return archive
+
+
+async def refused(call: Awaitable[Any]) -> grpc.aio.AioRpcError:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call
+    return caught.value
+
+
+async def still_selling(served: Served) -> None:
+    """The hot path answers from the version in memory; health stays SERVING."""
+    quote = await served.pricing.Quote(QUOTE, timeout=10)
+    assert quote.catalog_version == 1
+    assert quote.totals.monthly_recurring.duty_free_amount.units == 39
+    for service in ("", "tariff.v1.PricingService", "tariff.v1.CatalogService"):
+        reply = await served.health.Check(health_pb2.HealthCheckRequest(service=service))
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING, service
+
+
+# --- a full disk (SQLite) ----------------------------------------------------------------
+
+
+@pytest.fixture(params=["tmpfs", "page-limit"])
+def disk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SmallDisk]:
+    """A really full tmpfs where this user may mount one, else (and always once) SQLite's
+    page limit, which gives the same driver error."""
+    with small_disk(tmp_path, mount=request.param == "tmpfs") as found:
+        if request.param == "tmpfs" and not found.mounted:
+            pytest.skip("mounting a tmpfs was refused; the page-limit case covers the error")
+        yield found
+
+
+async def test_a_full_disk_refuses_a_write_as_resource_exhausted_and_keeps_serving(
+    disk: SmallDisk,
+) -> None:
+    async with serving(disk.url(), disk) as served:
+        before = await draft(served)
+        disk.fill()
+        error = await refused(served.catalog.PutZoneTable(zone_table("big", PREFIXES)))
+        assert error.code() is Code.RESOURCE_EXHAUSTED
+        assert error.details() == (
+            "the catalog database is out of disk space: database or disk is full"
+        )
+        await still_selling(served)
+        assert await draft(served) == before  # nothing of the refused write landed
+        missing = await refused(
+            served.catalog.GetZoneTable(catalog_service_pb2.GetZoneTableRequest(name="big"))
+        )
+        assert missing.code() is Code.NOT_FOUND
+        disk.free()  # the operator makes room: the same write goes through, no restart
+        stored = await served.catalog.PutZoneTable(zone_table("big", PREFIXES))
+        assert stored.prefix_count == PREFIXES
+        read = await served.catalog.GetZoneTable(
+            catalog_service_pb2.GetZoneTableRequest(name="big")
+        )
+        assert len(read.table.prefixes) == PREFIXES
+        await still_selling(served)
+
+
+# --- a PostgreSQL database that goes away -------------------------------------------------
+
+
+def _close(admin: Engine, database: str) -> None:
+    """Turn new connections away and end those there are: the database is gone for us (and
+    only for us: other tests' databases on the server are untouched)."""
+    with admin.begin() as connection:
+        connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false'))
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": database},
+        )
+
+
+def _reopen(admin: Engine, database: str) -> None:
+    with admin.begin() as connection:
+        connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true'))
+
+
+async def eventually(call: Callable[[], Awaitable[Any]]) -> Any:
+    """The call's answer once it succeeds, retried while UNAVAILABLE for a bounded time."""
+    deadline = time.monotonic() + RECONNECT_SECONDS
+    while True:  # bounded by the deadline
+        try:
+            return await call()
+        except grpc.aio.AioRpcError as error:
+            if error.code() is not Code.UNAVAILABLE or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.2)
+
+
+@pytest.mark.postgres
+async def test_a_database_that_goes_away_answers_unavailable_then_serves_again(
+    postgres_server: URL, tmp_path: Path
+) -> None:
+    admin = create_engine_for(postgres_server.render_as_string(hide_password=False))
+    with migrated_database("postgres", tmp_path) as url:
+        database = str(make_url(url).database)
+        async with serving(url) as served:
+            before = await draft(served)
+            await asyncio.to_thread(_close, admin, database)
+            try:
+                needs_store: list[Awaitable[Any]] = [
+                    served.catalog.ExportCatalogBundle(
+                        catalog_service_pb2.ExportCatalogBundleRequest()
+                    ),
+                    served.catalog.ListCatalogVersions(
+                        catalog_service_pb2.ListCatalogVersionsRequest()
+                    ),
+                    served.catalog.PutZoneTable(zone_table("small", 10)),
+                    served.catalog.PublishCatalog(catalog_service_pb2.PublishCatalogRequest()),
+                ]
+                for call in needs_store:
+                    error = await refused(call)
+                    assert error.code() is Code.UNAVAILABLE, error
+                    assert (error.details() or "").startswith(
+                        "the catalog database is unavailable: "
+                    ), error.details()
+                    assert "is not currently accepting connections" in (error.details() or "")
+                await still_selling(served)
+            finally:
+                await asyncio.to_thread(_reopen, admin, database)
+            assert await eventually(lambda: draft(served)) == before
+            stored = await served.catalog.PutZoneTable(zone_table("small", 10))
+            assert stored.prefix_count == 10
+            await still_selling(served)
+    admin.dispose()
