@@ -119,10 +119,12 @@ class _Parser:
         data = self.files[path]
         try:
             return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
+        except UnicodeDecodeError as exc:  # placed as the rules' diagnostics place it
             line = data.count(b"\n", 0, exc.start) + 1
+            start = data.rfind(b"\n", 0, exc.start) + 1
+            column = len(data[start : exc.start].decode("utf-8")) + 1  # code points
             self.problem(
-                f"{path}: line {line}",
+                f"{path}: line {line} column {column}",
                 f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
             )
             return None

@@ -8,6 +8,7 @@ character looks: it reproduces tabs and pads wide characters so the caret lands 
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -42,6 +43,16 @@ class DslError(Exception):
         super().__init__(summary + (f" (and {more} more)" if more > 0 else ""))
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` with each lone surrogate (a byte that was not UTF-8, kept by
+    `surrogateescape`) shown as U+FFFD: one code point for one, so columns stay right, and
+    the text can be written to any UTF-8 stream."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def _width(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
@@ -68,7 +79,7 @@ def render(diagnostic: Diagnostic, source_text: str) -> str:
         out.append(_pad(text[:start]) + "^" + "~" * (width - 1))
     if d.hint:
         out.append(f"hint: {d.hint}")
-    return "\n".join(out)
+    return printable("\n".join(out))
 
 
 def render_all(diagnostics: Iterable[Diagnostic], source_text: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from catalog import bundle
 from catalog.content import CatalogContent
 from catalog.model import RuleSource
-from dsl.diagnostics import render, to_json
+from dsl.diagnostics import printable, render, to_json
 from rules.checking import CheckResult, check_catalog, check_sources
 from rules.examples import run_examples
 from rules.names import names_from_content, zone_lookups
@@ -27,12 +27,18 @@ def _rule_files(path: Path) -> list[Path]:
     return [path]
 
 
+def read_rule_file(file: Path) -> str:
+    """A rule file's text. A byte that is not UTF-8 is kept as a lone surrogate
+    (`surrogateescape`), which the parser reports as an `encoding` error at its line and
+    column instead of the decode failing with no place at all."""
+    return file.read_bytes().decode("utf-8", "surrogateescape")
+
+
 def _loose_sources(paths: list[Path]) -> list[RuleSource]:
     sources: list[RuleSource] = []
     for path in paths:
         for file in _rule_files(path):
-            text = file.read_text(encoding="utf-8")
-            sources.append(RuleSource(path=file.as_posix(), text=text))
+            sources.append(RuleSource(path=file.as_posix(), text=read_rule_file(file)))
     return sources
 
 
@@ -80,7 +86,7 @@ def run_check(args: argparse.Namespace) -> int:
                 for d in result.diagnostics
             ],
         }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print(printable(json.dumps(payload, ensure_ascii=False, indent=2)))
     else:
         for result, texts in results:
             for d in result.diagnostics:

@@ -345,7 +345,9 @@ def test_non_utf8_text_is_refused_with_its_line() -> None:
     files["rules/common.tariff"] = b"# ok\n# \xff\xfe\n"
     files[YOUTH] = files[YOUTH].replace("新势力".encode(), "新势力".encode("gbk"))
     found = problems(files)
-    assert_problem(found, "rules/common.tariff: line 2", "not valid UTF-8 (byte 0xff at offset 7)")
+    assert_problem(
+        found, "rules/common.tariff: line 2 column 3", "not valid UTF-8 (byte 0xff at offset 7)"
+    )
     assert any(v.field.startswith(f"{YOUTH}: line") and "UTF-8" in v.description for v in found)
 
 
