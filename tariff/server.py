@@ -109,7 +109,14 @@ async def start_server(app: App) -> Running:
         QualificationServicer(app.snapshots, app.clock, settings.zone), server
     )
     pricing_service_pb2_grpc.add_PricingServiceServicer_to_server(
-        PricingServicer(app.snapshots, app.clock, settings.zone, settings.max_rate_events), server
+        PricingServicer(
+            app.snapshots,
+            app.clock,
+            settings.zone,
+            settings.max_rate_events,
+            settings.max_response_bytes,
+        ),
+        server,
     )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

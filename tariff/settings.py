@@ -42,7 +42,14 @@ class Settings(BaseSettings):
         description="the operator's time zone: rating periods (calendar months), sale dates",
     )
     max_rate_events: int = Field(
-        default=100_000, ge=1, description="most usage events one Rate message may carry"
+        default=10_000,
+        ge=1,
+        description="most usage events one Rate message (or RateStream batch) may carry",
+    )
+    max_response_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=64 * 1024,
+        description="largest Rate answer sent: the 4 MiB a gRPC client accepts by default",
     )
 
     @field_validator("time_zone")

@@ -24,6 +24,9 @@ ACTIONS: Mapping[int, Action] = {
 }
 MAX_CART_ITEMS = 1000
 MAX_MEMBERS = 100
+#: Items and members together: what bounds a cart's work and its Quote answer (~0.4 KB a
+#: line) well inside the 4 MiB a gRPC client accepts by default.
+MAX_CART_LINES = 1000
 #: The largest quantity of a cart item or member (docs/operations.md, "Request limits"):
 #: quantities are priced arithmetically, so this bounds the amounts, not the work.
 MAX_QUANTITY = 1_000_000
@@ -143,6 +146,12 @@ def cart_from_proto(
         return ()
     if len(items) > MAX_CART_ITEMS:
         problems.add(field, f"at most {MAX_CART_ITEMS} items per cart")
+        return ()
+    lines = len(items) + sum(len(m.members) for m in items)
+    if lines > MAX_CART_LINES:
+        problems.add(
+            field, f"at most {MAX_CART_LINES} lines per cart, items and members together ({lines})"
+        )
         return ()
     cart = tuple([_item(m, field, i, str(i + 1), catalog, problems) for i, m in enumerate(items)])
     ids = {item.item_id for item in cart}

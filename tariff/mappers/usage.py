@@ -86,6 +86,10 @@ REJECTED = pb.RATING_STATUS_REJECTED
 NANO = 9
 NANOS_PER_SECOND = 1_000_000_000
 TEMPLATES = 65_536  # result templates kept per version (cleared when full)
+FRAMING = 4  # a repeated message's tag and length (up to 2 MiB) in its parent
+#: What a result adds to its template's encoding, but for the event id's own bytes:
+#: framing, the id's tag and length, billed and allowance units (tag + up to 10 bytes each).
+EVENT_BYTES = FRAMING + 4 + 2 * 11
 
 
 # Records are built through their slots' own setters, as dsl.runtime_usage builds Rated: a
@@ -349,27 +353,33 @@ class ResultWriter:
     per (rate, zone, band, charge) that a result is copied from, its event id and units set
     (measured: a third of the cost of building the message)."""
 
-    __slots__ = ("_add", "_catalog", "_results", "_rules", "_templates")
+    __slots__ = ("_add", "_catalog", "_results", "_rules", "_templates", "size")
 
     def __init__(self, results: RepeatedCompositeFieldContainer[pb.RatedEvent]) -> None:
         self._results = results
         self._add = results.add
         self._catalog: SaleCatalog | None = None
         self._rules: dict[str, common_pb2.RuleRef] = {}  # rate name -> ref, in `_catalog`
-        self._templates: dict[tuple[str, str, str, Decimal, str], pb.RatedEvent] = {}  # same
+        # (rate, zone, band, charge, currency) -> a template and its encoded size; same
+        self._templates: dict[tuple[str, str, str, Decimal, str], tuple[pb.RatedEvent, int]] = {}
+        #: An upper bound of the encoded size of the results written (bytes): a template's
+        #: size, then what an event adds - its id (at most 4 bytes a character), two
+        #: varints and the framing - or a result's exact size where it has parts.
+        self.size = 0
 
     def rejected(self, event_id: str, reason: str, message: str, version: int = 0) -> None:
         """`version`: the catalog version that refused it (0 when none was chosen)."""
         code = REJECTIONS.get(reason)
         if code is None:  # a code this edge does not know yet: say it rather than guess
             code, message = pb.REJECTION_REASON_UNSPECIFIED, f"{reason}: {message}"
-        self._add(
+        out = self._add(
             event_id=event_id,
             status=REJECTED,
             rejection=code,
             message=message,
             catalog_version=version,
         )
+        self.size += out.ByteSize() + FRAMING
 
     def rated(self, result: RatedRecord, catalog: SaleCatalog) -> None:
         """Raises ValueError - WirePrecisionError for a charge finer than a nano, or a count
@@ -390,9 +400,10 @@ class ResultWriter:
         _values, charge, currency, zone, band, billed, paid, _used, rate, span, parts, _ = lean
         if catalog is not self._catalog:
             self._use(catalog)
-        template = self._templates.get((rate, zone, band, charge, currency))
-        if template is None:  # raises WirePrecisionError
-            template = self._template(catalog, plan, rate, span, zone, band, charge, currency)
+        found = self._templates.get((rate, zone, band, charge, currency))
+        if found is None:  # raises WirePrecisionError
+            found = self._template(catalog, plan, rate, span, zone, band, charge, currency)
+        template, size = found
         out = self._add()
         out.CopyFrom(template)
         try:
@@ -402,6 +413,9 @@ class ResultWriter:
                 out.allowance_units = billed - paid
             if len(parts) > 1:
                 self._parts(out, zone, currency, parts, plan, catalog)
+                self.size += out.ByteSize() + FRAMING
+            else:
+                self.size += size + EVENT_BYTES + 4 * len(event_id)
         except ValueError:
             del self._results[-1:]
             raise
@@ -425,14 +439,15 @@ class ResultWriter:
         band: str,
         charge: Decimal,
         currency: str,
-    ) -> pb.RatedEvent:
+    ) -> tuple[pb.RatedEvent, int]:
         template = pb.RatedEvent(status=RATED, zone=zone, band=band, catalog_version=catalog.number)
         template.charge.CopyFrom(money_to_proto(charge, currency))
         template.rule.CopyFrom(self._rule(catalog, plan, rate, span))
         if len(self._templates) >= TEMPLATES:  # bounded: charges repeat, but not forever
             self._templates.clear()
-        self._templates[rate, zone, band, charge, currency] = template
-        return template
+        found = (template, template.ByteSize())
+        self._templates[rate, zone, band, charge, currency] = found
+        return found
 
     def _parts(
         self,

@@ -77,12 +77,14 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
         snapshots: SnapshotRegistry[SaleCatalog],
         clock: Callable[[], datetime],
         tz: tzinfo = UTC,
-        max_events: int = 100_000,
+        max_events: int = 10_000,
+        max_bytes: int = rating.MAX_RESPONSE_BYTES,
     ) -> None:
         self._snapshots = snapshots
         self._clock = clock
         self._tz = tz
         self._max_events = max_events
+        self._max_bytes = max_bytes
 
     async def Quote(self, request: pb.QuoteRequest, context: Context) -> pb.QuoteResponse:
         problems = Problems()
@@ -95,12 +97,14 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
 
     async def Rate(self, request: pb.RateRequest, context: Context) -> pb.RateResponse:
         # chunked: a big batch yields the loop every few hundred events (deadlines, others)
-        return await rating.rate_batch_async(self._snapshots, request, self._tz, self._max_events)
+        return await rating.rate_batch_async(
+            self._snapshots, request, self._tz, self._max_events, self._max_bytes
+        )
 
     async def RateStream(
         self, request_iterator: AsyncIterator[pb.RateStreamRequest], context: Context
     ) -> AsyncIterator[pb.RateStreamResponse]:
         async for response in rating.rate_stream(
-            self._snapshots, request_iterator, self._tz, self._max_events
+            self._snapshots, request_iterator, self._tz, self._max_events, self._max_bytes
         ):
             yield response

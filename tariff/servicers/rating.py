@@ -22,6 +22,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, tzinfo
 from types import MappingProxyType
 
+import grpc
+
 from catalog.errors import NotFound, ValidationError
 from catalog.snapshot import SnapshotRegistry
 from catalog.versions import AsOf, VersionNumber
@@ -35,9 +37,11 @@ from rules.rating import (
     period_of,
 )
 from rules.sale_catalog import SaleCatalog
+from tariff.errors import register
 from tariff.mappers.common import Problems, join, published_selector_from_proto
 from tariff.mappers.money import WirePrecisionError
 from tariff.mappers.usage import (
+    FRAMING,
     Rejection,
     ResultWriter,
     counters_from_proto,
@@ -50,6 +54,8 @@ from tariff.v1 import pricing_service_pb2 as pb
 
 #: Events rated between two yields to the event loop (2-5 ms of work on this machine).
 CHUNK = 128
+#: The largest answer sent: the 4 MiB every gRPC client accepts unless told otherwise.
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 _END = datetime.max.replace(tzinfo=UTC)
 _NONE: Values = MappingProxyType({})
 
@@ -128,11 +134,16 @@ class _Batch:
         max_events: int,
         field: str = "",
         carried: _Carried | None = None,
+        max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         problems = Problems()
         self.size = len(request.events)
         if self.size > max_events:
-            problems.add(join(field, "events"), f"at most {max_events} events per batch")
+            problems.add(
+                join(field, "events"),
+                f"at most {max_events:,} events per call: send more as batches of a RateStream",
+            )
+        self._max_bytes = max_bytes
         self._given = counters_from_proto(request.counters, join(field, "counters"), problems)
         selector = _selector(request, field, problems)
         problems.check()
@@ -217,10 +228,33 @@ class _Batch:
         currencies.update((k, c) for k, c in self._written.items() if c)
         keys = self._given.counters.keys() | self._written.keys() | self._touched
         add = self._response.counters.add
+        size = self._writer.size + 2 * 6  # the results, then the two counts
         for key in sorted(keys):
             counters = carried.counters.get(key) or _NONE
-            counters_to_proto(add(), key, counters, currencies.get(key, ""))
+            out = add()
+            counters_to_proto(out, key, counters, currencies.get(key, ""))
+            size += out.ByteSize() + FRAMING
+        if size > self._max_bytes:  # an upper bound: measure before refusing
+            exact = self._response.ByteSize()
+            if exact > self._max_bytes:
+                raise ResponseTooLarge(exact, self._max_bytes, len(self._response.results))
         return self._response
+
+
+class ResponseTooLarge(Exception):
+    """The answer would pass the size every gRPC client accepts by default (RESOURCE_EXHAUSTED):
+    nothing is sent rather than a response the caller cannot read."""
+
+    def __init__(self, size: int, limit: int, events: int) -> None:
+        fits = max(1, events * limit // size // 2)
+        super().__init__(
+            f"the answer to these {events:,} events would be {size:,} bytes, over the "
+            f"{limit:,} a gRPC client accepts by default (TARIFF_MAX_RESPONSE_BYTES): send "
+            f"about {fits:,} events per call, or batches of a RateStream"
+        )
+
+
+register(ResponseTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED)
 
 
 def _unsendable(error: ValueError) -> str:
@@ -233,14 +267,18 @@ def _unsendable(error: ValueError) -> str:
 
 
 def rate_batch(
-    registry: SnapshotRegistry[SaleCatalog], request: pb.RateRequest, tz: tzinfo, max_events: int
+    registry: SnapshotRegistry[SaleCatalog],
+    request: pb.RateRequest,
+    tz: tzinfo,
+    max_events: int,
+    max_bytes: int = MAX_RESPONSE_BYTES,
 ) -> pb.RateResponse:
     """Rate a batch in one go (tools, tests, benchmarks; on the event loop prefer
     `rate_batch_async`). Raises ValidationError (field violations) for a batch over
     `max_events`, bad counters or a draft selector; NotFound for a pinned version that
     does not exist."""
     response = pb.RateResponse()
-    batch = _Batch(registry, request, response, tz, max_events)
+    batch = _Batch(registry, request, response, tz, max_events, max_bytes=max_bytes)
     batch.rate(0, batch.size)
     return batch.finish()
 
@@ -253,12 +291,16 @@ async def _rate_chunked(batch: _Batch) -> None:
 
 
 async def rate_batch_async(
-    registry: SnapshotRegistry[SaleCatalog], request: pb.RateRequest, tz: tzinfo, max_events: int
+    registry: SnapshotRegistry[SaleCatalog],
+    request: pb.RateRequest,
+    tz: tzinfo,
+    max_events: int,
+    max_bytes: int = MAX_RESPONSE_BYTES,
 ) -> pb.RateResponse:
     """`rate_batch` for PricingService.Rate: the same answer, rated in chunks of `CHUNK`
     events with the event loop given back between chunks. Raises as `rate_batch`."""
     response = pb.RateResponse()
-    batch = _Batch(registry, request, response, tz, max_events)
+    batch = _Batch(registry, request, response, tz, max_events, max_bytes=max_bytes)
     await _rate_chunked(batch)
     return batch.finish()
 
@@ -268,6 +310,7 @@ async def rate_stream(
     requests: AsyncIterator[pb.RateStreamRequest],
     tz: tzinfo,
     max_events: int,
+    max_bytes: int = MAX_RESPONSE_BYTES,
 ) -> AsyncIterator[pb.RateStreamResponse]:
     """PricingService.RateStream: one response per batch, in order, echoing its batch_id;
     counters carried from batch to batch. A batch with request-level problems ends the
@@ -277,7 +320,9 @@ async def rate_stream(
     async for message in requests:
         out = pb.RateStreamResponse(batch_id=message.batch_id)
         try:
-            batch = _Batch(registry, message.batch, out.result, tz, max_events, "batch", carried)
+            batch = _Batch(
+                registry, message.batch, out.result, tz, max_events, "batch", carried, max_bytes
+            )
         except ValidationError as error:
             raise ValidationError(
                 error.violations, f"batch {message.batch_id!r} is invalid"

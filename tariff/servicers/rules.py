@@ -55,7 +55,7 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
         snapshots: SnapshotRegistry[SaleCatalog] | None = None,
         clock: Callable[[], datetime] = utcnow,
         tz: tzinfo = UTC,
-        max_events: int = 100_000,
+        max_events: int = 10_000,
     ) -> None:
         self._service = service
         self._snapshots = snapshots

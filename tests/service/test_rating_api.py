@@ -10,6 +10,7 @@ with the production error mapping.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import random
@@ -36,7 +37,7 @@ from dsl.eval_usage import Counters
 from rules.rating import RatedRecord, RatingSession
 from rules.sale_catalog import SaleCatalog
 from rules.usage_rows import record_from_row
-from tariff.bootstrap import App
+from tariff.bootstrap import App, bootstrap
 from tariff.gen.catalogs import CatalogSpec, generate_catalog
 from tariff.gen.usage import UsageSpec, iter_rows, write_usage
 from tariff.mappers.money import money_to_proto
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
 CHINA = ZoneInfo("Asia/Shanghai")
 EFFECTIVE = datetime(2026, 1, 1, tzinfo=UTC)
 BOUNDARY = datetime(2026, 3, 16, tzinfo=CHINA)  # version 2 takes effect mid-month
-MAX_EVENTS = Settings().max_rate_events
+MAX_EVENTS = 50_000  # this module's server takes bigger batches than the default
 BIG = 64 << 20
 OPTIONS = [
     ("grpc.max_receive_message_length", BIG),
@@ -73,6 +74,25 @@ V2_PRICE = "rate national *: 9.90 per minute increments 60s"
 class Pricing:
     stub: PricingServiceAsyncStub
     snapshots: SnapshotRegistry[SaleCatalog]
+
+
+@pytest.fixture
+async def app(database_url: str) -> AsyncIterator[App]:
+    """The server of tests/service/conftest.py, with batches up to MAX_EVENTS and answers up
+    to 64 MiB (the default limits are tested in test_request_bounds.py)."""
+    settings = Settings(
+        host="127.0.0.1",
+        port=0,
+        database_url=database_url,
+        refresh_seconds=0,
+        max_rate_events=MAX_EVENTS,
+        max_response_bytes=BIG,
+    )
+    application = await asyncio.to_thread(bootstrap, settings)
+    try:
+        yield application
+    finally:
+        application.close()
 
 
 @pytest.fixture(scope="module")
@@ -383,7 +403,7 @@ async def invalid(call: Any) -> dict[str, str]:
 async def test_request_problems_are_field_violations(pricing: Pricing) -> None:
     too_many = pb.RateRequest(events=[pb.UsageEvent()] * (MAX_EVENTS + 1))
     assert await invalid(pricing.stub.Rate(too_many)) == {
-        "events": f"at most {MAX_EVENTS} events per batch"
+        "events": f"at most {MAX_EVENTS:,} events per call: send more as batches of a RateStream"
     }
     pair = pb.SubscriberCounters(subscriber_id="s1", period="2026-03")
     broken = pb.UsageCounter(name="cap:mobile_data[1]")

@@ -18,6 +18,8 @@ from grpc_status import rpc_status
 
 from catalog import bundle
 from tariff.mappers.common import SALE_MAX, SALE_MIN
+from tariff.mappers.sale import MAX_CART_LINES, MAX_MEMBERS
+from tariff.settings import Settings
 from tariff.v1 import (
     catalog_pb2,
     catalog_service_pb2,
@@ -144,3 +146,71 @@ async def test_an_event_at_the_timestamp_range_edges_is_rejected_as_malformed(
     assert [r.rejection for r in response.results] == [pb.REJECTION_REASON_MALFORMED] * 2
     assert all("start_time" in r.message for r in response.results)
     assert all(SALE_MAX.date().isoformat() in r.message for r in response.results)
+
+
+def texts(count: int, id_length: int) -> list[pb.UsageEvent]:
+    """`count` SMS of youth_plan (0.10 each), event ids `id_length` characters long."""
+    moment = stamp(datetime(2026, 3, 2, 10, tzinfo=UTC))
+    return [
+        pb.UsageEvent(
+            event_id=f"{i:0{id_length}d}",
+            subscriber_id=f"s{i % 500}",
+            offer_code="youth_plan",
+            business_code="sms",
+            start_time=moment,
+            count=1,
+            destination="13800138000",
+        )
+        for i in range(count)
+    ]
+
+
+async def test_a_full_rate_batch_fits_a_default_client_and_one_more_event_is_refused(
+    stubs: tuple[PricingServiceAsyncStub, QualificationServiceAsyncStub],
+) -> None:
+    """The `channel` fixture is a client with gRPC's default 4 MiB receive limit: the most
+    events a Rate call may carry, rated, with 64-character ids, reach it. 100,000 events
+    (the old limit) answered 6.1 MB, which no default client could read."""
+    pricing, _ = stubs
+    most = Settings().max_rate_events
+    response = await pricing.Rate(pb.RateRequest(events=texts(most, 64)))
+    assert response.rated_count == most
+    assert response.ByteSize() <= Settings().max_response_bytes
+    said = await violations(pricing.Rate(pb.RateRequest(events=texts(most + 1, 8))))
+    assert said == {
+        "events": f"at most {most:,} events per call: send more as batches of a RateStream"
+    }
+
+
+async def test_an_answer_over_the_client_limit_is_refused_with_what_to_do(
+    stubs: tuple[PricingServiceAsyncStub, QualificationServiceAsyncStub],
+) -> None:
+    """Event ids are echoed: 5,000 ids of 1,000 characters make a 5 MB answer. It is not
+    sent (a default client would fail to read it); the status says why and what fits."""
+    pricing, _ = stubs
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await pricing.Rate(pb.RateRequest(events=texts(5_000, 1_000)))
+    assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    details = caught.value.details() or ""
+    assert "over the 4,194,304 a gRPC client accepts by default" in details
+    assert "RateStream" in details
+    again = await pricing.Rate(pb.RateRequest(events=texts(10, 8)))  # still serving
+    assert again.rated_count == 10
+
+
+async def test_a_cart_is_bounded_by_its_lines_members_included(
+    stubs: tuple[PricingServiceAsyncStub, QualificationServiceAsyncStub],
+) -> None:
+    """1,000 items of 100 members each once made one Quote price 100,000 lines."""
+    pricing, _ = stubs
+    combo = order_pb2.CartItem(
+        offer_code="family_bundle",
+        members=[order_pb2.CartItem(offer_code="family_mobile") for _ in range(MAX_MEMBERS)],
+    )
+    count = MAX_CART_LINES // (MAX_MEMBERS + 1) + 1
+    request = pb.QuoteRequest(context=context(stamp(datetime(2026, 3, 2))), items=[combo] * count)
+    said = await violations(pricing.Quote(request))
+    assert said == {
+        "items": f"at most {MAX_CART_LINES} lines per cart, items and members together "
+        f"({count * (MAX_MEMBERS + 1)})"
+    }
