@@ -8,8 +8,9 @@ the tests cannot change an answer the interpreter gives. A condition is written 
 `true(e)` is a plain Python boolean that holds when `e` is *true*, `false(e)` when it is
 *false*; unknown is neither (Kleene logic without a third value at run time). Context names
 are read once into locals (`reads`); constants other than ints, strings and bools are
-hoisted into module constants. Only text from resolved symbols and `repr()` of literals is
-ever emitted; anything else raises CompileError.
+hoisted into module constants. Only locals from resolved symbols, operators from fixed
+tables and literals (text through `dsl.codegen_text.text_literal`) are ever emitted;
+anything else raises CompileError.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from dsl import interpreter
 from dsl import nodes as n
+from dsl.codegen_text import text_literal
 from dsl.runtime import EvalError
 
 NUMERIC = frozenset({"int", "decimal"})
@@ -30,6 +32,7 @@ CODES = frozenset(
     {"code", "area", "channel", "segment", "offer", "customer_type", "weekday", "string"}
 )
 INVERSE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+ARITHMETIC = frozenset({"+", "-", "*", "/"})
 
 
 class CompileError(Exception):
@@ -97,10 +100,14 @@ READS: Mapping[str, tuple[str, str, str, bool, tuple[str, ...]]] = {
 
 def python_constant(value: object) -> str:
     """Source re-creating a folded constant from runtime names only."""
-    if value is None or isinstance(value, bool | int | str):
-        return repr(value)
+    if value is None or isinstance(value, bool):
+        return repr(value is True) if value is not None else "None"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, str):
+        return text_literal(value)
     if isinstance(value, Decimal):
-        return f"Decimal({str(value)!r})"
+        return f"Decimal({text_literal(Decimal.__str__(value))})"
     if isinstance(value, tuple) and len(value) == 2:
         return f"({python_constant(value[0])}, {python_constant(value[1])})"
     if isinstance(value, frozenset):
@@ -139,7 +146,7 @@ class Writer:
         if value is None:  # folded to unknown (`1 / 0`): guarded, so it is never compared
             return Val("None", type_, ("None",), const=None, is_const=True)
         if isinstance(value, bool | int | str):
-            return Val(repr(value), type_, const=value, is_const=True)
+            return Val(python_constant(value), type_, const=value, is_const=True)
         source = python_constant(value)
         name = self.constants.setdefault(source, f"K{len(self.constants)}")
         return Val(name, type_, const=value, is_const=True)
@@ -149,7 +156,7 @@ class Writer:
         if any(p.startswith("__") for p in parts):
             raise CompileError(f"unknown name `{node.dotted}`", node.span)
         if interpreter.is_code(parts):
-            return Val(repr(parts[0]), "code", const=parts[0], is_const=True)
+            return Val(text_literal(parts[0]), "code", const=parts[0], is_const=True)
         dotted = node.dotted
         if dotted in READS:
             _, _, type_, nullable, _ = READS[dotted]
@@ -158,13 +165,13 @@ class Writer:
         if dotted.startswith("event."):
             raise CompileError(f"`{dotted}` is only known in usage rules", node.span)
         if len(parts) == 3 and parts[:2] == ("item", "option"):
-            source = f"None if item is None else item.options.get({parts[2]!r})"
+            source = f"None if item is None else item.options.get({text_literal(parts[2])})"
             return self._free(dotted, source, "string", "@item")
         if len(parts) == 2 and parts[0] in ("customer", "item") and dotted in self.attributes:
             if parts[0] == "customer":
-                source = f"customer.attributes.get({parts[1]!r})"
+                source = f"customer.attributes.get({text_literal(parts[1])})"
             else:
-                source = f"None if item is None else item.attributes.get({parts[1]!r})"
+                source = f"None if item is None else item.attributes.get({text_literal(parts[1])})"
             return self._free(dotted, source, self.attributes[dotted], "@" + parts[0])
         raise CompileError(f"unknown name `{dotted}`", node.span)
 
@@ -214,6 +221,8 @@ class Writer:
         return Val(f"{local}.get({arg.code}, 0)", "int", (local, *arg.guards))
 
     def arith(self, expr: n.Arith) -> Val:
+        if expr.op not in ARITHMETIC:  # trees built by tools: only operators are written raw
+            raise CompileError(f"unknown operator {expr.op!r}", expr.span)
         left, right, op = self.value(expr.left), self.value(expr.right), expr.op
         type_, code = arith_code(op, left, right, expr.span)
         if left.is_const and right.is_const:
@@ -252,10 +261,12 @@ class Writer:
         return f"({writer(self, expr, want)})"
 
     def compare(self, expr: n.Compare, want: bool) -> str:
+        if expr.op not in INVERSE:  # trees built by tools: only operators are written raw
+            raise CompileError(f"unknown comparison {expr.op!r}", expr.span)
         left, right = self.value(expr.left), self.value(expr.right)
         check_comparable(left, right, expr.span)
         if left.type == "money":
-            body = f"money_cmp({expr.op!r}, {left.code}, {right.code})"
+            body = f"money_cmp({text_literal(expr.op)}, {left.code}, {right.code})"
             return self.guard((left, right), body if want else f"not {body}")
         op = expr.op if want else INVERSE[expr.op]
         return self.guard((left, right), f"{left.code} {op} {right.code}")

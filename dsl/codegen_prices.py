@@ -19,7 +19,8 @@ in the same cases with the same messages. `run` hands each listed price to its c
 `finish(price index, listed amount, final amount, ((slot, change), ...))` as soon as its
 waterfall is done (tax, rounding and timing are the caller's, so they too fail in the
 interpreter's order) and returns what `finish` returned, in order; `active` returns the
-listed price indexes. Only `repr()` of literals and names from resolved symbols are emitted.
+listed price indexes. Only `text_literal` and `repr()` of literals and names from resolved
+symbols are emitted.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
+from typing import NamedTuple, get_args
 
 from dsl import nodes as n
 from dsl.codegen import Writer
+from dsl.codegen_text import text_literal
 from dsl.eval_prices_model import AppliedKind, PriceError, Stage, plan_currency
 from dsl.runtime_prices import Step, money_value
 from pricing.rounding import EXACT
@@ -40,6 +42,7 @@ __all__ = ["Layout", "UnitSource", "layout", "unit_source"]
 
 _PRODUCT = frozenset({"discount", "waive", "override"})
 _LIMITS = frozenset({"cap", "floor"})
+_KINDS = frozenset(get_args(AppliedKind))
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,15 +179,17 @@ class UnitWriter:
         lines: list[Line] = []
         groups = [i for i in self.layout.plan.items if isinstance(i, n.OptionGroup)]
         for g, group in enumerate(groups):
-            picked = f"chosen.get({group.name!r}, {group.default!r})"
-            lines.append(Line(0, f"choice = {picked}  # option {group.name!r}", group.span))
+            name = text_literal(group.name)
+            picked = f"chosen.get({name}, {text_literal(group.default)})"
+            lines.append(Line(0, f"choice = {picked}  # option {name}", group.span))
             for c, choice in enumerate(group.choices):
                 keyword = "if" if c == 0 else "elif"
-                lines += [Line(0, f"{keyword} choice == {choice.name!r}:"), Line(1, f"o{g} = {c}")]
+                test = f"{keyword} choice == {text_literal(choice.name)}:"
+                lines += [Line(0, test), Line(1, f"o{g} = {c}")]
             if group.choices:
-                lines += [Line(0, "else:"), Line(1, f"no_choice(choice, {group.name!r})")]
+                lines += [Line(0, "else:"), Line(1, f"no_choice(choice, {name})")]
             else:
-                lines.append(Line(0, f"no_choice(choice, {group.name!r})"))
+                lines.append(Line(0, f"no_choice(choice, {name})"))
         for index, guard, price in self.listed():
             if price.condition is not None:
                 test = writer.truth(price.condition, True)
@@ -228,7 +233,7 @@ class UnitWriter:
             elif isinstance(item, n.OptionGroup):
                 for c, choice in enumerate(item.choices):
                     keyword = "if" if c == 0 else "elif"
-                    test = f"{keyword} o{groups} == {c}:  # {choice.name!r}"
+                    test = f"{keyword} o{groups} == {c}:  # {text_literal(choice.name)}"
                     lines.append(Line(0, test, choice.span))
                     for price in choice.prices:
                         lines += self.price(index, price, 1)
@@ -241,7 +246,8 @@ class UnitWriter:
     def price(self, index: int, price: n.Price, indent: int) -> list[Line]:
         lines: list[Line] = []
         if price.condition is not None:
-            lines.append(Line(indent, f"if when{index}:  # price {price.name!r}", price.span))
+            note = f"  # price {text_literal(price.name)}"
+            lines.append(Line(indent, f"if when{index}:{note}", price.span))
             indent += 1
         listed = self.amount(price.amount, f"price `{price.name}`", "listed", indent, lines)
         if listed is None:
@@ -257,8 +263,9 @@ class UnitWriter:
 
     def step(self, slot: int, indent: int) -> list[Line]:
         alt, step = self.layout.alterations[slot], self.layout.steps[slot]
-        at = f"{alt.span.line}:{alt.span.column}"
-        note = f"  # {step.kind} {alt.name!r} at {at} ({step.stage})"
+        at = f"{int(alt.span.line)}:{int(alt.span.column)}"
+        kind = step.kind if step.kind in _KINDS else text_literal(step.kind)  # trees by tools
+        note = f"  # {kind} {text_literal(alt.name)} at {at} ({step.stage})"
         lines: list[Line] = []
         if alt.condition is not None:
             test = self.writer.truth(alt.condition, True)
@@ -271,11 +278,12 @@ class UnitWriter:
         if kind in ("waive", "replace"):
             new, safe = "ZERO", True
         elif alt.amount is None:
-            return [*lines, Line(indent, f"fail({what + ' has no amount'!r}){note}", alt.span)]
+            failed = f"fail({text_literal(what + ' has no amount')}){note}"
+            return [*lines, Line(indent, failed, alt.span)]
         elif isinstance(alt.amount, n.PercentLit):
             if kind != "discount":
                 message = f"{what}: only a discount takes a percentage"
-                return [*lines, Line(indent, f"fail({message!r}){note}", alt.span)]
+                return [*lines, Line(indent, f"fail({text_literal(message)}){note}", alt.span)]
             percent = alt.amount.value
             factor = self.constant(percent.scaleb(-2, context=EXACT))
             new, safe = f"minus(amount, times(amount, {factor}))", 0 <= percent <= 100
@@ -315,11 +323,12 @@ class UnitWriter:
             try:
                 folded = money_value(value.const, self.currency, what)
             except PriceError as err:
-                lines.append(Line(indent, f"fail({str(err)!r})", expr.span))
+                lines.append(Line(indent, f"fail({text_literal(str(err))})", expr.span))
                 return None
             return _Amount(self.constant(folded), folded)
         source = self.writer.value_or_none(expr)
-        text = f"{local} = money_of({source}, {self.currency!r}, {what!r})"
+        currency, label = text_literal(self.currency), text_literal(what)
+        text = f"{local} = money_of({source}, {currency}, {label})"
         lines.append(Line(indent, text, expr.span))
         return _Amount(local, None)
 
@@ -345,7 +354,7 @@ def unit_source(plan_layout: Layout, attributes: dict[str, str], header: str) ->
     texts = " ".join(line.text for _, body, _ in functions for line in body)
     texts += " ".join(src for _, _, w in functions for _, src in w.reads.values())
     used = set(re.findall(r"\bK\d+\b", texts))
-    out = [f"# {' '.join(header.split())}; generated by dsl.compile_prices", ""]  # one line
+    out = [f"# {text_literal(header)}; generated by dsl.compile_prices", ""]
     out += [f"{name} = {src}" for src, name in unit.writer.constants.items() if name in used]
     spans: dict[int, n.Span] = {}
     for name, body, writer in functions:

@@ -397,12 +397,12 @@ def compile_usage(
     blocks = tuple(analyse(plan, usage) for usage in usage_blocks(plan))
 
     def build() -> tuple[str, dict[int, n.Span]]:
-        header = f"usage of plan {plan.name!r} in {path!r}"
+        header = f"usage of plan {plan.name} in {path}"
         return usage_source(plan, blocks, currency_of(plan), attributes, header)
 
     program = build_program(key, f"<usage {path} {plan.name}>", build)
     namespace: dict[str, Any] = usage_namespace({})
-    exec(program.code, namespace)  # generated from settled terms and repr()'d literals
+    exec(program.code, namespace)  # generated from settled terms and escaped literals
 
     def interpret(
         event: UsageEvent, counters: Counters, facts: SaleFacts | None, env: ip.Env
