@@ -9,12 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from dsl.diagnostics import Diagnostic, DslError
 from dsl.nodes import Module
 from dsl.parser import MAX_DEPTH, _lark, parse
+from tests.support.fuzz import fuzz_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = sorted((ROOT / "dsl" / "examples").glob("*.tariff"))
@@ -231,9 +232,7 @@ WORDS = [
     "\t", "\x00",
 ]  # fmt: skip
 
-FAST = settings(
-    max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow], database=None
-)
+FAST = fuzz_settings(150, database=None)
 
 
 @FAST
