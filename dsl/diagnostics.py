@@ -53,6 +53,10 @@ def printable(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
+#: Characters a terminal may break a shown line at: shown as a space (one column each).
+_IN_LINE_BREAKS = dict.fromkeys(map(ord, "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), " ")
+
+
 def _width(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
@@ -67,9 +71,9 @@ def render(diagnostic: Diagnostic, source_text: str) -> str:
     then the hint (docs/dsl.md, "Diagnostics")."""
     d = diagnostic
     out = [f"{d.path}:{d.line}:{d.column}: {d.severity}[{d.code}]: {d.message}"]
-    lines = source_text.splitlines()
+    lines = source_text.split("\n")  # as the parser counts lines (not `splitlines`)
     if 1 <= d.line <= len(lines):
-        text = lines[d.line - 1]
+        text = lines[d.line - 1].removesuffix("\r").translate(_IN_LINE_BREAKS)
         start = min(max(d.column, 1), len(text) + 1) - 1
         end = d.end_column - 1 if d.end_line == d.line else len(text)
         end = min(max(end, start + 1), max(len(text), start + 1))

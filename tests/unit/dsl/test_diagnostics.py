@@ -80,6 +80,14 @@ def test_wide_characters_count_one_column_and_two_cells() -> None:
     assert render(d, text).splitlines()[2] == " " * (6 + 4 + 3) + "^" + "~" * 7  # 8 cells
 
 
+def test_lines_are_counted_at_newlines_only_as_the_parser_counts_them() -> None:
+    text = "# a\u2028b\x0cc\x85d\r\n# e\x0bf\x1cg\x1dh\x1ei\u2029j\r\nlast x\r\n"
+    d = Diagnostic("error", "syntax", "m", "a.tariff", 3, 6, 3, 7)
+    assert render(d, text).splitlines()[1:] == ["last x", "     ^"]
+    d = Diagnostic("error", "syntax", "m", "a.tariff", 2, 3, 2, 4)
+    assert render(d, text).split("\n")[1:] == ["# e f g h i j", "  ^"]
+
+
 def test_positions_outside_the_text_render_the_header_only() -> None:
     d = Diagnostic("error", "syntax", "m", "a.tariff", 99, 1, 99, 2, "h")
     assert render(d, "x\n") == "a.tariff:99:1: error[syntax]: m\nhint: h"
