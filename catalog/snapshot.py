@@ -158,6 +158,10 @@ class SnapshotRegistry(Generic[S]):
         self._swap(timeline, snapshots, {info.number})
         return snapshot
 
+    def installed(self) -> tuple[int, ...]:
+        """The numbers of the versions held in memory now."""
+        return tuple(self._state.snapshots)
+
     def get(self, selector: AsOf | VersionNumber) -> S:
         """The snapshot a selector names (NotFound if none); loads an old version on demand."""
         state = self._state

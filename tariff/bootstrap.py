@@ -20,6 +20,7 @@ from catalog.sqlstore import SqlUnitOfWork, create_engine_for, storage_errors
 from dsl.diagnostics import Diagnostic
 from rules.checking import check_catalog
 from rules.sale_catalog import SaleCatalog
+from tariff.ops.events import observed_build, triggered
 from tariff.settings import Settings
 
 
@@ -47,9 +48,10 @@ class App:
     snapshots: SnapshotRegistry[SaleCatalog]
     clock: Callable[[], datetime] = field(default=utcnow)
 
-    def refresh(self) -> None:
+    def refresh(self, why: str = "reload") -> None:
         """Pick up versions published by other processes (blocking: run off the loop)."""
-        self.snapshots.sync(self.catalog.list_versions(), self.clock())
+        with triggered(why):
+            self.snapshots.sync(self.catalog.list_versions(), self.clock())
         settle()
 
     def close(self) -> None:
@@ -70,14 +72,15 @@ def bootstrap(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App
     holder: list[SnapshotRegistry[SaleCatalog]] = []
 
     def installed(info: CatalogVersionInfo, content: CatalogContent) -> None:
-        holder[0].install(info, content)
+        with triggered("publish"):
+            holder[0].install(info, content)
         settle()
 
     service = CatalogService(uow, clock=clock, on_publish=installed, rule_check=check_rules)
-    registry = SnapshotRegistry(service.version_content_by_number, SaleCatalog)
+    registry = SnapshotRegistry(service.version_content_by_number, observed_build(SaleCatalog))
     holder.append(registry)
     app = App(settings=settings, engine=engine, catalog=service, snapshots=registry, clock=clock)
-    app.refresh()
+    app.refresh("start-up")
     return app
 
 

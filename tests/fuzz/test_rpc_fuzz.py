@@ -150,6 +150,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = where / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TARIFF_")}
     env["TARIFF_REFRESH_SECONDS"] = "0"
+    env["TARIFF_PROCESSES"] = "1"  # the process whose memory and life are checked
     with log.open("w") as out:
         proc = subprocess.Popen(
             [*_tariff(), "serve", "--demo", "--port", "0"],
