@@ -21,6 +21,7 @@ from dsl.diagnostics import Diagnostic
 from rules.checking import check_catalog
 from rules.sale_catalog import SaleCatalog
 from tariff.ops.events import observed_build, triggered
+from tariff.ops.reload import notify_published
 from tariff.settings import Settings
 
 
@@ -75,6 +76,7 @@ def bootstrap(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App
         with triggered("publish"):
             holder[0].install(info, content)
         settle()
+        notify_published(engine, info.number)  # other servers install it at once
 
     service = CatalogService(uow, clock=clock, on_publish=installed, rule_check=check_rules)
     registry = SnapshotRegistry(service.version_content_by_number, observed_build(SaleCatalog))
