@@ -20,6 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from catalog import bundle, codec
 from catalog.errors import CatalogError, ValidationError
 from catalog.services import ImportMode
+from tariff.security.options import SERVE_SETTINGS as SECURITY_SETTINGS
+from tariff.security.options import add_serve_options
 from tariff.settings import Settings
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ Command = Callable[[argparse.Namespace], int]
 def settings_from(args: argparse.Namespace) -> Settings:
     overrides = {
         key: value
-        for key in ("host", "port", "database_url", "workers", "grace_seconds")
+        for key in ("host", "port", "database_url", "workers", "grace_seconds", *SECURITY_SETTINGS)
         if (value := getattr(args, key, None)) is not None
     }
     return Settings(**overrides)
@@ -156,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="load the demo catalog into an empty database"
     )
+    add_serve_options(serve)
     _add_store_options(serve)
     serve.set_defaults(run=_serve)
 
@@ -197,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tariff.rate_cli import add_rate_commands
 
     add_rate_commands(sub)
+    from tariff.token_cli import add_token_command
+
+    add_token_command(sub)
 
     publish = sub.add_parser("publish", help="publish the draft as a new catalog version")
     publish.add_argument("--effective-from", help="RFC 3339 instant (default: now)")

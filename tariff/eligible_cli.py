@@ -34,6 +34,7 @@ from rules.sale_catalog import SaleCatalog
 from tariff.bootstrap import bundle_catalog
 from tariff.mappers.common import datetime_to_timestamp
 from tariff.mappers.money import money_text
+from tariff.security.client import add_client_arguments, channel_for
 from tariff.servicers.pricing import PricingServicer
 from tariff.servicers.qualification import QualificationServicer
 from tariff.settings import Settings
@@ -173,7 +174,7 @@ def ask(args: argparse.Namespace, method: str, request: Any, service: str = "qua
         else:
             local = QualificationServicer(registry, lambda: datetime.now(UTC), settings.zone)
         return asyncio.run(getattr(local, method)(request, _Context()))
-    with grpc.insecure_channel(args.server) as channel:
+    with channel_for(args, args.server) as channel:
         stub: Any
         if service == "pricing":
             stub = pricing_service_pb2_grpc.PricingServiceStub(channel)
@@ -356,3 +357,4 @@ def add_sale_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--explain", action="store_true", help="show the conditions")
     parser.add_argument("--json", action="store_true", help="print the response as JSON")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds (server)")
+    add_client_arguments(parser)

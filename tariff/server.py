@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from tariff import security
 from tariff.bootstrap import App
 from tariff.errors import ErrorMappingInterceptor
 from tariff.servicers.catalog import CatalogServicer
@@ -93,7 +94,7 @@ async def start_server(app: App) -> Running:
     ]
     server = grpc.aio.server(
         migration_thread_pool=ThreadPoolExecutor(max_workers=settings.workers),
-        interceptors=[ErrorMappingInterceptor()],
+        interceptors=[*security.interceptors(settings), ErrorMappingInterceptor()],
         options=options,
     )
     catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
@@ -129,7 +130,12 @@ async def start_server(app: App) -> Running:
         ),
         server,
     )
-    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    address = f"{settings.host}:{settings.port}"
+    credentials = security.server_credentials(settings)
+    if credentials is None:
+        port = server.add_insecure_port(address)
+    else:
+        port = server.add_secure_port(address, credentials)
     if port == 0:
         raise OSError(f"cannot listen on {settings.host}:{settings.port}")
     await server.start()

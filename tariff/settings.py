@@ -51,6 +51,21 @@ class Settings(BaseSettings):
         ge=64 * 1024,
         description="largest Rate answer sent: the 4 MiB a gRPC client accepts by default",
     )
+    # security (tariff.security): TLS, identities; see docs/operations.md#security
+    tls_cert: Path | None = Field(default=None, description="PEM certificate chain: serve TLS")
+    tls_key: Path | None = Field(default=None, description="PEM private key of tls_cert")
+    tls_client_ca: Path | None = Field(
+        default=None, description="PEM CA: require client certificates it signed (mTLS)"
+    )
+    token_keys: Path | None = Field(
+        default=None, description="JSON key file: accept bearer JWTs signed by its keys"
+    )
+    client_subjects: Path | None = Field(
+        default=None, description="JSON map: client-certificate subject -> principal, roles"
+    )
+    insecure: bool = Field(
+        default=False, description="allow plaintext or no identities on a non-loopback address"
+    )
 
     @field_validator("time_zone")
     @classmethod
