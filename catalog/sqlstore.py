@@ -56,6 +56,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog import codec
+from catalog.audit import GovernanceRepository
 from catalog.content import CatalogContent
 from catalog.errors import (
     AlreadyExists,
@@ -280,7 +281,13 @@ _PG_UNAVAILABLE_STATES = frozenset(
 )
 #: 53300 as a server refusing a new connection words it (psycopg has no SQLSTATE then)
 _PG_NO_SLOTS = re.compile(r"too many clients already|too many connections for")
-_SQLITE_EXHAUSTED = {"SQLITE_FULL": "disk space", "SQLITE_NOMEM": "memory"}
+_SQLITE_EXHAUSTED = {
+    "SQLITE_FULL": "disk space",
+    "SQLITE_NOMEM": "memory",
+    # growing the WAL index (-shm) failed: what a full disk does to a process opening the
+    # database, even to read (SQLite's documentation says as much)
+    "SQLITE_IOERR_SHMSIZE": "disk space",
+}
 _SQLITE_UNAVAILABLE = ("SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_READONLY")
 
 
@@ -328,6 +335,8 @@ def storage_error(exc: SQLAlchemyError, url: URL | None = None) -> CatalogError 
             f"a concurrent writer holds the data: {_reason(orig, url)}; read again and retry"
         )
     reason = _reason(orig, url)
+    if errorname.startswith("SQLITE_IOERR"):  # "disk I/O error" alone says too little
+        reason = f"{reason} ({errorname})"
     exhausted = _PG_EXHAUSTED.get(sqlstate) or _SQLITE_EXHAUSTED.get(errorname)
     # psycopg gives no SQLSTATE for a refused connection, only the server's words
     if exhausted is None and not sqlstate and _PG_NO_SLOTS.search(reason):
@@ -458,6 +467,7 @@ class SqlUnitOfWork:
         sessions = bind if isinstance(bind, sessionmaker) else sessionmaker(bind)
         self._tx = _Transaction(sessions)
         self.catalog = SqlRepository(self._tx)
+        self.governance: GovernanceRepository = _governance.SqlGovernanceRepository(self._tx)
 
     def __enter__(self) -> Self:
         self._tx.open()
@@ -762,3 +772,7 @@ class SqlRepository:
         statement = self._insert(table)
         changes = {c.name: statement.excluded[c.name] for c in table.c if c.name not in keys}
         self._tx.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), batch)
+
+
+# the audit log and review tables join `metadata` (the module imports this one)
+from catalog import governance_store as _governance  # noqa: E402

@@ -57,12 +57,10 @@ class Served:
 
 
 @asynccontextmanager
-async def serving(url: str, disk: SmallDisk | None = None) -> AsyncIterator[Served]:
+async def serving(url: str) -> AsyncIterator[Served]:
     """A server over the store at `url` with the starter catalog published as version 1."""
     settings = Settings(host="127.0.0.1", port=0, database_url=url, refresh_seconds=0)
     app = await asyncio.to_thread(bootstrap, settings)
-    if disk is not None:
-        disk.attach(app.engine)
     running = await start_server(app)
     await running.mark_serving()
     try:
@@ -147,7 +145,7 @@ def disk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SmallDisk]:
 async def test_a_full_disk_refuses_a_write_as_resource_exhausted_and_keeps_serving(
     disk: SmallDisk,
 ) -> None:
-    async with serving(disk.url(), disk) as served:
+    async with serving(disk.url()) as served:
         before = await draft(served)
         disk.fill()
         error = await refused(served.catalog.PutZoneTable(zone_table("big", PREFIXES)))

@@ -3,9 +3,10 @@
 As root, a tmpfs of a few MiB mounted on a temporary directory: filling it with a file is a
 real full disk (ENOSPC, so SQLite answers SQLITE_FULL "database or disk is full"). Where
 mounting is refused (a container without CAP_SYS_ADMIN), the directory stays an ordinary one
-and "full" is SQLite's own page limit (`PRAGMA max_page_count` at the current size, applied
-to every transaction of an attached engine): the same SQLITE_FULL from the same driver, so the
-code under test cannot tell the difference.
+and "full" is SQLite's own page limit (`PRAGMA max_page_count` at the database's current
+size, set at the start of every transaction of any engine on a database there, the server's
+and the command line's alike): the same SQLITE_FULL from the same driver, so the code under
+test cannot tell the difference.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 log = logging.getLogger(__name__)
 
@@ -37,41 +37,23 @@ class SmallDisk:
         self.mounted = mounted
         self._filler = root / "filler.bin"
         self._page_limit = _NO_LIMIT
-        self._engines: list[Engine] = []
 
     def url(self, name: str = "catalog.sqlite") -> str:
         return f"sqlite:///{self.root / name}"
 
-    def attach(self, engine: Engine) -> None:
-        """Let `fill()` reach this engine when there is no tmpfs (a no-op on a tmpfs)."""
-        if self.mounted:
-            return
-
-        def limit(connection: Any) -> None:
-            connection.exec_driver_sql(f"PRAGMA max_page_count = {self._page_limit}")
-
-        event.listen(engine, "begin", limit)
-        self._engines.append(engine)
-
     def fill(self) -> None:
         """No room for one more page: the tmpfs filled to the last byte (each database's WAL
-        checkpointed and emptied first), or the page limit set to each attached database's
-        current size. Call it while no transaction is open."""
+        checkpointed and emptied first, so a write cannot reuse its space), or the page limit
+        set to the largest database's current size once vacuumed (no free pages either). Call it
+        while no transaction is open."""
+        databases = sorted(self.root.glob("*.sqlite"))
         if not self.mounted:
-            assert self._engines, "attach the store's engine first"
-            sizes = []
-            for engine in self._engines:
-                with engine.connect() as connection:
-                    sizes.append(connection.exec_driver_sql("PRAGMA page_count").scalar_one())
-            self._page_limit = max(sizes)
+            for database in databases:
+                _vacuum(database)  # no free pages left to reuse
+            self._page_limit = max(_page_count(d) for d in databases)
             return
-        for database in self.root.glob("*.sqlite"):
-            # an emptied WAL: a write must find new space, not reuse what a checkpoint left
-            checkpoint = sqlite3.connect(database)
-            try:
-                checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-            finally:
-                checkpoint.close()
+        for database in databases:
+            _checkpoint(database)
         with self._filler.open("ab") as filler:
             try:
                 while True:  # bounded by the filesystem's size
@@ -93,6 +75,37 @@ class SmallDisk:
     def free_bytes(self) -> int:
         stats = os.statvfs(self.root)
         return stats.f_bavail * stats.f_frsize
+
+    def limit_pages(self, connection: Connection) -> None:
+        """The page-limit stand-in for a full disk, on a transaction beginning here."""
+        database = connection.engine.url.database
+        if database and Path(database).parent == self.root:
+            connection.exec_driver_sql(f"PRAGMA max_page_count = {self._page_limit}")
+
+
+def _page_count(database: Path) -> int:
+    connection = sqlite3.connect(database)
+    try:
+        count: int = connection.execute("PRAGMA page_count").fetchone()[0]
+        return count
+    finally:
+        connection.close()
+
+
+def _vacuum(database: Path) -> None:
+    connection = sqlite3.connect(database, isolation_level=None)
+    try:
+        connection.execute("VACUUM")
+    finally:
+        connection.close()
+
+
+def _checkpoint(database: Path) -> None:
+    connection = sqlite3.connect(database)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        connection.close()
 
 
 def _mount(root: Path) -> bool:
@@ -116,9 +129,14 @@ def small_disk(tmp_path: Path, mount: bool = True) -> Iterator[SmallDisk]:
     root = tmp_path / "small-disk"
     root.mkdir()
     mounted = mount and _mount(root)
+    disk = SmallDisk(root, mounted)
+    if not mounted:
+        event.listen(Engine, "begin", disk.limit_pages)
     try:
-        yield SmallDisk(root, mounted)
+        yield disk
     finally:
+        if not mounted:
+            event.remove(Engine, "begin", disk.limit_pages)
         if mounted:
             done = subprocess.run(["umount", str(root)], capture_output=True, timeout=30)
             if done.returncode != 0:  # something still holds a file open: detach lazily
