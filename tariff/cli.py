@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,29 +31,103 @@ if TYPE_CHECKING:
 Command = Callable[[argparse.Namespace], int]
 
 
+#: `tariff serve` flags that are settings (flags win over TARIFF_* variables).
+SERVE_SETTINGS = (
+    "host",
+    "port",
+    "database_url",
+    "workers",
+    "grace_seconds",
+    "metrics_port",
+    "log_level",
+    "log_format",
+    "processes",
+    *SECURITY_SETTINGS,
+)
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     overrides = {
-        key: value
-        for key in ("host", "port", "database_url", "workers", "grace_seconds", *SECURITY_SETTINGS)
-        if (value := getattr(args, key, None)) is not None
+        key: value for key in SERVE_SETTINGS if (value := getattr(args, key, None)) is not None
     }
     return Settings(**overrides)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from tariff.bootstrap import bootstrap
+    from tariff.ops.logs import configure
     from tariff.server import serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = bootstrap(settings_from(args))
-    if args.demo:
+    settings = settings_from(args)
+    configure(settings.log_level, settings.log_format)
+    if not settings.access_log:
+        logging.getLogger("tariff.access").setLevel(logging.WARNING)
+    processes = settings.processes or os.cpu_count() or 1
+    child = args.child is not None
+    if child:
+        from tariff.ops.supervisor import die_with_parent
+
+        die_with_parent()
+    else:  # before installing the catalog, which may take a while
+        free_port(settings.host, settings.port)
+    if processes > 1 and not child:
+        return _supervise(args, settings.model_copy(update={"processes": processes}))
+    app = bootstrap(settings)
+    if args.demo and not child:
         load_demo(app)
 
     def ready(port: int) -> None:
         print(f"tariff: serving on {app.settings.host}:{port}", flush=True)
 
-    asyncio.run(serve(app, on_ready=ready))
+    asyncio.run(serve(app, on_ready=ready, reuse_port=child))
     return 0
+
+
+def _health(args: argparse.Namespace) -> int:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from tariff.security.client import channel_for
+
+    with channel_for(args, args.server) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        try:
+            reply = stub.Check(
+                health_pb2.HealthCheckRequest(service=args.service), timeout=args.timeout
+            )
+        except grpc.RpcError as error:
+            print(f"tariff: {args.server}: {error.code().name}: {error.details()}", file=sys.stderr)
+            return 1
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    print(f"{args.service or 'server'}: {status}")
+    return 0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1
+
+
+def free_port(host: str, port: int) -> None:
+    """Raises OSError (one line) when `host:port` cannot be listened on."""
+    from tariff.ops.supervisor import reserve_port
+
+    if port:
+        reserve_port(host, port).close()
+
+
+def _supervise(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate and load the demo once here, then run the children (tariff.ops.supervisor)."""
+    from tariff.bootstrap import bootstrap
+    from tariff.ops.supervisor import supervise
+
+    if args.demo or settings.migrate:
+        app = bootstrap(settings)
+        if args.demo:
+            load_demo(app)
+        app.close()
+    passed = ("host", "database_url", "workers", "grace_seconds", "log_level", "log_format")
+    child_args: list[str] = []
+    for key in passed:
+        value = getattr(args, key, None)
+        if value is not None:
+            child_args += [f"--{key.replace('_', '-')}", str(value)]
+    return supervise(settings, child_args)
 
 
 DEMO_EFFECTIVE = "2026-01-01T00:00:00+08:00"
@@ -148,6 +223,7 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tariff", description="Telecom tariff engine.")
+    parser.add_argument("--version", action="version", version=f"tariff {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the gRPC service")
@@ -158,6 +234,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="load the demo catalog into an empty database"
     )
+    serve.add_argument(
+        "--processes",
+        type=int,
+        help="server processes sharing the port (default: TARIFF_PROCESSES, else one per core)",
+    )
+    serve.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port")
+    serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--log-format", choices=["json", "text"], help="json: one object a line")
+    serve.add_argument("--child", type=int, help=argparse.SUPPRESS)  # set by the supervisor
     add_serve_options(serve)
     _add_store_options(serve)
     serve.set_defaults(run=_serve)
@@ -203,6 +288,22 @@ def build_parser() -> argparse.ArgumentParser:
     from tariff.token_cli import add_token_command
 
     add_token_command(sub)
+    from tariff.audit_cli import add_audit_command
+
+    add_audit_command(sub)
+
+    health = sub.add_parser(
+        "health",
+        help="is a server SERVING (exit 0) or not (exit 1)",
+        description="Asks the gRPC health service; for container and load-balancer checks.",
+    )
+    health.add_argument("--server", default="127.0.0.1:50051", help="HOST:PORT")
+    health.add_argument("--service", default="", help="one service (default: the server)")
+    health.add_argument("--timeout", type=float, default=5.0, help="seconds")
+    from tariff.security.client import add_client_arguments
+
+    add_client_arguments(health)
+    health.set_defaults(run=_health)
 
     publish = sub.add_parser("publish", help="publish the draft as a new catalog version")
     publish.add_argument("--effective-from", help="RFC 3339 instant (default: now)")
@@ -212,7 +313,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tariff")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown (not installed)"
+
+
+def _settings_line(exc: SettingsError) -> str:
+    """A bad setting named as the operator wrote it: TARIFF_<NAME> (a flag's value reaches
+    the same field), with pydantic's reason."""
+    first = exc.errors()[0]
+    name = str(first["loc"][0]) if first.get("loc") else ""
+    more = len(exc.errors()) - 1
+    where = f"TARIFF_{name.upper()} (or --{name.replace('_', '-')})" if name else "a setting"
+    return f"{where}: {first['msg']}" + (f" (and {more} more)" if more else "")
+
+
 def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, SettingsError):
+        return _settings_line(exc)
     if isinstance(exc, ValidationError) and exc.violations:
         first = exc.violations[0]
         more = len(exc.violations) - 1

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,6 +19,11 @@ from grpc_reflection.v1alpha import reflection
 from tariff import security
 from tariff.bootstrap import App
 from tariff.errors import ErrorMappingInterceptor
+from tariff.ops.logs import event
+from tariff.ops.metrics import METRICS
+from tariff.ops.observe import ObservingInterceptor
+from tariff.ops.reload import Listener, refresh_once
+from tariff.servicers import governance
 from tariff.servicers.catalog import CatalogServicer
 from tariff.servicers.pricing import PricingServicer
 from tariff.servicers.qualification import QualificationServicer
@@ -77,7 +83,7 @@ class Running:
         await self.server.stop(grace)
 
 
-async def start_server(app: App) -> Running:
+async def start_server(app: App, *, reuse_port: bool = False) -> Running:
     """Create and start the server on the configured address; port 0 picks a free port.
 
     Health answers NOT_SERVING until `mark_serving` is called (after the snapshots load).
@@ -88,13 +94,25 @@ async def start_server(app: App) -> Running:
         ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="tariff-store")
     )
     options = [
-        ("grpc.so_reuseport", 0),  # a second server on the port must fail, not share traffic
+        # one process: a second server on the port must fail, not share traffic; with
+        # --processes the supervisor's children share it on purpose
+        ("grpc.so_reuseport", 1 if reuse_port else 0),
         ("grpc.max_receive_message_length", settings.max_message_bytes),
         ("grpc.max_send_message_length", settings.max_message_bytes),
     ]
+    if settings.max_connection_age_seconds > 0:  # clients reconnect, and re-resolve
+        age_ms = int(settings.max_connection_age_seconds * 1000)
+        options += [
+            ("grpc.max_connection_age_ms", age_ms),
+            ("grpc.max_connection_age_grace_ms", max(age_ms // 10, 1000)),
+        ]
     server = grpc.aio.server(
         migration_thread_pool=ThreadPoolExecutor(max_workers=settings.workers),
-        interceptors=[*security.interceptors(settings), ErrorMappingInterceptor()],
+        interceptors=[
+            ObservingInterceptor(principal=security.current_principal),
+            *security.interceptors(settings, app.catalog.governance.record),
+            ErrorMappingInterceptor(),
+        ],
         options=options,
     )
     catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
@@ -121,7 +139,8 @@ async def start_server(app: App) -> Running:
     )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    services = (CATALOG_SERVICE, RULES_SERVICE, QUALIFICATION_SERVICE, PRICING_SERVICE)
+    governed = governance.add_to_server(app.catalog.governance, server)
+    services = (CATALOG_SERVICE, RULES_SERVICE, QUALIFICATION_SERVICE, PRICING_SERVICE, governed)
     reflection.enable_server_reflection(
         (
             *services,
@@ -130,14 +149,20 @@ async def start_server(app: App) -> Running:
         ),
         server,
     )
-    address = f"{settings.host}:{settings.port}"
-    credentials = security.server_credentials(settings)
-    if credentials is None:
-        port = server.add_insecure_port(address)
-    else:
-        port = server.add_secure_port(address, credentials)
+    try:
+        address = f"{settings.host}:{settings.port}"
+        credentials = security.server_credentials(settings)
+        if credentials is None:
+            port = server.add_insecure_port(address)
+        else:
+            port = server.add_secure_port(address, credentials)
+    except RuntimeError:  # grpc's "Failed to bind": say it the way an operator reads it
+        port = 0
     if port == 0:
-        raise OSError(f"cannot listen on {settings.host}:{settings.port}")
+        raise OSError(
+            f"cannot listen on {settings.host}:{settings.port}: "
+            "the address is in use or not available here"
+        )
     await server.start()
     await health.set("", NOT_SERVING)
     return Running(server=server, port=port, health=health, services=services, app=app)
@@ -147,7 +172,7 @@ async def _refresh_forever(app: App, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await asyncio.to_thread(app.refresh)
+            await asyncio.to_thread(refresh_once, app.refresh, "poll")
         except Exception:  # a database hiccup must not kill the server; try again later
             log.exception("refreshing catalog versions failed")
 
@@ -158,10 +183,18 @@ async def _health_forever(running: Running) -> None:
         await running.sync_health()
 
 
-async def serve(app: App, *, on_ready: Callable[[int], None] | None = None) -> None:
+async def serve(
+    app: App, *, on_ready: Callable[[int], None] | None = None, reuse_port: bool = False
+) -> None:
     """Run until SIGTERM or SIGINT, then drain calls in flight for `grace_seconds`."""
-    running = await start_server(app)
+    running = await start_server(app, reuse_port=reuse_port)
     await running.mark_serving()
+    if app.settings.metrics_port is not None:
+        METRICS.watch(app.snapshots, app.clock)
+        METRICS.serve(app.settings.metrics_port, app.settings.metrics_host)
+        log.info(
+            "metrics on http://%s:%d/metrics", app.settings.metrics_host, app.settings.metrics_port
+        )
     log.info("serving on %s:%d", app.settings.host, running.port)
     if on_ready is not None:
         on_ready(running.port)
@@ -172,13 +205,21 @@ async def serve(app: App, *, on_ready: Callable[[int], None] | None = None) -> N
     tasks = [asyncio.create_task(_health_forever(running))]
     if app.settings.refresh_seconds > 0:
         tasks.append(asyncio.create_task(_refresh_forever(app, app.settings.refresh_seconds)))
+    listener = None
+    if app.engine.url.get_backend_name() == "postgresql":  # publishes elsewhere: at once
+        listener = Listener(app.engine, app.refresh).start()
     try:
         await stop.wait()
         log.info("stopping: draining calls for up to %.1f s", app.settings.grace_seconds)
     finally:
+        started = time.perf_counter()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await running.stop(app.settings.grace_seconds)
+        if listener is not None:
+            await asyncio.to_thread(listener.stop)
         app.close()
+        seconds = time.perf_counter() - started
+        event(log, f"drained in {seconds:.2f} s", event="drain", duration_ms=round(seconds * 1000))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -50,6 +51,26 @@ class Settings(BaseSettings):
         default=4 * 1024 * 1024,
         ge=64 * 1024,
         description="largest Rate answer sent: the 4 MiB a gRPC client accepts by default",
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="serve Prometheus /metrics on this port"
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="address /metrics listens on")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="the least severe log records written"
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="text", description="json: one JSON object a line (for a log shipper)"
+    )
+    access_log: bool = Field(default=True, description="one log line per call")
+    processes: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="server processes sharing the port (SO_REUSEPORT); unset = one per core",
+    )
+    max_connection_age_seconds: float = Field(
+        default=0, ge=0, description="close connections this old (clients re-resolve); 0 = never"
     )
     # security (tariff.security): TLS, identities; see docs/operations.md#security
     tls_cert: Path | None = Field(default=None, description="PEM certificate chain: serve TLS")

@@ -35,7 +35,8 @@ RATED = pb.RATING_STATUS_RATED
 def constant_response(request: pb.RateRequest) -> pb.RateResponse:
     """The shape of Tariff's answer with constant values: per event every field a rated
     event carries (charge, zone, band, units, allowance units, the rule and where it is
-    written, the catalog version); per subscriber of the batch its period's counters (an allowance and a cap)."""
+    written, the catalog version); per subscriber of the batch its period's counters (an
+    allowance and a cap)."""
     response = pb.RateResponse(rated_count=len(request.events))
     add = response.results.add
     for event in request.events:
