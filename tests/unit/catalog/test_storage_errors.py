@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import URL, Connection, Engine, event, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -150,6 +150,18 @@ def test_a_statement_refused_for_our_own_reasons_is_left_as_a_bug(sqlite_store: 
         sqlite_store.connect() as connection,
     ):
         connection.execute(text("SELECT * FROM no_such_table"))
+
+
+def test_no_pooled_connection_free_in_time_is_storage_full(sqlite_store: Engine) -> None:
+    """Every connection of the pool busy past its timeout (SQLAlchemy's own TimeoutError)."""
+    one = create_engine(sqlite_store.url, pool_size=1, max_overflow=0, pool_timeout=0.05)
+    try:
+        with one.connect(), pytest.raises(StorageFull) as caught:  # the only one, held
+            _names(one)
+        assert caught.value.resource == "connections"
+        assert "QueuePool limit of size 1 overflow 0 reached" in str(caught.value)
+    finally:
+        one.dispose()
 
 
 # --- PostgreSQL --------------------------------------------------------------------------
