@@ -10,7 +10,6 @@ a server and its callers together; Rate's big messages leave more of it to the s
 
 from __future__ import annotations
 
-import csv
 import multiprocessing
 import multiprocessing.pool
 import re
@@ -19,7 +18,6 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +25,10 @@ import grpc
 import pytest
 
 from benchmarks.conftest import Measure
-from tariff import demo
 from tariff.demo.carts import load_carts
-from tariff.v1 import order_pb2
+from tariff.v1 import catalog_pb2, order_pb2
 from tariff.v1 import pricing_service_pb2 as pb
+from tests.support.demo_requests import usage_events
 
 SIZES = {"gate": (2,), "full": (2,)}
 LOADERS = 4
@@ -81,7 +79,7 @@ def quote_request() -> pb.QuoteRequest:
     context = order_pb2.SaleContext(area_code=cart.sale.area, channel_code=cart.sale.channel)
     context.time.FromDatetime(cart.sale.time)
     customer = cart.sale.customer
-    context.customer.type = 1  # personal
+    context.customer.type = catalog_pb2.CUSTOMER_TYPE_PERSONAL
     context.customer.age = customer.age or 0
     context.customer.segment_codes.extend(sorted(customer.segments))
     for name, value in customer.attributes.items():
@@ -95,24 +93,7 @@ def quote_request() -> pb.QuoteRequest:
 
 
 def rate_request() -> pb.RateRequest:
-    with demo.USAGE.open(encoding="utf-8") as rows:
-        picked = list(csv.DictReader(rows))[:EVENTS]
-    events = []
-    for row in picked:
-        event = pb.UsageEvent(
-            event_id=row["event_id"],
-            subscriber_id=row["subscriber_id"],
-            offer_code=row["offer_code"],
-            business_code=row["business_code"],
-            duration_ms=int(row["duration_ms"] or 0),
-            volume_bytes=int(row["volume_bytes"] or 0),
-            count=int(row["count"] or 0),
-            origin_area_code=row["origin_area_code"],
-            destination=row["destination"],
-        )
-        event.start_time.FromDatetime(datetime.fromisoformat(row["start_time"]))
-        events.append(event)
-    return pb.RateRequest(events=events)
+    return pb.RateRequest(events=usage_events(EVENTS))
 
 
 _calls: dict[str, Any] = {}
@@ -130,7 +111,8 @@ def _connect(port: int) -> None:
         ("quote", "Quote", quote_request()),
         ("rate", "Rate", rate_request()),
     ):
-        _calls[method] = channel.unary_unary(f"/tariff.v1.PricingService/{name}")
+        path = f"/tariff.v1.PricingService/{name}"
+        _calls[method] = channel.unary_unary(path, None, None)  # bytes in, bytes out
         _requests[method] = message.SerializeToString()
     check = pb.RateResponse.FromString(_calls["rate"](_requests["rate"], timeout=60))
     assert check.rated_count + check.rejected_count == EVENTS

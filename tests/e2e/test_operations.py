@@ -21,12 +21,14 @@ from tariff.bootstrap import bootstrap
 from tariff.cli import load_demo
 from tariff.settings import Settings
 from tariff.v1 import (
+    catalog_pb2,
     order_pb2,
     pricing_service_pb2,
     pricing_service_pb2_grpc,
     qualification_service_pb2,
     qualification_service_pb2_grpc,
 )
+from tests.support.demo_requests import sales_requests
 from tests.support.served import ServerProcess, server_process, tariff_command
 
 
@@ -50,7 +52,7 @@ def store(tmp_path: Path) -> str:
 
 def sale() -> order_pb2.SaleContext:
     context = order_pb2.SaleContext(area_code="GD_SZ", channel_code="hall")
-    context.customer.type = 1  # personal
+    context.customer.type = catalog_pb2.CUSTOMER_TYPE_PERSONAL
     context.customer.age = 30
     context.time.FromJsonString("2026-03-10T02:00:00Z")
     return context
@@ -241,3 +243,50 @@ def test_failures_at_the_edge_are_one_line_and_a_non_zero_exit(tmp_path: Path) -
     version = run_tariff("--version")
     assert version.returncode == 0
     assert version.stdout.startswith("tariff ")
+
+
+def test_two_processes_answer_every_sales_call_as_one_process_does(
+    store: str, tmp_path: Path
+) -> None:
+    """The service calls of the demo (every sample cart quoted, checked and listed; a Rate
+    batch; simulations) give the same bytes from a 2-process server, over many connections
+    (so both children answer), as from a 1-process server on the same store."""
+    methods = {
+        "Quote": "/tariff.v1.PricingService/Quote",
+        "CheckEligibility": "/tariff.v1.QualificationService/CheckEligibility",
+        "ListEligibleOffers": "/tariff.v1.QualificationService/ListEligibleOffers",
+        "Rate": "/tariff.v1.PricingService/Rate",
+        "Simulate": "/tariff.v1.RulesService/Simulate",
+    }
+    calls = [(methods[m], r.SerializeToString()) for m, rs in sales_requests(200).items()
+             if m in methods for r in rs]  # fmt: skip
+    one_env = {"TARIFF_PROCESSES": "1", "TARIFF_LOG_FORMAT": "json"}
+    two_env = {"TARIFF_PROCESSES": "2", "TARIFF_LOG_FORMAT": "json"}
+    with (
+        server_process(store, tmp_path, one_env, name="one") as one,
+        server_process(store, tmp_path, two_env, name="two") as two,
+    ):
+        expected = answers(one.address, calls)
+        for _ in range(6):  # each round a new connection: the kernel picks a child
+            assert answers(two.address, calls) == expected
+        assert len(pids_answering(two)) == 2
+
+
+def answers(address: str, calls: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """Each call's status and answer bytes, on one new connection."""
+    found = []
+    with grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as ch:
+        for path, request in calls:
+            try:
+                found.append(("OK", ch.unary_unary(path, None, None)(request, timeout=30)))
+            except grpc.RpcError as error:
+                found.append((error.code().name, (error.details() or "").encode()))
+    return found
+
+
+def pids_answering(server: ServerProcess) -> set[int]:
+    return {
+        int(json.loads(line)["pid"])
+        for line in server.output().splitlines()
+        if line.startswith("{") and '"tariff.access"' in line
+    }

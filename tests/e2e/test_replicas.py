@@ -56,7 +56,7 @@ def replicas(database: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, Ser
 def listing(channel: grpc.Channel) -> qualification_service_pb2.ListEligibleOffersResponse:
     """The offers on sale now (the version in force, from the server's memory)."""
     context = order_pb2.SaleContext(area_code="GD_SZ", channel_code="hall")
-    context.customer.type = 1  # personal
+    context.customer.type = catalog_pb2.CUSTOMER_TYPE_PERSONAL
     context.customer.age = 30
     stub = qualification_service_pb2_grpc.QualificationServiceStub(channel)
     request = qualification_service_pb2.ListEligibleOffersRequest(context=context)

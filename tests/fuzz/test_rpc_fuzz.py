@@ -12,7 +12,6 @@ SERVING afterwards, its memory bounded. CI runs a small budget per method;
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import re
@@ -21,7 +20,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +33,16 @@ from hypothesis import given
 
 from catalog import bundle
 from tariff import demo
-from tariff.demo.carts import load_carts
-from tariff.eligible_cli import add_eligible_command, parse_item, sale_context
 from tariff.v1 import (
     catalog_pb2,
     catalog_service_pb2,
     catalog_service_pb2_grpc,
     common_pb2,
-    order_pb2,
     pricing_service_pb2,
     qualification_service_pb2,
     rules_service_pb2,
 )
+from tests.support.demo_requests import sales_requests
 from tests.support.fuzz import fuzz_settings
 from tests.support.proto_strategies import Vocabulary, requests
 
@@ -198,53 +194,6 @@ def _vocabulary() -> Vocabulary:
     return Vocabulary(words=tuple(sorted(words)))
 
 
-def _seeds() -> dict[str, list[pm.Message]]:
-    """Valid requests of the sales and rating methods, from the demo's carts and usage."""
-    parser = argparse.ArgumentParser()
-    add_eligible_command(parser.add_subparsers(dest="command"))
-    sales: list[tuple[order_pb2.SaleContext, list[order_pb2.CartItem]]] = []
-    for cart in load_carts().values():
-        args = parser.parse_args(["eligible", "check", "--bundle", "-", *cart.args()])
-        items = [parse_item(text, i) for i, text in enumerate(args.items, start=1)]
-        sales.append((sale_context(args), items))
-    quote = [pricing_service_pb2.QuoteRequest(context=c, items=i) for c, i in sales]
-    check = [
-        qualification_service_pb2.CheckEligibilityRequest(context=c, items=i) for c, i in sales
-    ]
-    listing: list[pm.Message] = [
-        qualification_service_pb2.ListEligibleOffersRequest(context=c) for c, _ in sales
-    ]
-    with demo.USAGE.open(encoding="utf-8") as rows:
-        events = [_event(row) for row in list(csv.DictReader(rows))[:8]]
-    rate = [pricing_service_pb2.RateRequest(events=events)]
-    stream = [pricing_service_pb2.RateStreamRequest(batch_id="b", batch=rate[0])]
-    return {
-        "Quote": list(quote),
-        "CheckEligibility": list(check),
-        "ListEligibleOffers": listing,
-        "Rate": list(rate),
-        "RateStream": list(stream),
-        "Simulate": [rules_service_pb2.SimulateRequest(quote=q) for q in quote[:3]],
-    }
-
-
-def _event(row: dict[str, str]) -> pricing_service_pb2.UsageEvent:
-    msg = pricing_service_pb2.UsageEvent(
-        event_id=row["event_id"],
-        subscriber_id=row["subscriber_id"],
-        offer_code=row["offer_code"],
-        business_code=row["business_code"],
-        duration_ms=int(row["duration_ms"] or 0),
-        volume_bytes=int(row["volume_bytes"] or 0),
-        count=int(row["count"] or 0),
-        origin_area_code=row["origin_area_code"],
-        destination=row["destination"],
-        roaming=row["roaming"] == "true",
-    )
-    msg.start_time.FromDatetime(datetime.fromisoformat(row["start_time"]))
-    return msg
-
-
 def _write_seeds(server: Server) -> dict[str, list[pm.Message]]:
     """Valid catalog writes, from what the running server holds: each demo entity read back
     and written again (or under a new code), so mutations reach the validators and the
@@ -309,7 +258,7 @@ def _write_seeds(server: Server) -> dict[str, list[pm.Message]]:
 
 
 VOCABULARY = _vocabulary()
-SEEDS = _seeds()
+SEEDS = sales_requests()
 
 
 def _caller(server: Server, method: Method) -> Callable[[Any], tuple[grpc.StatusCode, str, int]]:
