@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,12 +32,11 @@ from tariff.v1 import (
     catalog_pb2,
     catalog_service_pb2,
     catalog_service_pb2_grpc,
-    order_pb2,
-    pricing_service_pb2,
     pricing_service_pb2_grpc,
 )
 from tests.support.databases import migrated_database
 from tests.support.disks import SmallDisk, small_disk
+from tests.support.priced import QUOTE, priced_starter
 
 if TYPE_CHECKING:
     from tariff.v1.catalog_service_pb2_grpc import CatalogServiceAsyncStub
@@ -93,18 +93,6 @@ def zone_table(name: str, prefixes: int) -> catalog_service_pb2.PutZoneTableRequ
     )
 
 
-QUOTE = pricing_service_pb2.QuoteRequest(
-    context=order_pb2.SaleContext(
-        customer=order_pb2.Customer(
-            type=catalog_pb2.CUSTOMER_TYPE_PERSONAL, segment_codes=["youth"], age=20
-        ),
-        area_code="GD_SZ",
-        channel_code="hall",
-    ),
-    items=[order_pb2.CartItem(offer_code="youth_plan")],
-)
-
-
 async def draft(served: Served) -> bytes:
     reply = await served.catalog.ExportCatalogBundle(
         catalog_service_pb2.ExportCatalogBundleRequest()
@@ -119,11 +107,11 @@ async def refused(call: Awaitable[Any]) -> grpc.aio.AioRpcError:
     return caught.value
 
 
-async def still_selling(served: Served) -> None:
+async def still_selling(served: Served, version: int = 1, fee: int = 39) -> None:
     """The hot path answers from the version in memory; health stays SERVING."""
     quote = await served.pricing.Quote(QUOTE, timeout=10)
-    assert quote.catalog_version == 1
-    assert quote.totals.monthly_recurring.duty_free_amount.units == 39
+    assert quote.catalog_version == version
+    assert quote.totals.monthly_recurring.duty_free_amount.units == fee
     for service in ("", "tariff.v1.PricingService", "tariff.v1.CatalogService"):
         reply = await served.health.Check(health_pb2.HealthCheckRequest(service=service))
         assert reply.status == health_pb2.HealthCheckResponse.SERVING, service
@@ -146,27 +134,39 @@ async def test_a_full_disk_refuses_a_write_as_resource_exhausted_and_keeps_servi
     disk: SmallDisk,
 ) -> None:
     async with serving(disk.url()) as served:
+        repriced = bundle.to_zip_bytes(priced_starter(Decimal(50), Decimal("0.50")))
+        await served.catalog.ImportCatalogBundle(  # a draft ready to publish as version 2
+            catalog_service_pb2.ImportCatalogBundleRequest(archive=repriced)
+        )
         before = await draft(served)
         disk.fill()
+        full = "the catalog database is out of disk space: database or disk is full"
         error = await refused(served.catalog.PutZoneTable(zone_table("big", PREFIXES)))
-        assert error.code() is Code.RESOURCE_EXHAUSTED
-        assert error.details() == (
-            "the catalog database is out of disk space: database or disk is full"
+        assert (error.code(), error.details()) == (Code.RESOURCE_EXHAUSTED, full)
+        error = await refused(
+            served.catalog.PublishCatalog(catalog_service_pb2.PublishCatalogRequest())
         )
-        await still_selling(served)
-        assert await draft(served) == before  # nothing of the refused write landed
+        assert (error.code(), error.details()) == (Code.RESOURCE_EXHAUSTED, full)
+        await still_selling(served)  # version 1: the refused publish installed nothing
+        assert await draft(served) == before  # nothing of the refused writes landed
         missing = await refused(
             served.catalog.GetZoneTable(catalog_service_pb2.GetZoneTableRequest(name="big"))
         )
         assert missing.code() is Code.NOT_FOUND
-        disk.free()  # the operator makes room: the same write goes through, no restart
+        listed = await served.catalog.ListCatalogVersions(
+            catalog_service_pb2.ListCatalogVersionsRequest()
+        )
+        assert [v.number for v in listed.versions] == [1]
+        disk.free()  # the operator makes room: the same writes go through, no restart
         stored = await served.catalog.PutZoneTable(zone_table("big", PREFIXES))
         assert stored.prefix_count == PREFIXES
         read = await served.catalog.GetZoneTable(
             catalog_service_pb2.GetZoneTableRequest(name="big")
         )
         assert len(read.table.prefixes) == PREFIXES
-        await still_selling(served)
+        published = await served.catalog.PublishCatalog(catalog_service_pb2.PublishCatalogRequest())
+        assert published.version.number == 2
+        await still_selling(served, version=2, fee=50)
 
 
 # --- a PostgreSQL database that goes away -------------------------------------------------
