@@ -222,7 +222,8 @@ class _Inference:
                 "division-by-zero",
                 node.right.span,
                 "division by zero: the divisor is always 0",
-                "a division by zero is unknown, so a condition reading it is never true",
+                "a division by zero is unknown: a condition reading it is never true and an amount"
+                " reading it is a rule error",
             )
 
     def mismatch(self, node: Node, message: str, hint: str | None = None) -> None:
