@@ -8,9 +8,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from dataclasses import replace
 from types import TracebackType
 from typing import Protocol, Self
 
+from catalog.audit import (
+    DRAFT_WRITES,
+    Action,
+    AuditEntry,
+    GovernanceRepository,
+    Outcome,
+    Review,
+    SignOff,
+)
 from catalog.content import CatalogContent
 from catalog.errors import AlreadyExists, ConcurrentWrite, NotFound, StaleRevision
 from catalog.model import (
@@ -91,6 +101,7 @@ class UnitOfWork(Protocol):
     """One transaction: everything written through `catalog` lands on commit or not at all."""
 
     catalog: CatalogRepository
+    governance: GovernanceRepository
 
     def __enter__(self) -> Self: ...
 
@@ -117,6 +128,9 @@ class _State:
         self.zone_tables: dict[str, ZoneTable] = {}
         self.rule_sources: dict[str, RuleSource] = {}
         self.versions: dict[int, tuple[CatalogVersionInfo, CatalogContent]] = {}
+        self.audit: list[AuditEntry] = []
+        self.review: list[Review] = []  # none or one
+        self.sign_offs: dict[int, SignOff] = {}
 
 
 class InMemoryRepository:
@@ -203,6 +217,49 @@ class InMemoryRepository:
         return found[1]
 
 
+class InMemoryGovernance:
+    """GovernanceRepository over the in-memory state."""
+
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    def add_audit_entry(self, entry: AuditEntry) -> None:
+        self._s.audit.append(replace(entry, id=len(self._s.audit) + 1))
+
+    def list_audit_entries(
+        self, before_id: int = 0, limit: int = 100, principal: str = ""
+    ) -> list[AuditEntry]:
+        chosen = [
+            e
+            for e in reversed(self._s.audit)
+            if (not before_id or e.id < before_id) and (not principal or e.principal == principal)
+        ]
+        return chosen[:limit]
+
+    def draft_writers(self) -> set[str]:
+        writers: set[str] = set()
+        for entry in self._s.audit:
+            if entry.outcome is not Outcome.OK:
+                continue
+            if entry.action is Action.PUBLISH:
+                writers = set()
+            elif entry.action in DRAFT_WRITES:
+                writers.add(entry.principal)
+        return writers
+
+    def get_review(self) -> Review | None:
+        return self._s.review[0] if self._s.review else None
+
+    def set_review(self, review: Review | None) -> None:
+        self._s.review = [] if review is None else [review]
+
+    def put_sign_off(self, sign_off: SignOff) -> None:
+        self._s.sign_offs[sign_off.number] = sign_off
+
+    def sign_offs(self) -> dict[int, SignOff]:
+        return dict(self._s.sign_offs)
+
+
 class InMemoryUnitOfWork:
     """Transactions over an in-memory state: work on a copy, swap it in on commit."""
 
@@ -210,12 +267,14 @@ class InMemoryUnitOfWork:
         self._committed = _State()
         self._working: _State | None = None
         self.catalog: CatalogRepository = InMemoryRepository(self._committed)
+        self.governance: GovernanceRepository = InMemoryGovernance(self._committed)
 
     def __enter__(self) -> Self:
         self._working = copy.copy(self._committed)
         for name, value in vars(self._committed).items():
             setattr(self._working, name, copy.copy(value))
         self.catalog = InMemoryRepository(self._working)
+        self.governance = InMemoryGovernance(self._working)
         return self
 
     def __exit__(
@@ -226,6 +285,7 @@ class InMemoryUnitOfWork:
     ) -> None:
         self._working = None
         self.catalog = InMemoryRepository(self._committed)
+        self.governance = InMemoryGovernance(self._committed)
 
     def commit(self) -> None:
         if self._working is not None:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from catalog import codec, lifecycle
+from catalog.audit import Action, Outcome, SignOff, current_actor
 from catalog.content import CatalogContent, EntityKey
 from catalog.diff import Change, diff
 from catalog.errors import (
@@ -25,6 +26,8 @@ from catalog.errors import (
     ValidationError,
     Violation,
 )
+from catalog.governance import Governance, approval_for, draft_hash
+from catalog.governance import entry as audit_entry
 from catalog.model import (
     Area,
     CatalogVersionInfo,
@@ -162,6 +165,7 @@ class CatalogService:
         self._on_publish = on_publish
         self._rule_check = rule_check
         self._version_content = lru_cache(maxsize=8)(self._load_version_content)
+        self.governance = Governance(uow, clock)
 
     # -- entities -----------------------------------------------------------------------
 
@@ -172,10 +176,11 @@ class CatalogService:
             repo = uow.catalog
             self._ensure_code_free(repo, definition)
             self._validate(repo, definition)
-            entry = Entry(definition, EntityState(S.IN_DESIGN, 1, 0, now, now))
-            repo.add_entry(entry)
+            created = Entry(definition, EntityState(S.IN_DESIGN, 1, 0, now, now))
+            repo.add_entry(created)
+            _audit(uow, now, Action.CREATE, _label(created), 1)
             uow.commit()
-        return _listed(entry)
+        return _listed(created)
 
     def update(self, definition: Definition, expected_revision: int) -> Listed:
         """Replace an entity's working copy. Raises NotFound, StaleRevision, ValidationError,
@@ -187,6 +192,7 @@ class CatalogService:
             revised = lifecycle.revise(entry, definition, self._clock())
             if revised is not entry:
                 repo.save_entry(revised, expected_revision)
+                _audit(uow, self._clock(), Action.UPDATE, _label(revised), revised.state.revision)
                 uow.commit()
         return _listed(revised)
 
@@ -212,6 +218,7 @@ class CatalogService:
                 current = {s.path: s for s in repo.get_catalog_rule_sources()}
                 attached = self._merge_sources(current, sources, remove_paths, "catalog")
                 repo.set_catalog_rule_sources(attached)
+                _audit(uow, self._clock(), Action.ATTACH_RULES, "catalog", 0, _paths(sources))
                 uow.commit()
                 return attached, 0
             entry = self._entry(repo, target[0], target[1], expected_revision)
@@ -222,6 +229,14 @@ class CatalogService:
             revised = lifecycle.revise(entry, definition, self._clock())
             if revised is not entry:
                 repo.save_entry(revised, expected_revision)
+                _audit(
+                    uow,
+                    self._clock(),
+                    Action.ATTACH_RULES,
+                    _label(revised),
+                    revised.state.revision,
+                    _paths(sources, remove_paths),
+                )
                 uow.commit()
             return attached, revised.state.revision
 
@@ -235,6 +250,10 @@ class CatalogService:
             entry = self._entry(repo, kind, code, expected_revision)
             moved = lifecycle.transition(entry, to, self._clock())
             repo.save_entry(moved, expected_revision)
+            detail = f"{entry.state.status.value} -> {to.value}"
+            _audit(
+                uow, self._clock(), Action.TRANSITION, _label(moved), moved.state.revision, detail
+            )
             uow.commit()
         return _listed(moved)
 
@@ -304,6 +323,8 @@ class CatalogService:
             repo.put_areas(areas)
             repo.put_channels(channels)
             repo.put_segments(segments)
+            detail = f"{len(areas)} areas, {len(channels)} channels, {len(segments)} segments"
+            _audit(uow, self._clock(), Action.PUT_REFERENCE_DATA, "reference_data", 0, detail)
             uow.commit()
         return len(areas) + len(channels) + len(segments)
 
@@ -321,6 +342,8 @@ class CatalogService:
         ordered = replace(table, prefixes=tuple(sorted(table.prefixes)))
         with self._uow() as uow:
             uow.catalog.put_zone_table(ordered)
+            detail = f"{len(ordered.prefixes)} prefixes"
+            _audit(uow, self._clock(), Action.PUT_ZONE_TABLE, f"zone_table:{table.name}", 0, detail)
             uow.commit()
         return len(ordered.prefixes)
 
@@ -337,15 +360,27 @@ class CatalogService:
     # -- versions -----------------------------------------------------------------------
 
     def publish(self, effective_from: datetime | None, description: str) -> Published:
-        """Freeze the draft into a new version. Raises ValidationError (effective time),
-        PublishRejected (inconsistent draft), LifecycleViolation (nothing changed),
-        ConcurrentWrite (another publish won the race)."""
+        """Freeze the approved draft into a new version, once its rules check and every
+        example passes. Raises ValidationError (effective time), PublishRejected
+        (inconsistent draft, rule errors, failing examples), ReviewRefused (not approved),
+        LifecycleViolation (nothing changed), ConcurrentWrite (another publish won the
+        race). A refusal is recorded in the audit log; nothing else changes."""
         now = self._clock()
-        effective = effective_from or now
+        try:
+            return self._publish(now, effective_from or now, description)
+        except (PublishRejected, LifecycleViolation) as refused:
+            self.governance.record(
+                audit_entry(now, Action.PUBLISH, "draft", 0, Outcome.REFUSED, str(refused))
+            )
+            raise
+
+    def _publish(self, now: datetime, effective: datetime, description: str) -> Published:
+        actor = current_actor()
         with self._uow() as uow:
             repo = uow.catalog
             versions = repo.list_versions()
             Timeline(versions).check_next_effective(effective)
+            author, approver = approval_for(uow.governance, draft_hash(repo), actor)
             plan = plan_publish(repo.list_entries(), draft_content(repo), now)
             problems = check_publishable(plan.content)
             findings = tuple(self._rule_check(plan.content)) if self._rule_check else ()
@@ -373,10 +408,13 @@ class CatalogService:
                 combo_count=combos,
             )
             repo.add_version(info, plan.content)
-            for entry in plan.changed_entries:
-                current = repo.get_entry(entry.kind, entry.code)
+            for changed in plan.changed_entries:
+                current = repo.get_entry(changed.kind, changed.code)
                 assert current is not None
-                repo.save_entry(entry, current.state.revision)
+                repo.save_entry(changed, current.state.revision)
+            uow.governance.put_sign_off(SignOff(info.number, author, approver, actor.name))
+            uow.governance.set_review(None)
+            _audit(uow, now, Action.PUBLISH, f"version:{info.number}", info.number, description)
             uow.commit()
         if self._on_publish is not None:
             self._on_publish(info, plan.content)
@@ -501,6 +539,8 @@ class CatalogService:
                         repo.save_entry(entry, existing[key].state.revision)
                     else:
                         repo.add_entry(entry)
+                detail = f"{len(created)} new, {len(updated)} changed, {len(obsoleted)} obsoleted"
+                _audit(uow, now, Action.IMPORT, "bundle", 0, detail)
                 uow.commit()
         return ImportResult(tuple(created), tuple(updated), tuple(obsoleted))
 
@@ -578,6 +618,30 @@ class CatalogService:
             )
         if problems:
             raise ValidationError(problems)
+
+
+def _audit(
+    uow: UnitOfWork,
+    now: datetime,
+    action: Action,
+    entity: str,
+    revision: int,
+    detail: str = "",
+) -> None:
+    """Record a change in the audit log, in the transaction that makes it."""
+    uow.governance.add_audit_entry(audit_entry(now, action, entity, revision, detail=detail))
+
+
+def _label(changed: Entry) -> str:
+    return f"{changed.kind.value}:{changed.code}"
+
+
+def _paths(sources: Iterable[RuleSource], removed: Iterable[str] = ()) -> str:
+    attached = ", ".join(s.path for s in sources)
+    gone = ", ".join(removed)
+    return "; ".join(
+        p for p in (attached and f"attached {attached}", gone and f"removed {gone}") if p
+    )
 
 
 def _imported_entry(incoming: VersionedEntity, now: datetime) -> Entry:

@@ -18,16 +18,17 @@ from catalog.services import CatalogService, utcnow
 from catalog.snapshot import SnapshotRegistry
 from catalog.sqlstore import SqlUnitOfWork, create_engine_for, storage_errors
 from dsl.diagnostics import Diagnostic
-from rules.checking import check_catalog
+from rules.publish_check import FailedExample, publish_findings
 from rules.sale_catalog import SaleCatalog
 from tariff.ops.events import observed_build, triggered
 from tariff.ops.reload import notify_published
 from tariff.settings import Settings
 
 
-def check_rules(content: CatalogContent) -> tuple[Diagnostic, ...]:
-    """Every rule source of a catalog about to be published, checked together."""
-    return check_catalog(content).diagnostics
+def check_rules(content: CatalogContent) -> tuple[Diagnostic | FailedExample, ...]:
+    """Every rule source of a catalog about to be published, checked together, and every
+    example run (rules.publish_check)."""
+    return publish_findings(content)
 
 
 def settle() -> None:

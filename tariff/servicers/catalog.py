@@ -22,9 +22,10 @@ from catalog.services import CatalogService
 from tariff.mappers import catalog as m
 from tariff.mappers import versions as vmap
 from tariff.mappers.entities import listed_business, listed_combo, listed_product
+from tariff.mappers.governance import add_sign_offs
 from tariff.mappers.reference import reference_data_to_proto, zone_table_to_proto
+from tariff.v1 import catalog_pb2, catalog_service_pb2_grpc
 from tariff.v1 import catalog_service_pb2 as pb
-from tariff.v1 import catalog_service_pb2_grpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -217,7 +218,9 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
     ) -> pb.PublishCatalogResponse:
         effective_from, description = vmap.publish(request)
         published = await asyncio.to_thread(self._service.publish, effective_from, description)
-        return vmap.published_to_proto(published)
+        response = vmap.published_to_proto(published)
+        await self._sign(response.version)
+        return response
 
     async def ListCatalogVersions(
         self, request: pb.ListCatalogVersionsRequest, context: Context
@@ -227,14 +230,18 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
         page, token = paginate(
             ordered, vmap.newest_first_key, request.page_size, request.page_token
         )
-        return vmap.versions_to_proto(page, token)
+        response = vmap.versions_to_proto(page, token)
+        await self._sign(*response.versions)
+        return response
 
     async def GetCatalogVersion(
         self, request: pb.GetCatalogVersionRequest, context: Context
     ) -> pb.GetCatalogVersionResponse:
         selector = vmap.version_read(request)
         info = await asyncio.to_thread(self._service.get_version, selector)
-        return pb.GetCatalogVersionResponse(version=vmap.catalog_version_to_proto(info))
+        response = pb.GetCatalogVersionResponse(version=vmap.catalog_version_to_proto(info))
+        await self._sign(response.version)
+        return response
 
     async def DiffCatalogVersions(
         self, request: pb.DiffCatalogVersionsRequest, context: Context
@@ -242,6 +249,11 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
         before, after = vmap.diff_sides(request)
         changes = await asyncio.to_thread(self._service.diff, before, after)
         return vmap.changes_to_proto(changes)
+
+    async def _sign(self, *versions: catalog_pb2.CatalogVersion) -> None:
+        """Who authored, approved and published each version."""
+        sign_offs = await asyncio.to_thread(self._service.governance.sign_offs)
+        add_sign_offs(versions, sign_offs)
 
     # -- bundles --------------------------------------------------------------------------
 

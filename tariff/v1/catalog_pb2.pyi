@@ -910,6 +910,9 @@ class CatalogVersion(_message.Message):
     BUSINESS_COUNT_FIELD_NUMBER: _builtins.int
     PRODUCT_COUNT_FIELD_NUMBER: _builtins.int
     COMBO_COUNT_FIELD_NUMBER: _builtins.int
+    AUTHORED_BY_FIELD_NUMBER: _builtins.int
+    APPROVED_BY_FIELD_NUMBER: _builtins.int
+    PUBLISHED_BY_FIELD_NUMBER: _builtins.int
     number: _builtins.int
     """1, 2, 3, ... in publish order."""
     description: _builtins.str
@@ -922,6 +925,12 @@ class CatalogVersion(_message.Message):
     """Number of products in it."""
     combo_count: _builtins.int
     """Number of combos in it."""
+    authored_by: _builtins.str
+    """Who submitted the draft for review ("local" without identities configured)."""
+    approved_by: _builtins.str
+    """Who approved it."""
+    published_by: _builtins.str
+    """Who published it."""
     @_builtins.property
     def effective_from(self) -> _timestamp_pb2.Timestamp:
         """When it takes effect; the version in force at T is the one with the greatest
@@ -943,10 +952,13 @@ class CatalogVersion(_message.Message):
         business_count: _builtins.int = ...,
         product_count: _builtins.int = ...,
         combo_count: _builtins.int = ...,
+        authored_by: _builtins.str = ...,
+        approved_by: _builtins.str = ...,
+        published_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["effective_from", b"effective_from", "publish_time", b"publish_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["business_count", b"business_count", "combo_count", b"combo_count", "content_hash", b"content_hash", "description", b"description", "effective_from", b"effective_from", "number", b"number", "product_count", b"product_count", "publish_time", b"publish_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_by", b"approved_by", "authored_by", b"authored_by", "business_count", b"business_count", "combo_count", b"combo_count", "content_hash", b"content_hash", "description", b"description", "effective_from", b"effective_from", "number", b"number", "product_count", b"product_count", "publish_time", b"publish_time", "published_by", b"published_by"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -5,6 +5,7 @@ written here so every amount in the tests can be computed by hand."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 from catalog import bundle
@@ -71,6 +72,20 @@ PLANS = {
 }
 
 
+#: Examples of the DSL bundle whose amounts assume the bundle's own member plans, which this
+#: catalog replaces (the quote tests check those amounts by hand instead): a publish runs
+#: every example, so they leave with the plans they were written for.
+STALE_EXAMPLES = {"family_bundle.tariff": ("bundle_monthly",)}
+
+
+def _without_stale_examples(source: RuleSource) -> RuleSource:
+    text = source.text
+    for name in STALE_EXAMPLES.get(source.path, ()):
+        text, found = re.subn(rf"\n  example {name} \{{.*?\n  \}}\n", "\n", text, flags=re.S)
+        assert found == 1, f"example {name} not found in {source.path}"
+    return dataclasses.replace(source, text=text)
+
+
 def quote_content(plans_text: str = QUOTE_PLANS) -> CatalogContent:
     content = bundle.read_path(EXAMPLES)
     entities = dict(content.entities)
@@ -83,5 +98,6 @@ def quote_content(plans_text: str = QUOTE_PLANS) -> CatalogContent:
             changes["tariff_overrides"] = (AreaTariffOverride("GD", "fixed_gd"),)
         definition = dataclasses.replace(entity.definition, **changes)  # type: ignore[arg-type]
         entities[key] = VersionedEntity(definition, entity.status, entity.version)
-    sources = (*content.rule_sources, RuleSource("rules/quote_plans.tariff", plans_text))
+    kept = tuple(_without_stale_examples(s) for s in content.rule_sources)
+    sources = (*kept, RuleSource("rules/quote_plans.tariff", plans_text))
     return dataclasses.replace(content, entities=entities, rule_sources=sources)

@@ -21,6 +21,9 @@ TABLES = {
     "catalog_segment",
     "catalog_version",
     "zone_table",
+    "audit_entry",
+    "draft_review",
+    "version_sign_off",
 }
 
 
@@ -66,7 +69,7 @@ def test_upgrade_is_idempotent_and_keeps_data(database_url: str) -> None:
         upgrade(database_url)
         upgrade(engine, "head")
 
-        assert current(database_url) == head() == "0001"
+        assert current(database_url) == head() == "0002"
         with SqlUnitOfWork(engine) as uow:
             assert uow.catalog.list_areas() == sorted(b.areas(), key=lambda a: a.code)
     finally:
