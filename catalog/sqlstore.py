@@ -261,7 +261,7 @@ _PG_EXHAUSTED = {
     "53100": "disk space",
     "53200": "memory",
     "53300": "connections",
-    "53400": "configured limits",
+    "53400": "resources",  # configuration_limit_exceeded
 }
 #: SQLSTATE (besides class 08, connection exceptions) of a server that is going away,
 #: starting, read-only (a standby after failover) or timing out: worth retrying later.

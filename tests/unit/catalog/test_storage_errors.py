@@ -167,9 +167,10 @@ def test_no_pooled_connection_free_in_time_is_storage_full(sqlite_store: Engine)
 # --- PostgreSQL --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def pg_store(postgres_server: URL, tmp_path: Path) -> Iterator[Engine]:
-    with migrated_database("postgres", tmp_path) as url:
+@pytest.fixture(scope="module")
+def pg_store(postgres_server: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """One migrated database for the tests that only make it refuse things (none writes)."""
+    with migrated_database("postgres", tmp_path_factory.mktemp("pg")) as url:
         engine = create_engine_for(url)
         try:
             yield engine
