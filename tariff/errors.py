@@ -185,20 +185,89 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-
         return wrapped
 
 
+class Undecodable:
+    """A request message that did not parse (bad wire bytes, invalid UTF-8 in a string):
+    handed to the handler in place of the message, which refuses it as INVALID_ARGUMENT
+    (a deserializer that raises makes grpc answer UNKNOWN, which means a bug)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def refusal(self) -> catalog_errors.ValidationError:
+        said = " ".join(str(self.error).split()) or type(self.error).__name__
+        return catalog_errors.ValidationError(
+            [catalog_errors.Violation("", f"the request is not a valid message: {said}")]
+        )
+
+
+def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserialize is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception as error:  # protobuf's DecodeError, and anything like it
+            return Undecodable(error)
+
+    return decode
+
+
+def _checked_unary(behavior: Behavior) -> Behavior:
+    async def checked(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        if isinstance(request, Undecodable):
+            raise request.refusal()
+        return await behavior(request, context)
+
+    return checked
+
+
+def _checked_stream(behavior: Behavior) -> Behavior:
+    """For a streaming handler: its request (an iterator for client streams) checked."""
+
+    def checked(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        if isinstance(request, Undecodable):
+            return _refused(request)
+        if hasattr(request, "__aiter__"):
+            return behavior(_each_checked(request), context)
+        return behavior(request, context)
+
+    return checked
+
+
+async def _refused(request: Undecodable) -> AsyncIterator[Any]:
+    nothing: tuple[Any, ...] = ()
+    for item in nothing:  # an async generator, which raises once iterated
+        yield item
+    raise request.refusal()
+
+
+async def _each_checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for request in requests:
+        if isinstance(request, Undecodable):
+            raise request.refusal()
+        yield request
+
+
 def _wrap(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[Any, Any]:
-    """The same handler, with domain errors mapped to statuses."""
+    """The same handler, with domain errors mapped to statuses and undecodable requests
+    refused as INVALID_ARGUMENT."""
     common = {
-        "request_deserializer": handler.request_deserializer,
+        "request_deserializer": _tolerant(handler.request_deserializer),
         "response_serializer": handler.response_serializer,
     }
     if handler.unary_unary is not None:
-        return grpc.unary_unary_rpc_method_handler(_wrap_unary(handler.unary_unary), **common)
+        behavior = _checked_unary(handler.unary_unary)
+        return grpc.unary_unary_rpc_method_handler(_wrap_unary(behavior), **common)
     if handler.stream_unary is not None:
-        return grpc.stream_unary_rpc_method_handler(_wrap_unary(handler.stream_unary), **common)
+        behavior = _checked_stream(handler.stream_unary)
+        return grpc.stream_unary_rpc_method_handler(_wrap_unary(behavior), **common)
     if handler.unary_stream is not None:
-        return grpc.unary_stream_rpc_method_handler(_wrap_streaming(handler.unary_stream), **common)
+        behavior = _checked_stream(handler.unary_stream)
+        return grpc.unary_stream_rpc_method_handler(_wrap_streaming(behavior), **common)
     if handler.stream_stream is not None:
-        return grpc.stream_stream_rpc_method_handler(
-            _wrap_streaming(handler.stream_stream), **common
-        )
+        behavior = _checked_stream(handler.stream_stream)
+        return grpc.stream_stream_rpc_method_handler(_wrap_streaming(behavior), **common)
     return handler

@@ -30,6 +30,7 @@ from google.protobuf import message as pm
 from google.protobuf import message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import given
+from hypothesis import strategies as st
 
 from catalog import bundle
 from tariff import demo
@@ -334,3 +335,53 @@ def test_every_method_is_fuzzed() -> None:
         len(m.DESCRIPTOR.services_by_name[s.rsplit(".", 1)[1]].methods) for s, m in SERVICES.items()
     )
     assert common_pb2.VersionSelector.DESCRIPTOR.oneofs  # selectors are generated as oneofs
+
+
+def _string_field_with_bad_utf8(desc: d.Descriptor) -> bytes | None:
+    """A message's wire bytes with its first string field holding invalid UTF-8 (0xFF):
+    what no protobuf library sends, but any client of raw bytes can."""
+    for f in desc.fields:
+        if f.type == d.FieldDescriptor.TYPE_STRING:
+            tag = (f.number << 3) | 2
+            return bytes([tag]) + b"\x03\xff\xfe\xfd" if tag < 128 else None
+    return None
+
+
+@pytest.mark.parametrize("method", METHODS, ids=str)
+def test_undecodable_requests_are_invalid_argument(server: Server, method: Method) -> None:
+    """Bytes that are not the method's message - noise, a truncated field, invalid UTF-8 in
+    a string - are INVALID_ARGUMENT, never UNKNOWN (what a raising deserializer gives)."""
+    if method.client_streaming:
+        streams = server.channel.stream_stream(method.path, None, None)
+
+        def send(data: bytes) -> grpc.StatusCode:
+            try:
+                for _ in streams(iter([data]), timeout=CALL_SECONDS):
+                    pass
+            except grpc.RpcError as error:
+                return error.code()
+            return grpc.StatusCode.OK
+    else:
+        unary = server.channel.unary_unary(method.path, None, None)
+
+        def send(data: bytes) -> grpc.StatusCode:
+            try:
+                unary(data, timeout=CALL_SECONDS)
+            except grpc.RpcError as error:
+                return error.code()
+            return grpc.StatusCode.OK
+
+    broken = [b"\x0a\x05ab", b"\xff\xff\xff\xff", b"\x08"]  # short field, bad tag, no varint
+    bad_text = _string_field_with_bad_utf8(method.input)
+    if bad_text is not None:
+        broken.append(bad_text)
+    for data in broken:
+        assert send(data) is grpc.StatusCode.INVALID_ARGUMENT, (method.name, data)
+
+    @fuzz_settings(15)
+    @given(data=st.binary(max_size=64))
+    def noise(data: bytes) -> None:
+        assert send(data) in ALLOWED, (method.name, data)
+
+    noise()
+    server.alive()
