@@ -73,6 +73,9 @@ WORKLOADS = {
     "rate_file": Workload("Rate a usage file", "read_write", "events in the file",
                           "`tariff rate` end to end: pyarrow batches in, every row rated in "
                           "order, rated file out; peak RSS of a child per size."),
+    "auth_rpc": Workload("Authentication per call", "open", "calls",
+                         "CheckEligibility with a bearer token, by the server's CPU: token "
+                         "identities vs the same server without the interceptor."),
 }  # fmt: skip
 PACKAGES = (
     "grpcio",

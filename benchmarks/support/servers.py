@@ -25,6 +25,27 @@ S = TypeVar("S")
 def server_process(args: Sequence[str], startup_seconds: float = STARTUP_SECONDS) -> Iterator[int]:
     """Start `python ARGS` (which must print its port on its first stdout line) from the repo
     root; yield the port; stop the process on exit."""
+    with server_process_pid(args, startup_seconds) as (port, _):
+        yield port
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has run, every thread, at nanosecond resolution (Linux
+    schedstat): a server's own work, whatever else the shared machine runs meanwhile."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):  # a thread that just ended
+            continue
+    return total / 1e9
+
+
+@contextmanager
+def server_process_pid(
+    args: Sequence[str], startup_seconds: float = STARTUP_SECONDS
+) -> Iterator[tuple[int, int]]:
+    """`server_process` yielding (port, process id), for measuring the server's CPU."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(  # args are the suite's own module names, not user input
         [sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
@@ -34,7 +55,7 @@ def server_process(args: Sequence[str], startup_seconds: float = STARTUP_SECONDS
         line = _first_line(process, startup_seconds)
         if not line.strip().isdigit():
             raise RuntimeError(f"{' '.join(args)} did not report a port (got {line!r})")
-        yield int(line)
+        yield int(line), process.pid
     finally:
         process.terminate()
         try:

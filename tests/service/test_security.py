@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from asyncio.subprocess import PIPE
 from pathlib import Path
 from typing import Any
 
@@ -296,3 +297,38 @@ async def test_the_cli_calls_a_tls_server_with_a_token(
     reader = token(keys[1], "shop", Role.READER)
     assert await asyncio.to_thread(main, [*argv, "--token", reader]) == 1  # authenticated:
     assert "NOT_FOUND" in capsys.readouterr().err  # the empty catalog has no version
+
+
+async def test_the_python_example_client_takes_a_token_and_a_ca(
+    tls_tokens: Served, keys: tuple[Path, KeyRing]
+) -> None:
+    import sys
+
+    from tariff.cli import load_demo
+
+    await asyncio.to_thread(load_demo, tls_tokens.app)
+    script = Path(__file__).resolve().parents[2] / "examples" / "eligible_offers.py"
+    argv = [str(script), "GD_SZ", "hall", "--address", tls_tokens.target]
+    argv += ["--tls-ca", str(tls_tokens.pki.authority.cert)]
+
+    async def run(*extra: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *argv, *extra, stdout=PIPE, stderr=PIPE, env=_env()
+        )
+        out, err = await process.communicate()
+        assert process.returncode is not None
+        return process.returncode, out.decode(), err.decode()
+
+    code, out, err = await run()
+    assert code != 0
+    assert "UNAUTHENTICATED" in err
+    code, out, err = await run("--token", token(keys[1], "crm", Role.READER))
+    assert code == 0, err
+    assert "mobile_59" in out
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    root = str(Path(__file__).resolve().parents[2])
+    return {**os.environ, "PYTHONPATH": root, "TARIFF_TOKEN": ""}
