@@ -16,6 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from catalog.errors import StorageFault
 from tariff import security
 from tariff.bootstrap import App
 from tariff.errors import ErrorMappingInterceptor
@@ -173,7 +174,9 @@ async def _refresh_forever(app: App, every: float) -> None:
         await asyncio.sleep(every)
         try:
             await asyncio.to_thread(refresh_once, app.refresh, "poll")
-        except Exception:  # a database hiccup must not kill the server; try again later
+        except StorageFault as fault:  # the database is away: one line, try again later
+            log.warning("refreshing catalog versions failed: %s", fault)
+        except Exception:  # a bug: keep its traceback, and keep serving
             log.exception("refreshing catalog versions failed")
 
 
