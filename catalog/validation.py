@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from catalog.areas import AreaTree
-from catalog.content import CatalogContent
+from catalog.content import CatalogContent, EntityKey
 from catalog.errors import Violation
 from catalog.model import (
     Area,
@@ -119,6 +119,26 @@ class DefinitionChecker:
         self.content = content
         self.tree = content.area_tree()
         self.for_publish = for_publish
+        self._path_owners: dict[str, list[tuple[EntityKey | None, str]]] | None = None
+
+    def _owners_of(self, definition: Definition) -> dict[str, str]:
+        """`source_owners(content, definition's key)` for the definition's own paths only:
+        the catalog's owners are indexed once, so checking every entity of an import is
+        linear in the catalog rather than quadratic."""
+        if self._path_owners is None:
+            index: dict[str, list[tuple[EntityKey | None, str]]] = {}
+            for key, source in self.content.all_rule_sources():
+                label = "the catalog" if key is None else f"{key[0].value} {key[1]!r}"
+                index.setdefault(source.path, []).append((key, label))
+            self._path_owners = index
+        skip = (definition.entity_kind, definition.code)
+        owners: dict[str, str] = {}
+        for source in definition.rule_sources:
+            for key, label in reversed(self._path_owners.get(source.path, ())):
+                if key is None or key != skip:
+                    owners[source.path] = label  # the last owner wins, as in source_owners
+                    break
+        return owners
 
     def check(self, definition: Definition) -> list[Violation]:
         kind = definition.entity_kind.value
@@ -128,7 +148,7 @@ class DefinitionChecker:
             definition.description, f"{kind}.description", required=False, limit=MAX_DESCRIPTION
         )
         if not self.for_publish:
-            owners = source_owners(self.content, (definition.entity_kind, definition.code))
+            owners = self._owners_of(definition)
             found += check_rule_sources(definition.rule_sources, f"{kind}.rule_sources", owners)
         if isinstance(definition, Business):
             return found

@@ -289,7 +289,9 @@ def _bases(state: _State, province: str, business: str) -> tuple[str, ...]:
         assert state.mains.first is not None, "add-ons come after the first main product"
         return (state.mains.first.code,)
     picks = _pick(state.rng, parts, state.rng.randint(1, 3))
-    return tuple(sorted(m.code for m in picks))
+    # A set: a headquarters add-on (province "") lists the nation's mains twice in `parts`,
+    # so two draws can name the same base, which the store refuses as listed twice.
+    return tuple(sorted({m.code for m in picks}))
 
 
 def _product(state: _State, index: int, width: int) -> Product:
