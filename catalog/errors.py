@@ -79,6 +79,14 @@ class StorageUnavailable(StorageFault):
         super().__init__(f"the catalog database is unavailable: {reason}")
 
 
+class StorageCorrupt(StorageFault):
+    """The database file or its pages are damaged, or the file is not a database at all:
+    retrying will not help; restore from a backup (DATA_LOSS)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the catalog database is damaged or not a database: {reason}")
+
+
 class StorageFull(StorageFault):
     """The database ran out of a resource it needs for this write: disk space, memory or
     connections; it works again once the operator frees some (RESOURCE_EXHAUSTED)."""

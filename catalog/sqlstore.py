@@ -64,6 +64,7 @@ from catalog.errors import (
     ConcurrentWrite,
     NotFound,
     StaleRevision,
+    StorageCorrupt,
     StorageFull,
     StorageUnavailable,
     ValidationError,
@@ -337,6 +338,8 @@ def storage_error(exc: SQLAlchemyError, url: URL | None = None) -> CatalogError 
     reason = _reason(orig, url)
     if errorname.startswith("SQLITE_IOERR"):  # "disk I/O error" alone says too little
         reason = f"{reason} ({errorname})"
+    if sqlstate in ("XX001", "XX002") or errorname in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+        return StorageCorrupt(reason)  # data_corrupted, index_corrupted
     exhausted = _PG_EXHAUSTED.get(sqlstate) or _SQLITE_EXHAUSTED.get(errorname)
     # psycopg gives no SQLSTATE for a refused connection, only the server's words
     if exhausted is None and not sqlstate and _PG_NO_SLOTS.search(reason):

@@ -35,6 +35,7 @@ STATUS_BY_ERROR: dict[type[Exception], grpc.StatusCode] = {
     # the database's faults, not bugs: retry later / free space (docs/operations.md)
     catalog_errors.StorageUnavailable: grpc.StatusCode.UNAVAILABLE,
     catalog_errors.StorageFull: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    catalog_errors.StorageCorrupt: grpc.StatusCode.DATA_LOSS,
 }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from catalog.errors import (
     CatalogError,
     ConcurrentWrite,
+    StorageCorrupt,
     StorageFull,
     StorageUnavailable,
 )
@@ -302,3 +303,17 @@ def test_postgres_connection_killed_mid_transaction_is_unavailable_then_replaced
         finally:
             engine.dispose()
             admin.dispose()
+
+
+def test_a_file_that_is_not_a_database_is_storage_corrupt(tmp_path: Path) -> None:
+    """SQLITE_NOTADB (and SQLITE_CORRUPT, PostgreSQL XX001/XX002) is no bug of ours and no
+    outage that a retry fixes: the store says the database is damaged (DATA_LOSS)."""
+    path = tmp_path / "not-a-database.sqlite"
+    path.write_bytes(b"this is a text file, not SQLite's 100-byte header" * 100)
+    engine = create_engine_for(f"sqlite:///{path}")
+    try:
+        with pytest.raises(StorageCorrupt) as caught, SqlUnitOfWork(engine) as uow:
+            uow.catalog.list_zone_tables()
+    finally:
+        engine.dispose()
+    assert "damaged or not a database: file is not a database" in str(caught.value)
