@@ -26,7 +26,7 @@ from catalog.errors import (
     ValidationError,
     Violation,
 )
-from catalog.governance import Governance, approval_for, draft_hash
+from catalog.governance import Governance, approval_for
 from catalog.governance import entry as audit_entry
 from catalog.model import (
     Area,
@@ -380,8 +380,11 @@ class CatalogService:
             repo = uow.catalog
             versions = repo.list_versions()
             Timeline(versions).check_next_effective(effective)
-            author, approver = approval_for(uow.governance, draft_hash(repo), actor)
-            plan = plan_publish(repo.list_entries(), draft_content(repo), now)
+            draft = draft_content(repo)
+            author, approver = approval_for(
+                uow.governance, lambda: codec.content_hash(draft), actor
+            )
+            plan = plan_publish(repo.list_entries(), draft, now)
             problems = check_publishable(plan.content)
             findings = tuple(self._rule_check(plan.content)) if self._rule_check else ()
             problems += [

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tariff.security.roles import Role, granted, parse_roles
-from tariff.security.tokens import KeyFileError, KeyRing, TokenError, verify
+from tariff.security.tokens import LEEWAY_SECONDS, KeyFileError, KeyRing, TokenError, verify
 
 LOCAL_NAME = "local"
 RELOAD_SECONDS = 1.0  # how often the key file's modification time is looked at
@@ -124,7 +124,7 @@ class Authenticator:
         self._maybe_reload()
         cached = self._cache.get(token)
         if cached is not None:
-            if cached[1] + 30 >= time.time():  # the leeway verify allows
+            if cached[1] + LEEWAY_SECONDS >= time.time():  # as verify allows
                 return cached[0]
             del self._cache[token]
         if self._ring is None:

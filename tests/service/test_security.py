@@ -186,6 +186,8 @@ async def test_missing_expired_tampered_and_foreign_tokens_are_unauthenticated(
             method = "/tariff.v1.CatalogService/ListProducts"
             assert await call(channel, method, metadata) is UNAUTHENTICATED, words
             assert words in await details_of(channel, method, metadata)
+            stream = "/tariff.v1.PricingService/RateStream"  # streams are guarded alike
+            assert await call(channel, stream, metadata) is UNAUTHENTICATED, words
         assert await call(channel, "/tariff.v1.CatalogService/ListProducts", bearer(good)) is (
             grpc.StatusCode.OK
         )
