@@ -73,6 +73,11 @@ WORKLOADS = {
     "rate_file": Workload("Rate a usage file", "read_write", "events in the file",
                           "`tariff rate` end to end: pyarrow batches in, every row rated in "
                           "order, rated file out; peak RSS of a child per size."),
+    "serve_processes_quote": Workload("Quote, 2 processes vs 1", "one", "server processes",
+                                      "`tariff serve --demo --processes 2` vs 1 under the same "
+                                      "load: 4 client processes, the family bundle quoted."),
+    "serve_processes_rate": Workload("Rate, 2 processes vs 1", "one", "server processes",
+                                     "The same, 1,000 demo usage events a call."),
     "auth_rpc": Workload("Authentication per call", "open", "calls",
                          "CheckEligibility with a bearer token, by the server's CPU: token "
                          "identities vs the same server without the interceptor."),
@@ -268,6 +273,19 @@ def _memory_of_files(found: Sequence[Measurement]) -> tuple[str, str, bool | Non
     )
 
 
+def _processes_goal(method: str) -> Goal:
+    def goal(found: Sequence[Measurement]) -> tuple[str, str, bool | None]:
+        text = f"{method} throughput, 2 server processes vs 1, >= 1.7x on 2 cores (issue 15)"
+        workload = f"serve_processes_{method.lower()}"
+        two, one = _find(found, workload, "two", 2), _find(found, workload, "one", 2)
+        if two is None or one is None:
+            return text, "not measured", None
+        speedup = one.per_item / two.per_item
+        return text, f"{speedup:.2f}x (clients on the same 2 cores)", speedup >= 1.7
+
+    return goal
+
+
 GOALS: tuple[Goal, ...] = (
     _predicate_goal,
     _compile_goal,
@@ -281,6 +299,8 @@ GOALS: tuple[Goal, ...] = (
     _engine_goal("rate_columnar", "columnar", "numpy", 2.0, 10_000_000, "Columnar rating"),
     _rate_rpc_goal,
     _memory_of_files,
+    _processes_goal("Quote"),
+    _processes_goal("Rate"),
 )
 
 
