@@ -56,6 +56,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def _serve(args: argparse.Namespace) -> int:
     from tariff.bootstrap import bootstrap
     from tariff.ops.logs import configure
+    from tariff.security import check as security_check
     from tariff.server import serve
 
     settings = settings_from(args)
@@ -70,6 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
         die_with_parent()
     else:  # before installing the catalog, which may take a while
         free_port(settings.host, settings.port)
+        security_check(settings)  # an unsafe address or TLS/identity settings: refused now
     if processes > 1 and not child:
         return _supervise(args, settings.model_copy(update={"processes": processes}))
     app = bootstrap(settings)

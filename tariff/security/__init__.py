@@ -21,6 +21,7 @@ from tariff.security.identities import (
     load_subjects,
 )
 from tariff.security.interceptor import AuthInterceptor, current_principal
+from tariff.security.tokens import KeyRing
 
 if TYPE_CHECKING:
     from tariff.settings import Settings
@@ -59,7 +60,18 @@ def mode(settings: Settings) -> str:
 
 def check(settings: Settings) -> None:
     """Refuse to serve another address in plaintext or without identities, unless the
-    operator said --insecure. Raises SecurityConfigError."""
+    operator said --insecure; read every certificate, key and identity file, so that a bad
+    one stops the start before the catalog loads. Raises SecurityConfigError (TlsConfigError
+    and KeyFileError are ValueErrors too)."""
+    _policy(settings)
+    server_credentials(settings)
+    if settings.token_keys is not None:
+        KeyRing.load(settings.token_keys)
+    if settings.client_subjects is not None:
+        load_subjects(settings.client_subjects)
+
+
+def _policy(settings: Settings) -> None:
     if settings.client_subjects is not None and settings.tls_client_ca is None:
         raise SecurityConfigError("--client-subjects needs --tls-client-ca (mTLS)")
     if is_loopback(settings.host) or settings.insecure:

@@ -334,3 +334,29 @@ def _env() -> dict[str, str]:
 
     root = str(Path(__file__).resolve().parents[2])
     return {**os.environ, "PYTHONPATH": root, "TARIFF_TOKEN": ""}
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--host", "0.0.0.0"], "refusing to serve 0.0.0.0 in plaintext"),
+        (["--tls-cert", "missing.crt", "--tls-key", "missing.key"], "cannot read the TLS key"),
+        (["--token-keys", "missing.json"], "cannot read the token key file"),
+    ],
+)
+async def test_tariff_serve_refuses_unsafe_or_broken_security_in_one_line_before_the_store(
+    tmp_path: Path, flags: list[str], words: str
+) -> None:
+    import sys
+
+    database = tmp_path / "never.sqlite"
+    argv = ["serve", "--port", "0", "--processes", "1", "--database-url", f"sqlite:///{database}"]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tariff.cli", *argv, *flags, stdout=PIPE, stderr=PIPE, env=_env()
+    )
+    _, raw = await process.communicate()
+    assert process.returncode == 1
+    err = raw.decode()
+    assert words in err
+    assert len(err.strip().splitlines()) == 1
+    assert not database.exists()
