@@ -252,3 +252,28 @@ async def test_local_mode_audits_as_local_and_tariff_audit_reads_the_log(
         ("local", "publish"),
         ("local", "import"),
     ]
+
+
+async def test_tariff_audit_reads_through_a_tls_server_as_admin_only(
+    server: Served, keys: tuple[Path, KeyRing], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tariff.cli import main
+
+    ring = keys[1]
+    async with server.channel() as channel:
+        await clients(server, ring, channel, "alice", Role.AUTHOR).import_bundle(DEMO)
+    argv = ["audit", "--server", server.target, "--tls-ca", str(server.pki.authority.cert)]
+    reader = token(ring, "shop", Role.READER)
+    assert await asyncio.to_thread(main, [*argv, "--token", reader]) == 1
+    assert "PERMISSION_DENIED" in capsys.readouterr().err
+    admin = token(ring, "carol", Role.ADMIN)
+    assert await asyncio.to_thread(main, [*argv, "--token", admin, "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(d["principal"], d["action"], d["outcome"]) for d in lines] == [
+        ("shop", "call", "denied"),
+        ("alice", "import", "ok"),
+    ]
+    assert await asyncio.to_thread(main, [*argv, "--token", admin]) == 0  # as a table
+    table = capsys.readouterr().out
+    assert "alice" in table
+    assert "shop" in table
