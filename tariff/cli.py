@@ -293,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tariff.audit_cli import add_audit_command
 
     add_audit_command(sub)
+    from tariff.review_cli import add_review_command
+
+    add_review_command(sub)
 
     health = sub.add_parser(
         "health",

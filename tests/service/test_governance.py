@@ -277,3 +277,26 @@ async def test_tariff_audit_reads_through_a_tls_server_as_admin_only(
     table = capsys.readouterr().out
     assert "alice" in table
     assert "shop" in table
+
+
+async def test_tariff_review_submits_approves_and_shows(
+    server: Served, keys: tuple[Path, KeyRing], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tariff.cli import main
+
+    ring = keys[1]
+    async with server.channel() as channel:
+        alice = clients(server, ring, channel, "alice", Role.AUTHOR, Role.APPROVER)
+        await alice.import_bundle(DEMO)
+    argv = ["--server", server.target, "--tls-ca", str(server.pki.authority.cert)]
+    author = ["--token", alice.metadata[0][1].removeprefix("Bearer ")]
+    approver = ["--token", token(ring, "bob", Role.APPROVER)]
+
+    assert await asyncio.to_thread(main, ["review", "show", *argv, *approver]) == 0
+    assert "not been submitted" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["review", "submit", *argv, *author]) == 0
+    assert "submitted by alice" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["review", "approve", *argv, *author]) == 1
+    assert "four eyes" in capsys.readouterr().err
+    assert await asyncio.to_thread(main, ["review", "approve", *argv, *approver]) == 0
+    assert "approved by bob" in capsys.readouterr().out
