@@ -17,6 +17,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from catalog import bundle
+from rules.projection import MAX_EVENTS as MAX_PROFILE_EVENTS
 from tariff.mappers.common import SALE_MAX, SALE_MIN
 from tariff.mappers.sale import MAX_CART_LINES, MAX_MEMBERS
 from tariff.settings import Settings
@@ -214,3 +215,27 @@ async def test_a_cart_is_bounded_by_its_lines_members_included(
         "items": f"at most {MAX_CART_LINES} lines per cart, items and members together "
         f"({count * (MAX_MEMBERS + 1)})"
     }
+
+
+async def test_a_usage_profile_is_bounded_by_the_events_it_is_rated_as(
+    stubs: tuple[PricingServiceAsyncStub, QualificationServiceAsyncStub],
+) -> None:
+    """A profile's `events` is a number inside the request: once 100,000 of them were rated
+    per offer (seconds of CPU for one Quote). Now the estimate is rated as at most
+    MAX_PROFILE_EVENTS records in all; past that the entry is refused, nothing rated."""
+    pricing, _ = stubs
+    youth = [order_pb2.CartItem(offer_code="youth_plan")]
+    young = context(stamp(datetime(2026, 3, 2, tzinfo=UTC)))
+    young.customer.age, young.customer.segment_codes[:] = 20, ["youth"]
+
+    def quote(events: int) -> Awaitable[pb.QuoteResponse]:
+        entry = pb.UsageProfile.Entry(business_code="sms", events=events)
+        profile = pb.UsageProfile(entries=[entry])
+        return pricing.Quote(pb.QuoteRequest(context=young, items=youth, usage_profile=profile))
+
+    within = await quote(MAX_PROFILE_EVENTS)
+    assert within.totals.usage_estimate.tax_included_amount.units == MAX_PROFILE_EVENTS // 10
+    said = await violations(quote(MAX_PROFILE_EVENTS + 1))
+    assert list(said) == ["usage_profile.entries[0]"]
+    assert f"more than {MAX_PROFILE_EVENTS:,} usage events" in said["usage_profile.entries[0]"]
+    assert list(await violations(quote(2**62))) == ["usage_profile.entries[0]"]
