@@ -220,6 +220,16 @@ class _Batch:
         if subscriber:
             self._touched.add((subscriber, period_of(start, self._tz)))
 
+    def check_size(self) -> None:
+        """Raises ResponseTooLarge when the results written so far already pass the limit
+        (long event ids, many band parts): the rest of the batch is not rated for nothing."""
+        if self._writer.size > self._max_bytes:  # an upper bound: measure before refusing
+            exact = self._response.ByteSize()
+            if exact > self._max_bytes:
+                written = len(self._response.results)
+                raise ResponseTooLarge(exact, self._max_bytes, written, self.size)
+            self._writer.size = exact  # the bound starts again from what was measured
+
     def finish(self) -> pb.RateResponse:
         """Append the counters of every pair the batch touched or was given, by key."""
         carried = self._carried
@@ -245,10 +255,13 @@ class ResponseTooLarge(Exception):
     """The answer would pass the size every gRPC client accepts by default (RESOURCE_EXHAUSTED):
     nothing is sent rather than a response the caller cannot read."""
 
-    def __init__(self, size: int, limit: int, events: int) -> None:
+    def __init__(self, size: int, limit: int, events: int, of: int | None = None) -> None:
         fits = max(1, events * limit // size // 2)
+        which = (
+            f"these {events:,} events" if of is None else f"the first {events:,} of {of:,} events"
+        )
         super().__init__(
-            f"the answer to these {events:,} events would be {size:,} bytes, over the "
+            f"the answer to {which} would be {size:,} bytes, over the "
             f"{limit:,} a gRPC client accepts by default (TARIFF_MAX_RESPONSE_BYTES): send "
             f"about {fits:,} events per call, or batches of a RateStream"
         )
@@ -287,6 +300,7 @@ async def _rate_chunked(batch: _Batch) -> None:
     for low in range(0, batch.size, CHUNK):  # bounded by the batch
         if low:
             await asyncio.sleep(0)  # let other calls, and a cancellation, through
+            batch.check_size()  # an answer already too big: stop rating now
         batch.rate(low, min(low + CHUNK, batch.size))
 
 

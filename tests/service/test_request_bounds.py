@@ -194,6 +194,7 @@ async def test_an_answer_over_the_client_limit_is_refused_with_what_to_do(
     assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     details = caught.value.details() or ""
     assert "over the 4,194,304 a gRPC client accepts by default" in details
+    assert "of 5,000 events" in details  # refused as soon as it was too big, not at the end
     assert "RateStream" in details
     again = await pricing.Rate(pb.RateRequest(events=texts(10, 8)))  # still serving
     assert again.rated_count == 10
