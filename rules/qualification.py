@@ -13,6 +13,10 @@ offer's `requires` must be present and its `excludes` (and whatever excludes it)
 combo's members must fill its slots and choice groups, be its members, pass their own checks
 (as members: no channel or audience check) and its written `composition` rules.
 
+An offer code the version does not know is an item result, not an error: the line is
+`unqualified` with reason `unknown_offer`, is left out of what the rest of the cart sees as
+present, and a combo member that is unknown makes its combo `member_unqualified`.
+
 Proposals: "add X" for a missing base, required offer or member (only offers this customer
 may buy here), "remove X" for a conflict or a surplus member, and, when the offer itself
 cannot be sold to this customer here, up to three alternates of the same category and kind:
@@ -54,16 +58,18 @@ class _Cart:
     alternates: dict[tuple[str, str], _Alternates] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, sale: Sale, items: Sequence[CartItem]) -> _Cart:
+    def of(cls, sale: Sale, items: Sequence[CartItem], known: Mapping[str, Offer]) -> _Cart:
         counts: dict[str, int] = {}
         present: set[str] = set()
         removed = {i.offer_code for i in items if i.action == "remove"}
         for item in items:
-            if item.action == "remove":
+            if item.action == "remove" or item.offer_code not in known:
                 continue
             counts[item.offer_code] = counts.get(item.offer_code, 0) + item.quantity
             present.add(item.offer_code)
-            present.update(m.offer_code for m in item.members if m.action != "remove")
+            present.update(
+                m.offer_code for m in item.members if m.action != "remove" and m.offer_code in known
+            )
         return cls(counts, frozenset((sale.held - removed) | present), frozenset(removed))
 
 
@@ -92,8 +98,8 @@ def sale_facts(catalog: SaleCatalog, sale: Sale, cart: Mapping[str, int] = EMPTY
 def check_cart(
     catalog: SaleCatalog, sale: Sale, items: Sequence[CartItem], *, explain: bool = False
 ) -> CartVerdict:
-    """Every item's verdict, in cart order. Offer codes must exist (the edge validates)."""
-    cart = _Cart.of(sale, items)
+    """Every item's verdict, in cart order; an unknown offer code is an `unknown_offer` one."""
+    cart = _Cart.of(sale, items, catalog.offers)
     base = sale_facts(catalog, sale, cart.counts)
     verdicts = tuple(_check_item(catalog, sale, base, cart, item, explain) for item in items)
     return CartVerdict(all(v.qualified for v in verdicts), verdicts, catalog.number)
@@ -102,7 +108,9 @@ def check_cart(
 def _check_item(
     catalog: SaleCatalog, sale: Sale, base: SaleFacts, cart: _Cart, item: CartItem, explain: bool
 ) -> ItemVerdict:
-    offer = catalog.offers[item.offer_code]
+    offer = catalog.offers.get(item.offer_code)
+    if offer is None:
+        return _unknown(catalog, item)
     found = _Findings()
     facts = item_facts(base, item)
     members: tuple[ItemVerdict, ...] = ()
@@ -129,6 +137,14 @@ def _check_item(
     if found.market and item.action == "add":
         _alternates(catalog, sale, base, offer, cart, found)
     return _verdict(item, found, members)
+
+
+def _unknown(catalog: SaleCatalog, item: CartItem) -> ItemVerdict:
+    """The verdict of a line whose offer this version does not have (its members unread)."""
+    code = item.offer_code
+    where = f"catalog version {catalog.number}" if catalog.number else "the draft"
+    reason = Reason("unknown_offer", f"{where} has no offer {code!r}", "catalog.offers")
+    return ItemVerdict(item.item_id, code, "unqualified", (reason,))
 
 
 def _verdict(item: CartItem, found: _Findings, members: tuple[ItemVerdict, ...]) -> ItemVerdict:
@@ -255,7 +271,9 @@ def _check_member(
     counts: Mapping[str, int],
     explain: bool,
 ) -> ItemVerdict:
-    offer = catalog.offers[member.offer_code]
+    offer = catalog.offers.get(member.offer_code)
+    if offer is None:
+        return _unknown(catalog, member)
     found = _Findings()
     if member.offer_code not in combo.member_codes():
         found.fit.append(
@@ -314,13 +332,14 @@ def _members_fit(
         )
     for verdict in members:
         if not verdict.qualified:
-            member = catalog.offers[verdict.offer_code]
+            member = catalog.offers.get(verdict.offer_code)
+            name = member.name if member is not None else verdict.offer_code
             found.fit.append(
                 Reason(
                     "member_unqualified",
-                    f"{member.name} cannot be part of {combo.name} here",
+                    f"{name} cannot be part of {combo.name} here",
                     "catalog.members",
-                    offer=member.code,
+                    offer=verdict.offer_code,
                 )
             )
     rules = catalog.book.rules_of(combo.code)

@@ -1,6 +1,8 @@
 """SaleContext and cart items -> rules.sale values, validated against the catalog version that
-answers them: every unknown area, channel, segment or offer code, negative age, missing
-customer or empty cart is a field violation (INVALID_ARGUMENT), all reported at once."""
+answers them: every unknown area, channel, segment or held offer code, missing offer code,
+negative age or quantity, duplicate item id, missing customer or empty cart is a field
+violation (INVALID_ARGUMENT), all reported at once. A cart item's offer code that the version
+does not know is not: it is that item's result (reason `unknown_offer`)."""
 
 from __future__ import annotations
 
@@ -177,12 +179,12 @@ def _item(
     action = ACTIONS.get(msg.action)
     quantity = msg.quantity
     bad = quantity < 0 or quantity > MAX_QUANTITY
-    if action is None or bad or code not in catalog.offers or not code.strip():
+    # An offer code the version does not know is the item's result (`unknown_offer`), not a
+    # malformed request: rules.qualification answers it.
+    if action is None or bad or not code or code.isspace():
         field = f"{parent}[{index}]"
         if not code.strip():
             problems.add(join(field, "offer_code"), "is required")
-        elif code not in catalog.offers:
-            problems.add(join(field, "offer_code"), f"unknown offer {code!r}")
         if action is None:
             problems.add(join(field, "action"), f"unknown action {msg.action}")
             action = "add"

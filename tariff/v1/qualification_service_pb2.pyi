@@ -119,8 +119,8 @@ class EligibilityReason(_message.Message):
     RULE_FIELD_NUMBER: _builtins.int
     OFFER_CODE_FIELD_NUMBER: _builtins.int
     code: _builtins.str
-    """Stable code: one of the built-in checks ("not_launched", "retired", "not_yet_available",
-    "no_longer_available", "area", "channel", "customer_type", "segment",
+    """Stable code: one of the built-in checks ("unknown_offer", "not_launched", "retired",
+    "not_yet_available", "no_longer_available", "area", "channel", "customer_type", "segment",
     "addon_without_base", "requires", "excludes", "base_still_needed", "not_held",
     "too_few_members", "too_many_members", "too_few_in_group", "too_many_in_group",
     "not_a_member", "member_unqualified", "rule_error", "rules_not_compiled") or the reason
@@ -328,7 +328,7 @@ class CheckEligibilityResponse(_message.Message):
     ITEMS_FIELD_NUMBER: _builtins.int
     CATALOG_VERSION_FIELD_NUMBER: _builtins.int
     qualified: _builtins.bool
-    """True when every item is qualified."""
+    """The cart-level verdict: true when every item is qualified (an unknown offer is not)."""
     catalog_version: _builtins.int
     """The catalog version that answered."""
     @_builtins.property

@@ -27,8 +27,10 @@ if _version_not_supported:
 
 class QualificationServiceStub:
     """Answers eligibility questions from the published snapshot in memory; no database access.
-    Errors: INVALID_ARGUMENT (with field violations) for unknown offer, area, channel or segment
-    codes, an empty cart, negative ages or a missing customer; NOT_FOUND for an unknown catalog
+    Errors: INVALID_ARGUMENT (with field violations) for unknown area, channel, segment or held
+    offer codes, a missing offer code, an empty cart, negative ages or quantities, a duplicate
+    item id or a missing customer (a cart item's offer code the version does not know is not an
+    error: that item is UNQUALIFIED with reason "unknown_offer"); NOT_FOUND for an unknown catalog
     version, or when no version is in force at the sale's time (health reports this service
     NOT_SERVING while no catalog is published).
     """
@@ -53,8 +55,10 @@ class QualificationServiceStub:
 
 class QualificationServiceServicer:
     """Answers eligibility questions from the published snapshot in memory; no database access.
-    Errors: INVALID_ARGUMENT (with field violations) for unknown offer, area, channel or segment
-    codes, an empty cart, negative ages or a missing customer; NOT_FOUND for an unknown catalog
+    Errors: INVALID_ARGUMENT (with field violations) for unknown area, channel, segment or held
+    offer codes, a missing offer code, an empty cart, negative ages or quantities, a duplicate
+    item id or a missing customer (a cart item's offer code the version does not know is not an
+    error: that item is UNQUALIFIED with reason "unknown_offer"); NOT_FOUND for an unknown catalog
     version, or when no version is in force at the sale's time (health reports this service
     NOT_SERVING while no catalog is published).
     """
@@ -96,8 +100,10 @@ def add_QualificationServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class QualificationService:
     """Answers eligibility questions from the published snapshot in memory; no database access.
-    Errors: INVALID_ARGUMENT (with field violations) for unknown offer, area, channel or segment
-    codes, an empty cart, negative ages or a missing customer; NOT_FOUND for an unknown catalog
+    Errors: INVALID_ARGUMENT (with field violations) for unknown area, channel, segment or held
+    offer codes, a missing offer code, an empty cart, negative ages or quantities, a duplicate
+    item id or a missing customer (a cart item's offer code the version does not know is not an
+    error: that item is UNQUALIFIED with reason "unknown_offer"); NOT_FOUND for an unknown catalog
     version, or when no version is in force at the sale's time (health reports this service
     NOT_SERVING while no catalog is published).
     """

@@ -30,8 +30,10 @@ GRPC_VERSION: str
 
 class QualificationServiceStub:
     """Answers eligibility questions from the published snapshot in memory; no database access.
-    Errors: INVALID_ARGUMENT (with field violations) for unknown offer, area, channel or segment
-    codes, an empty cart, negative ages or a missing customer; NOT_FOUND for an unknown catalog
+    Errors: INVALID_ARGUMENT (with field violations) for unknown area, channel, segment or held
+    offer codes, a missing offer code, an empty cart, negative ages or quantities, a duplicate
+    item id or a missing customer (a cart item's offer code the version does not know is not an
+    error: that item is UNQUALIFIED with reason "unknown_offer"); NOT_FOUND for an unknown catalog
     version, or when no version is in force at the sale's time (health reports this service
     NOT_SERVING while no catalog is published).
     """
@@ -48,8 +50,10 @@ class QualificationServiceStub:
 @_typing.type_check_only
 class QualificationServiceAsyncStub(QualificationServiceStub):
     """Answers eligibility questions from the published snapshot in memory; no database access.
-    Errors: INVALID_ARGUMENT (with field violations) for unknown offer, area, channel or segment
-    codes, an empty cart, negative ages or a missing customer; NOT_FOUND for an unknown catalog
+    Errors: INVALID_ARGUMENT (with field violations) for unknown area, channel, segment or held
+    offer codes, a missing offer code, an empty cart, negative ages or quantities, a duplicate
+    item id or a missing customer (a cart item's offer code the version does not know is not an
+    error: that item is UNQUALIFIED with reason "unknown_offer"); NOT_FOUND for an unknown catalog
     version, or when no version is in force at the sale's time (health reports this service
     NOT_SERVING while no catalog is published).
     """
@@ -62,8 +66,10 @@ class QualificationServiceAsyncStub(QualificationServiceStub):
 
 class QualificationServiceServicer(metaclass=_abc_1.ABCMeta):
     """Answers eligibility questions from the published snapshot in memory; no database access.
-    Errors: INVALID_ARGUMENT (with field violations) for unknown offer, area, channel or segment
-    codes, an empty cart, negative ages or a missing customer; NOT_FOUND for an unknown catalog
+    Errors: INVALID_ARGUMENT (with field violations) for unknown area, channel, segment or held
+    offer codes, a missing offer code, an empty cart, negative ages or quantities, a duplicate
+    item id or a missing customer (a cart item's offer code the version does not know is not an
+    error: that item is UNQUALIFIED with reason "unknown_offer"); NOT_FOUND for an unknown catalog
     version, or when no version is in force at the sale's time (health reports this service
     NOT_SERVING while no catalog is published).
     """

@@ -290,11 +290,30 @@ async def test_an_ineligible_cart_is_refused_with_the_eligibility_answer(
     assert "age_out_of_range" in failure.violations[0].description
 
 
+async def test_a_cart_with_an_unknown_offer_is_refused_as_not_eligible(
+    stub: PricingServiceAsyncStub,
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.Quote(request(line("broadband_100m"), line("no_such_offer")))
+    assert caught.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    status = rpc_status.from_call(caught.value)  # type: ignore[arg-type]
+    assert status is not None
+    answer = qualification_service_pb2.CheckEligibilityResponse()
+    assert any(d.Unpack(answer) for d in status.details)
+    assert not answer.qualified
+    assert [[r.code for r in i.reasons] for i in answer.items] == [[], ["unknown_offer"]]
+    failure = error_details_pb2.PreconditionFailure()
+    assert any(d.Unpack(failure) for d in status.details)
+    [violation] = failure.violations
+    assert violation.subject == "items[1] no_such_offer"
+    assert violation.description.startswith("unknown_offer: ")
+
+
 async def test_bad_input_is_invalid_argument(stub: PricingServiceAsyncStub) -> None:
     negative = line("broadband_100m")
     negative.quantity = -1
     cases = {
-        "items[0].offer_code": request(line("no_such_offer")),
+        "items[0].offer_code": request(line("")),
         "items[0].quantity": request(negative),
         "items[0].options['payment']": request(line("broadband_100m", payment="weekly")),
         "items[0].options['colour']": request(line("broadband_100m", colour="red")),

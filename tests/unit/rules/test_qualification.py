@@ -404,3 +404,14 @@ def test_a_version_with_a_rule_error_never_qualifies_the_offer() -> None:
     assert not broken.book.ok
     assert codes(one(broken, sale())) == ["rules_not_compiled"]
     assert "youth_plan" not in [o.offer.code for o in list_offers(broken, sale()).offers]
+
+
+def test_an_unknown_offer_is_its_items_result_whatever_its_action(catalog: SaleCatalog) -> None:
+    for action in ("add", "modify", "remove"):
+        cart = [CartItem("1", "youth_plan"), CartItem("2", "nope", action)]
+        verdict = check_cart(catalog, sale(), cart)
+        assert not verdict.qualified, action
+        assert verdict.items[0].qualified, action
+        [reason] = verdict.items[1].reasons
+        assert (reason.code, reason.rule) == ("unknown_offer", "catalog.offers"), action
+        assert reason.message == "catalog version 1 has no offer 'nope'"
