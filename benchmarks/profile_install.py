@@ -43,6 +43,7 @@ from dsl import parser
 from dsl.builder import ModuleBuilder
 from dsl.checker import check
 from dsl.compiler import clear_cache, compile_composition, compile_eligibility
+from rules.checking import forget_checked
 from rules.names import names_from_content
 from rules.sale_catalog import SaleCatalog
 from tariff.gen.catalogs import CatalogSpec, generate_catalog
@@ -103,7 +104,8 @@ def profile(offers: int, with_import: bool) -> None:
     timed("snapshot indexes", lambda: Snapshot(info_for(content), content))
     stages(content)
     clear_cache()
-    getattr(parser, "clear_parse_cache", lambda: None)()
+    parser.clear_parse_cache()
+    forget_checked()
     timed("SaleCatalog cold", lambda: SaleCatalog(info_for(content), content))
     timed("SaleCatalog again (same process)", lambda: SaleCatalog(info_for(content), content))
     if with_import:

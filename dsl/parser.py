@@ -8,12 +8,15 @@ next declaration that begins a line, so one run reports the problems of several 
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from threading import Lock
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -47,8 +50,72 @@ def _lark() -> Lark:
     )
 
 
+#: Parsed modules (or the diagnostics of a failed parse) by `source_key`: a publish checks
+#: the rules and then installs them, a restart of the registry or an old version reloaded
+#: reads the same texts again; each distinct text is parsed once per process. Bounded (the
+#: oldest entry goes first); modules are immutable, so sharing them is safe.
+PARSE_CACHE_SIZE = 32_768
+_PARSED: OrderedDict[str, Module | tuple[Diagnostic, ...]] = OrderedDict()
+_PARSED_LOCK = Lock()
+
+
+@functools.cache
+def _grammar_hash() -> str:
+    return hashlib.sha256(GRAMMAR.read_bytes()).hexdigest()
+
+
+def grammar_digest() -> str:
+    """What, besides a text and its path, decides what `parse` returns: the grammar and the
+    limits. Part of every cache key, so a changed grammar never reads an old entry."""
+    return f"{_grammar_hash()}:{MAX_BYTES},{MAX_LINE},{MAX_DEPTH},{MAX_ERRORS}"
+
+
+def source_key(text: str, path: str) -> str:
+    """The content hash a parse is cached under: the grammar, the path (it is in every span's
+    diagnostics and the module) and the text — never the parse tree."""
+    digest = hashlib.sha256(grammar_digest().encode())
+    digest.update(b"\0" + path.encode("utf-8", "surrogatepass") + b"\0")
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def clear_parse_cache() -> None:
+    """Forget every cached parse (benchmarks time cold installs with it)."""
+    with _PARSED_LOCK:
+        _PARSED.clear()
+
+
 def parse(text: str, path: str) -> Module:
-    """Parse one rule source; raise `DslError` with every problem found."""
+    """Parse one rule source; raise `DslError` with every problem found. Each distinct
+    (text, path) is parsed once per process; later calls answer from the cache."""
+    key = source_key(text, path)
+    found = _PARSED.get(key)
+    if found is None:
+        try:
+            found = parse_uncached(text, path)
+        except DslError as error:
+            found = tuple(error.diagnostics)
+        remember_parse(key, found)
+    if isinstance(found, Module):
+        return found
+    raise DslError(list(found))
+
+
+def remember_parse(key: str, result: Module | tuple[Diagnostic, ...]) -> None:
+    """Keep a parse result under `key` (also used to seed the cache from the store)."""
+    with _PARSED_LOCK:
+        _PARSED[key] = result
+        _PARSED.move_to_end(key)
+        while len(_PARSED) > PARSE_CACHE_SIZE:
+            _PARSED.popitem(last=False)
+
+
+def cached_parse(key: str) -> Module | tuple[Diagnostic, ...] | None:
+    return _PARSED.get(key)
+
+
+def parse_uncached(text: str, path: str) -> Module:
+    """`parse` without the cache."""
     problems = _check_limits(text, path)
     if problems:
         raise DslError(problems)

@@ -28,7 +28,7 @@ from dsl.compiler import (
 )
 from dsl.diagnostics import Diagnostic
 from dsl.symbols import Scope
-from rules.checking import check_catalog
+from rules.checking import checked_catalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,7 @@ def _broken_paths(diagnostics: tuple[Diagnostic, ...]) -> frozenset[str]:
 
 def build_rule_book(content: CatalogContent) -> RuleBook:
     """Parse, check and compile every rule source of `content`."""
-    checked = check_catalog(content)
+    checked = checked_catalog(content)
     scope = Scope.merge(checked.modules)
     attributes = {name: decl.type for name, decl in scope.attributes.items()}
     broken_paths = _broken_paths(checked.diagnostics)

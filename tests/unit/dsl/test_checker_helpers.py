@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from dataclasses import replace
 
 from dsl import nodes as n
 from dsl.checker import check
@@ -112,3 +113,19 @@ def check_source(*texts: str, names: CatalogNames = CATALOG) -> list[Diagnostic]
     """Check the sources as one rule set (paths `a.tariff`, `b.tariff`, ...)."""
     modules = [parse_source(text, f"{chr(97 + i)}.tariff") for i, text in enumerate(texts)]
     return check(modules, names)
+
+
+def test_offers_using_a_plan_come_from_the_index_in_offer_order() -> None:
+    offers = [
+        OfferName("b", plan="p"),
+        OfferName("c", kind="combo", plan="p"),
+        OfferName("a", plan="q"),
+        OfferName("d", plan="p"),
+    ]
+    names = CatalogNames.of(offers=offers)
+    assert [o.code for o in names.offers_using_plan("p")] == ["b", "c", "d"]
+    assert [o.code for o in names.combos_using_plan("p")] == ["c"]
+    assert names.offers_using_plan("none") == []
+    fewer = replace(names, offers={"a": offers[2]})
+    assert fewer.offers_using_plan("p") == []
+    assert [o.code for o in fewer.offers_using_plan("q")] == ["a"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from catalog.model import RuleSource
-from rules.checking import check_catalog, check_sources
+from rules.checking import check_catalog, check_sources, checked_catalog, forget_checked
 from tests.support.catalogs import sample_content
 
 GOOD = RuleSource(
@@ -68,3 +68,16 @@ def test_the_starter_bundle_is_the_sample_catalog_and_its_rules_check() -> None:
     assert read_path(starter) == sample_content()
     result = check_catalog(sample_content())
     assert result.ok, [d for d in result.diagnostics if d.severity == "error"]
+
+
+def test_checked_catalog_checks_the_same_content_object_once() -> None:
+    """A publish checks the version and then installs the same object: one check."""
+    content = sample_content()
+    forget_checked()
+    first = checked_catalog(content)
+    assert checked_catalog(content) is first
+    assert first == check_catalog(content)
+    other = checked_catalog(sample_content())  # an equal but distinct object: checked again
+    assert other is not first
+    assert other == first
+    forget_checked()
