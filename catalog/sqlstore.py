@@ -779,3 +779,6 @@ class SqlRepository:
 
 # the audit log and review tables join `metadata` (the module imports this one)
 from catalog import governance_store as _governance  # noqa: E402
+
+# the parsed-rule cache table joins `metadata` too (migration 0003)
+from catalog import parse_store as _parse_store  # noqa: E402, F401

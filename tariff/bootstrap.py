@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from catalog import bundle, codec, migrations
 from catalog.content import CatalogContent
 from catalog.model import CatalogVersionInfo
+from catalog.parse_store import ParsedRuleStore
 from catalog.repository import UnitOfWork
 from catalog.services import CatalogService, utcnow
 from catalog.snapshot import SnapshotRegistry
@@ -20,6 +21,7 @@ from catalog.sqlstore import SqlUnitOfWork, create_engine_for, storage_errors
 from dsl.diagnostics import Diagnostic
 from rules.publish_check import FailedExample, publish_findings
 from rules.sale_catalog import SaleCatalog
+from rules.stored_parses import StoredParses
 from tariff.ops.events import observed_build, triggered
 from tariff.ops.reload import notify_published
 from tariff.settings import Settings
@@ -79,8 +81,15 @@ def bootstrap(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App
         settle()
         notify_published(engine, info.number)  # other servers install it at once
 
-    service = CatalogService(uow, clock=clock, on_publish=installed, rule_check=check_rules)
-    registry = SnapshotRegistry(service.version_content_by_number, observed_build(SaleCatalog))
+    parses = StoredParses(ParsedRuleStore(engine))  # every process reuses the others' parses
+
+    def publish_check(content: CatalogContent) -> tuple[Diagnostic | FailedExample, ...]:
+        parses.warm(content)  # read only: the publish's transaction is open (SQLite would
+        return check_rules(content)  # refuse its write after ours); install saves them
+
+    service = CatalogService(uow, clock=clock, on_publish=installed, rule_check=publish_check)
+    build = observed_build(parses.around(SaleCatalog))
+    registry = SnapshotRegistry(service.version_content_by_number, build)
     holder.append(registry)
     app = App(settings=settings, engine=engine, catalog=service, snapshots=registry, clock=clock)
     app.refresh("start-up")

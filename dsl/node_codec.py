@@ -1,0 +1,129 @@
+"""Parsed modules as plain data (JSON), so a parse can be kept in the store and reused by
+other processes and after a restart (issue 16) without parsing the text again.
+
+Data, never code: a module is written as nested JSON lists of node class names, spans and
+field values; reading it back only constructs `dsl.nodes` dataclasses by name (from a table of
+those classes, nothing else) from strings, numbers, booleans and tagged literals (Decimal,
+date, datetime). Nothing read is evaluated, imported or unpickled. Anything unexpected —
+another format version, an unknown class, a field count that does not match — raises
+`CodecError`, and the reader parses the text instead.
+
+Encoding: a node is `[class name, line, column, end_line, end_column, *fields]` (fields in
+declaration order, the span left out of them); a tuple is `["T", *items]`; a Decimal
+`["D", text]`, a date `["d", iso]`, a datetime `["t", iso]`; None, bools, ints and strings
+are themselves. The document is `{"format": FORMAT, "module": node}`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from dsl import nodes as n
+
+#: Bump when the encoding or any node class changes shape: entries of another format are
+#: ignored (and replaced), never read.
+FORMAT = 1
+
+
+class CodecError(ValueError):
+    """The data is not a module this version of the code wrote."""
+
+
+def _node_classes() -> dict[str, tuple[type[n.Node], tuple[str, ...]]]:
+    found: dict[str, tuple[type[n.Node], tuple[str, ...]]] = {}
+    for value in vars(n).values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, n.Node)
+            and dataclasses.is_dataclass(value)
+            and value.__module__ == n.__name__
+        ):
+            names = tuple(f.name for f in dataclasses.fields(value) if f.name != "span")
+            found[value.__name__] = (value, names)
+    return found
+
+
+_CLASSES = _node_classes()
+_FIELDS = dict(_CLASSES.values())
+
+
+def _encode(value: object) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, n.Node):
+        cls = type(value)
+        names = _FIELDS.get(cls)
+        if names is None:
+            raise CodecError(f"not a node class of dsl.nodes: {cls.__name__}")
+        span = value.span
+        head: list[Any] = [cls.__name__, span.line, span.column, span.end_line, span.end_column]
+        return head + [_encode(getattr(value, name)) for name in names]
+    if isinstance(value, tuple):
+        return ["T", *(_encode(item) for item in value)]
+    if isinstance(value, Decimal):
+        return ["D", str(value)]
+    if isinstance(value, datetime):  # before date: a datetime is a date
+        return ["t", value.isoformat()]
+    if isinstance(value, date):
+        return ["d", value.isoformat()]
+    raise CodecError(f"cannot encode a {type(value).__name__}")
+
+
+def encode_module(module: n.Module) -> str:
+    """The module as compact JSON text. Raises CodecError for a value it cannot write."""
+    document = {"format": FORMAT, "module": _encode(module)}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def _decode(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if not isinstance(value, list) or not value or not isinstance(value[0], str):
+        raise CodecError("malformed value")
+    tag = value[0]
+    if tag == "T":
+        return tuple(_decode(item) for item in value[1:])
+    if tag in ("D", "d", "t"):
+        if len(value) != 2 or not isinstance(value[1], str):
+            raise CodecError("malformed literal")
+        text = value[1]
+        try:
+            if tag == "D":
+                return Decimal(text)
+            return datetime.fromisoformat(text) if tag == "t" else date.fromisoformat(text)
+        except ArithmeticError as error:
+            raise CodecError(f"bad literal {text!r}") from error
+    known = _CLASSES.get(tag)
+    if known is None:
+        raise CodecError(f"unknown node class {tag!r}")
+    cls, names = known
+    if len(value) != 5 + len(names):
+        raise CodecError(f"{tag}: expected {len(names)} fields, got {len(value) - 5}")
+    line, column, end_line, end_column = value[1:5]
+    if not all(type(p) is int for p in (line, column, end_line, end_column)):
+        raise CodecError(f"{tag}: malformed span")
+    fields = {name: _decode(item) for name, item in zip(names, value[5:], strict=True)}
+    return cls(span=n.Span(line, column, end_line, end_column), **fields)
+
+
+def decode_module(text: str | bytes) -> n.Module:
+    """A module written by `encode_module` of this format. Raises CodecError otherwise."""
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise CodecError(f"not JSON: {error}") from error
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise CodecError("another format version")
+    try:
+        module = _decode(document.get("module"))
+    except CodecError:
+        raise
+    except (TypeError, ValueError, RecursionError) as error:  # a field the class refuses
+        raise CodecError(f"malformed module: {error}") from error
+    if not isinstance(module, n.Module):
+        raise CodecError("not a module")
+    return module
