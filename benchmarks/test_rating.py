@@ -10,9 +10,12 @@ band, units, rate, new counters), `session` (rules.rating.RatingSession: the sam
 full `Rated` objects, as `tariff rate` uses it), `interpreter` (dsl.eval_usage.rate per
 record, in the same loop), baseline `hand_written` (that plan's local voice tariff written
 by hand in plain Python: longest-prefix zone, peak band on working days with the holiday
-calendar, increments, the allowance, half-up cents) and `numpy` (the same tariff
-vectorised). Every variant's charges are asserted equal to the compiled ones (issue 7:
-compiled per-event rating within 1.5x of hand-written, well ahead of the interpreter).
+calendar, increments, the allowance, half-up cents), `tight` (the same decisions as a
+competent engineer tunes them: the working day and the month once per local day, locals bound
+- the strongest Python baseline, issue 20's goal is 1.3x of it), `numpy` (the same tariff
+vectorised, one searchsorted per prefix length) and `numpy_intervals` (the prefix table
+flattened into disjoint ranges: one searchsorted). Every variant's charges are asserted equal
+to the compiled ones.
 
 `rate_batch`: PricingService.Rate's whole path in process, messages in and messages out,
 on 10,000 generated events of every business over the same catalog: baseline `sync`
@@ -209,14 +212,80 @@ def rate_hand_written(
     return charges
 
 
-def rate_numpy(tariff: VoiceTariff, table: dict[str, str], arrays: dict[str, Any]) -> Any:
-    """`rate_hand_written` vectorised: cents per call, -1 for no rate."""
+def rate_tight(
+    tariff: VoiceTariff, table: dict[str, str], calls: Sequence[Call]
+) -> list[int | None]:
+    """`rate_hand_written` as a competent engineer tunes it, same decisions and answers: the
+    working day and the month worked out once per local day (not a datetime per call), the
+    rates and the lookup bound to locals, only the prefix lengths the table has tried."""
+    get = table.get
+    lengths = sorted({len(p) for p in table}, reverse=True)
+    epoch_day = date(1970, 1, 1)
+    holidays = {(d - epoch_day).days for d in HOLIDAYS}
+    rates = tariff.rates
+    peak, offpeak = rates["local peak"], rates["local offpeak"]
+    mobile, national, intl = rates["mobile"], rates["national"], rates["intl"]
+    low, high = PEAK_SECONDS
+    allowance = tariff.allowance_ms
+    days: dict[int, tuple[bool, int]] = {}  # local day -> (working, year * 12 + month)
+    used: dict[tuple[str, int], int] = {}
+    charges: list[int | None] = []
+    append = charges.append
+    for call in calls:
+        number = call.destination
+        size = len(number)
+        zone = None
+        for length in lengths:
+            if length <= size:
+                zone = get(number[:length])
+                if zone is not None:
+                    break
+        local = call.epoch + CHINA_OFFSET
+        day = local // 86_400
+        known = days.get(day)
+        if known is None:
+            when = epoch_day + timedelta(days=day)
+            known = days[day] = ((day + 3) % 7 < 5 and day not in holidays,
+                                 when.year * 12 + when.month)  # fmt: skip
+        if zone == "local":
+            rate = peak if known[0] and low <= local - day * 86_400 < high else offpeak
+        elif zone == "mobile":
+            rate = mobile
+        elif zone == "national":
+            rate = national
+        elif zone is not None and zone.startswith("intl_"):
+            rate = intl
+        else:
+            append(None)
+            continue
+        used_ms, first, then = call.duration_ms, rate.first_ms, rate.then_ms
+        if used_ms == 0:
+            units = 0
+        elif used_ms <= first:
+            units = first
+        else:
+            units = first + -(-(used_ms - first) // then) * then
+        paid = units
+        if zone == "local" or zone == "mobile":
+            key = (call.subscriber, known[1])
+            before = used.get(key, 0)
+            free = min(max(allowance - before, 0), units)
+            used[key] = before + free
+            paid = units - free
+        if paid == 0:
+            append(0)
+            continue
+        tenths = rate.cents * paid + rate.connection_cents * MINUTE_MS
+        append((2 * tenths + MINUTE_MS) // (2 * MINUTE_MS))
+    return charges
+
+
+def zones_by_length(table: dict[str, str], names: Sequence[str], arrays: dict[str, Any]) -> Any:
+    """Each number's zone index (-1: none): one searchsorted per prefix length."""
     import numpy as np
 
     numbers, lengths = arrays["digits"], arrays["lengths"]
-    count = len(lengths)
-    names = sorted({*table.values()})
-    zone = np.full(count, -1, dtype=np.int64)
+    zone = np.full(len(lengths), -1, dtype=np.int64)
     for length in range(max(map(len, table)), 0, -1):  # longest prefix first
         prefixes = sorted((int(p), names.index(z)) for p, z in table.items() if len(p) == length)
         if not prefixes:
@@ -227,6 +296,84 @@ def rate_numpy(tariff: VoiceTariff, table: dict[str, str], arrays: dict[str, Any
         at = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
         hit = (zone < 0) & (lengths >= length) & (keys[at] == values)
         zone[hit] = zones[at[hit]]
+    return zone
+
+
+@dataclass(frozen=True, slots=True)
+class Intervals:
+    """A prefix table flattened into disjoint ranges of `width`-digit numbers: range i starts
+    at bounds[i] and belongs to the longest prefix covering it (zone index, prefix length)."""
+
+    width: int
+    bounds: Any
+    zones: Any
+    lengths: Any
+
+
+def flatten(table: dict[str, str], names: Sequence[str]) -> Intervals:
+    """Built once per table, as an engine builds its zone table."""
+    import numpy as np
+
+    width = max(map(len, table))
+    spans = sorted(
+        (int(p) * 10 ** (width - len(p)), (int(p) + 1) * 10 ** (width - len(p)), len(p), z)
+        for p, z in table.items()
+    )
+    bounds = np.unique(np.array([b for s in spans for b in s[:2]], dtype=np.int64))
+    zones = np.full(len(bounds), -1, dtype=np.int64)
+    lengths = np.zeros(len(bounds), dtype=np.int64)
+    for start, end, length, name in sorted(spans, key=lambda s: s[2]):  # longer paints last
+        low, high = np.searchsorted(bounds, [start, end])
+        zones[low:high] = names.index(name)
+        lengths[low:high] = length
+    return Intervals(width, bounds, zones, lengths)
+
+
+def zones_by_interval(
+    table: dict[str, str], names: Sequence[str], flat: Intervals, arrays: dict[str, Any]
+) -> Any:
+    """Each number's zone index with a single searchsorted over the flattened table; a
+    number shorter than the prefix its padding lands in (rare) is looked up by hand."""
+    import numpy as np
+
+    width = flat.width
+    values = arrays.get("values")  # the first `width` digits as a number, zero-padded
+    if values is None:
+        powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+        values = arrays["digits"][:, :width] @ powers
+    at = np.searchsorted(flat.bounds, values, side="right") - 1
+    inside = at >= 0
+    zone = np.where(inside, flat.zones[np.maximum(at, 0)], -1)
+    short = np.flatnonzero(inside & (arrays["lengths"] < flat.lengths[np.maximum(at, 0)]))
+    if len(short):
+        longest = max(map(len, table))
+        for row in short:  # bounded by the calls
+            found = zone_of(table, longest, str(arrays["numbers"][row]))
+            zone[row] = -1 if found is None else names.index(found)
+    return zone
+
+
+def rate_numpy(tariff: VoiceTariff, table: dict[str, str], arrays: dict[str, Any]) -> Any:
+    """`rate_hand_written` vectorised: cents per call, -1 for no rate."""
+    names = sorted({*table.values()})
+    return charges_numpy(tariff, names, zones_by_length(table, names, arrays), arrays)
+
+
+def rate_numpy_intervals(
+    tariff: VoiceTariff, table: dict[str, str], flat: Intervals, arrays: dict[str, Any]
+) -> Any:
+    """`rate_numpy` with the zones found by one searchsorted (the strongest baseline)."""
+    names = sorted({*table.values()})
+    return charges_numpy(tariff, names, zones_by_interval(table, names, flat, arrays), arrays)
+
+
+def charges_numpy(
+    tariff: VoiceTariff, names: Sequence[str], zone: Any, arrays: dict[str, Any]
+) -> Any:
+    """Cents per call from each call's zone index: bands, increments, the allowance."""
+    import numpy as np
+
+    count = len(zone)
     local = arrays["epoch"] + CHINA_OFFSET
     day, second = local // 86_400, local % 86_400
     holidays = np.array(sorted((d - date(1970, 1, 1)).days for d in HOLIDAYS))
@@ -374,8 +521,14 @@ def test_rate_hand_written(
     assert bench(rate_hand_written, voice.tariff, voice.table, voice.calls) == expected
 
 
-def test_rate_numpy(measure: Measure, size: int, voice: Voice, expected: list[int | None]) -> None:
-    np = pytest.importorskip("numpy", reason="the numpy baseline needs numpy (.[bench])")
+def test_rate_tight(measure: Measure, size: int, voice: Voice, expected: list[int | None]) -> None:
+    bench = measure("rate_event", "tight", size=size)
+    assert bench(rate_tight, voice.tariff, voice.table, voice.calls) == expected
+
+
+def numpy_arrays(voice: Voice) -> dict[str, Any]:
+    import numpy as np
+
     width = max(len(c.destination) for c in voice.calls)
     padded = np.array([c.destination.ljust(width, "0") for c in voice.calls], dtype=f"S{width}")
     months = [datetime.fromtimestamp(c.epoch + CHINA_OFFSET, UTC) for c in voice.calls]
@@ -384,15 +537,36 @@ def test_rate_numpy(measure: Measure, size: int, voice: Voice, expected: list[in
         subscribers[c.subscriber] * 100_000 + m.year * 12 + m.month
         for c, m in zip(voice.calls, months, strict=True)
     ]
-    arrays = {
+    return {
         "digits": padded.view(np.uint8).reshape(len(padded), width).astype(np.int64) - 48,
         "lengths": np.array([len(c.destination) for c in voice.calls]),
         "epoch": np.array([c.epoch for c in voice.calls], dtype=np.int64),
         "duration": np.array([c.duration_ms for c in voice.calls], dtype=np.int64),
         "group": np.array(groups, dtype=np.int64),  # subscriber and month
+        "numbers": [c.destination for c in voice.calls],
     }
+
+
+def test_rate_numpy(measure: Measure, size: int, voice: Voice, expected: list[int | None]) -> None:
+    pytest.importorskip("numpy", reason="the numpy baseline needs numpy")
+    arrays = numpy_arrays(voice)
     bench = measure("rate_event", "numpy", size=size)
     charges = bench(rate_numpy, voice.tariff, voice.table, arrays)
+    assert [None if c < 0 else int(c) for c in charges] == expected
+
+
+def test_rate_numpy_intervals(
+    measure: Measure, size: int, voice: Voice, expected: list[int | None]
+) -> None:
+    pytest.importorskip("numpy", reason="the numpy baseline needs numpy")
+    arrays = numpy_arrays(voice)
+    names = sorted({*voice.table.values()})
+    flat = flatten(voice.table, names)
+    assert list(zones_by_interval(voice.table, names, flat, arrays)) == list(
+        zones_by_length(voice.table, names, arrays)
+    )
+    bench = measure("rate_event", "numpy_intervals", size=size)
+    charges = bench(rate_numpy_intervals, voice.tariff, voice.table, flat, arrays)
     assert [None if c < 0 else int(c) for c in charges] == expected
 
 
