@@ -17,6 +17,7 @@ import grpc
 import pytest
 from google.protobuf import message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from tariff import security
 from tariff.security import identities
@@ -206,6 +207,15 @@ async def test_health_and_reflection_stay_open_and_say_the_mode(tls_tokens: Serv
         metadata = dict(await call_.initial_metadata())
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
     assert metadata["tariff-security"] == "tokens; tls"
+    async with tls_tokens.channel() as channel:  # no token either
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        names = {
+            s.name
+            async for reply_ in stub.ServerReflectionInfo(iter([request]))
+            for s in reply_.list_services_response.service
+        }
+    assert "tariff.v1.GovernanceService" in names
 
 
 async def test_local_mode_says_so_in_health(running: Running, channel: grpc.aio.Channel) -> None:
