@@ -52,14 +52,24 @@ class Program:
 _CACHE: dict[str, Program] = {}
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(obj: n.Node) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(type(obj))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(obj) if f.name != "span")
+        _FIELD_NAMES[type(obj)] = names
+    return names
+
+
 def canonical(obj: object) -> str:
     """The node tree as text without spans: equal trees, equal text."""
     if isinstance(obj, n.Node):
-        fields = (f for f in dataclasses.fields(obj) if f.name != "span")
-        inner = ",".join(f"{f.name}={canonical(getattr(obj, f.name))}" for f in fields)
+        inner = ",".join([f"{name}={canonical(getattr(obj, name))}" for name in _field_names(obj)])
         return f"{type(obj).__name__}({inner})"
     if isinstance(obj, tuple):
-        return "(" + ",".join(canonical(item) for item in obj) + ",)"
+        return "(" + ",".join([canonical(item) for item in obj]) + ",)"
     return repr(obj)
 
 

@@ -79,34 +79,41 @@ def encode_module(module: n.Module) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
+_PRIMITIVES = frozenset((str, int, bool, type(None)))
+
+
+def _literal(tag: str, value: list[Any]) -> Any:
+    if len(value) != 2 or type(value[1]) is not str:
+        raise CodecError("malformed literal")
+    text = value[1]
+    try:
+        if tag == "D":
+            return Decimal(text)
+        return datetime.fromisoformat(text) if tag == "t" else date.fromisoformat(text)
+    except ArithmeticError as error:
+        raise CodecError(f"bad literal {text!r}") from error
+
+
 def _decode(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
+    if type(value) in _PRIMITIVES:
         return value
-    if not isinstance(value, list) or not value or not isinstance(value[0], str):
+    if type(value) is not list or not value or type(value[0]) is not str:
         raise CodecError("malformed value")
     tag = value[0]
     if tag == "T":
-        return tuple(_decode(item) for item in value[1:])
-    if tag in ("D", "d", "t"):
-        if len(value) != 2 or not isinstance(value[1], str):
-            raise CodecError("malformed literal")
-        text = value[1]
-        try:
-            if tag == "D":
-                return Decimal(text)
-            return datetime.fromisoformat(text) if tag == "t" else date.fromisoformat(text)
-        except ArithmeticError as error:
-            raise CodecError(f"bad literal {text!r}") from error
+        return tuple([_decode(item) for item in value[1:]])
     known = _CLASSES.get(tag)
     if known is None:
+        if tag in ("D", "d", "t"):
+            return _literal(tag, value)
         raise CodecError(f"unknown node class {tag!r}")
     cls, names = known
     if len(value) != 5 + len(names):
         raise CodecError(f"{tag}: expected {len(names)} fields, got {len(value) - 5}")
     line, column, end_line, end_column = value[1:5]
-    if not all(type(p) is int for p in (line, column, end_line, end_column)):
+    if not (type(line) is type(column) is type(end_line) is type(end_column) is int):
         raise CodecError(f"{tag}: malformed span")
-    fields = {name: _decode(item) for name, item in zip(names, value[5:], strict=True)}
+    fields = dict(zip(names, [_decode(item) for item in value[5:]], strict=True))
     return cls(span=n.Span(line, column, end_line, end_column), **fields)
 
 

@@ -59,14 +59,23 @@ _PARSED: OrderedDict[str, Module | tuple[Diagnostic, ...]] = OrderedDict()
 _PARSED_LOCK = Lock()
 
 
+#: The files whose content decides what a text parses to (the store keeps parses across
+#: code versions, so the code is part of the key, not only the grammar).
+_PARSING_FILES = ("grammar.lark", "parser.py", "builder.py", "nodes.py", "diagnostics.py")
+
+
 @functools.cache
 def _grammar_hash() -> str:
-    return hashlib.sha256(GRAMMAR.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for name in _PARSING_FILES:
+        digest.update(GRAMMAR.with_name(name).read_bytes())
+    return digest.hexdigest()
 
 
 def grammar_digest() -> str:
-    """What, besides a text and its path, decides what `parse` returns: the grammar and the
-    limits. Part of every cache key, so a changed grammar never reads an old entry."""
+    """What, besides a text and its path, decides what `parse` returns: the grammar, the
+    parsing code and the limits. Part of every cache key, so a changed grammar or builder
+    never reads an old entry."""
     return f"{_grammar_hash()}:{MAX_BYTES},{MAX_LINE},{MAX_DEPTH},{MAX_ERRORS}"
 
 

@@ -73,6 +73,28 @@ def checked_catalog(catalog: CatalogContent) -> CheckResult:
     return result
 
 
+def remember_checked(catalog: CatalogContent, diagnostics: Sequence[Diagnostic]) -> CheckResult:
+    """Make `checked_catalog(catalog)` answer with `diagnostics` (a check of this very
+    content, by this very code, kept in the store) and the modules of its sources (parsed,
+    or from the parse cache) instead of checking again."""
+    global _LAST
+    modules: list[Module] = []
+    for source in catalog_sources(catalog):
+        try:
+            modules.append(parse(source.text, source.path))
+        except DslError:
+            continue  # its syntax errors are among the diagnostics
+    result = CheckResult(tuple(modules), tuple(diagnostics))
+    _LAST = (catalog, result)
+    return result
+
+
+def last_checked(catalog: CatalogContent) -> CheckResult | None:
+    """The memo of `checked_catalog` when it holds `catalog`."""
+    last = _LAST
+    return last[1] if last is not None and last[0] is catalog else None
+
+
 def forget_checked() -> None:
     """Drop the memo of `checked_catalog` (benchmarks time cold installs with it)."""
     global _LAST

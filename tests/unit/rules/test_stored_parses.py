@@ -15,10 +15,17 @@ from catalog.content import CatalogContent
 from catalog.model import CatalogVersionInfo, RuleSource
 from catalog.versions import VersionNumber
 from dsl import parser
-from dsl.node_codec import FORMAT
+from dsl.diagnostics import Diagnostic
+from dsl.node_codec import FORMAT, CodecError
+from rules import checking
 from rules.checking import forget_checked
 from rules.sale_catalog import SaleCatalog
-from rules.stored_parses import StoredParses
+from rules.stored_parses import (
+    StoredParses,
+    check_key,
+    decode_diagnostics,
+    encode_diagnostics,
+)
 from tariff.bootstrap import bootstrap
 from tariff.cli import load_demo
 from tariff.gen.catalogs import CatalogSpec, generate_catalog
@@ -60,10 +67,16 @@ def content() -> CatalogContent:
 
 
 def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither a text parsed nor a catalog checked from here on."""
+
     def refuse(text: str, path: str) -> None:
         raise AssertionError(f"parsed {path} again")
 
+    def refuse_check(*args: object) -> None:
+        raise AssertionError("checked again")
+
     monkeypatch.setattr(parser, "parse_uncached", refuse)
+    monkeypatch.setattr(checking, "check_sources", refuse_check)
 
 
 def fresh_process() -> None:
@@ -77,7 +90,8 @@ def test_a_second_process_installs_from_the_store_without_parsing(
     store = MemoryStore()
     first = StoredParses(store).around(SaleCatalog)(INFO, content)
     sources = list(content.all_rule_sources())
-    assert len(store.rows) == len(sources)
+    assert len(store.rows) == len(sources) + 1  # and the check
+    assert (check_key(content), FORMAT) in store.rows
     fresh_process()
     no_parsing(monkeypatch)
     second = StoredParses(store).around(SaleCatalog)(INFO, content)
@@ -103,7 +117,7 @@ def test_nothing_is_written_twice_and_nothing_read_after_a_warm(content: Catalog
 def test_unreadable_and_other_format_entries_are_parsed_again(content: CatalogContent) -> None:
     store = MemoryStore()
     StoredParses(store).around(SaleCatalog)(INFO, content)
-    keys = sorted(k for k, _ in store.rows)
+    keys = sorted(k for k, _ in store.rows if k != check_key(content))
     store.rows[(keys[0], FORMAT)] = zlib.compress(b'{"format": 1, "module": ["Popen"]}')
     store.rows[(keys[1], FORMAT)] = b"not zlib"
     moved = store.rows.pop((keys[2], FORMAT))
@@ -111,9 +125,36 @@ def test_unreadable_and_other_format_entries_are_parsed_again(content: CatalogCo
     fresh_process()
     parses = StoredParses(store)
     assert parses.warm(content) == len(keys) - 3
-    SaleCatalog(INFO, content)  # the three are parsed from their texts
+    catalog = SaleCatalog(INFO, content)  # the three are parsed from their texts
     for key in keys[:3]:
         assert parser.cached_parse(key) is not None
+    assert catalog.book.ok
+
+
+def test_a_check_is_reused_only_for_the_same_content(content: CatalogContent) -> None:
+    store = MemoryStore()
+    first = StoredParses(store).around(SaleCatalog)(INFO, content)
+    fresh_process()
+    StoredParses(store).warm(content)
+    assert checking.last_checked(content) is not None
+    assert checking.checked_catalog(content).diagnostics == first.book.diagnostics
+    other = replace(content, rule_sources=(RuleSource("extra.tariff", "offer extra { }\n"),))
+    fresh_process()
+    StoredParses(store).warm(other)
+    assert checking.last_checked(other) is None  # another content: checked, not read
+
+
+def test_an_unreadable_check_is_checked_again(content: CatalogContent) -> None:
+    store = MemoryStore()
+    StoredParses(store).around(SaleCatalog)(INFO, content)
+    store.rows[(check_key(content), FORMAT)] = zlib.compress(b'{"format": 1, "diagnostics": [[1]]}')
+    fresh_process()
+    StoredParses(store).warm(content)
+    assert checking.last_checked(content) is None
+    with pytest.raises(CodecError):
+        decode_diagnostics(zlib.compress(b'{"format": 1, "diagnostics": [["error", 1]]}'))
+    diagnostics = [Diagnostic("error", "syntax", "m", "p.tariff", 1, 2, 3, 4, "h")]
+    assert decode_diagnostics(encode_diagnostics(diagnostics)) == diagnostics
 
 
 def test_a_syntax_error_is_not_stored(content: CatalogContent) -> None:
