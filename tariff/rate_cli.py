@@ -42,6 +42,7 @@ from rules.columnar import Versions as ColumnVersions
 from rules.columnar import rate_columns
 from rules.rating import CounterKey, Versions
 from rules.sale_catalog import SaleCatalog
+from tariff import rate_dataset as dataset
 from tariff.bootstrap import bundle_catalog, draft_catalog
 from tariff.cli import settings_from
 from tariff.rate_columns import compare, read_chunk, result_arrays, tally
@@ -265,6 +266,9 @@ def shadow_file(
 
 
 def run_rate(args: argparse.Namespace) -> int:
+    if dataset.wanted(args):
+        with Store(args) as store:
+            return dataset.run_dataset(args, store, settings_from(args).time_zone)
     source = Path(args.file)
     out = Path(args.out) if args.out else rated_path(source)
     tz = settings_from(args).zone
@@ -324,7 +328,7 @@ def add_rate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ".csv, .csv.gz or .parquet) in file order, in constant memory, and write it back "
         "with the rating columns added. Exit 0 when the file was rated, rejections or not.",
     )
-    rate.add_argument("file", help="the usage file")
+    rate.add_argument("file", help="the usage file, or a directory of .parquet files (Dask)")
     rate.add_argument(
         "--out", help="the rated file; its extension picks the format (default FILE.rated.EXT)"
     )
@@ -346,6 +350,7 @@ def add_rate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="rate every event under the version in force at this RFC 3339 instant",
     )
     _common(rate)
+    dataset.add_dataset_arguments(rate)
     rate.set_defaults(run=run_rate)
 
     shadow = sub.add_parser(

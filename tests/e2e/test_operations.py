@@ -76,7 +76,7 @@ def calls(address: str) -> None:
         pricing = pricing_service_pb2_grpc.PricingServiceStub(channel)
         cart = [order_pb2.CartItem(offer_code="mobile_39")]
         pricing.Quote(pricing_service_pb2.QuoteRequest(context=sale(), items=cart), timeout=10)
-        bad = [order_pb2.CartItem(offer_code="no_such_offer")]
+        bad = [order_pb2.CartItem(offer_code="mobile_39", quantity=-1)]  # INVALID_ARGUMENT
         with pytest.raises(grpc.RpcError):
             pricing.Quote(pricing_service_pb2.QuoteRequest(context=sale(), items=bad), timeout=10)
         good = pricing_service_pb2.UsageEvent(
