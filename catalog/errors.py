@@ -23,6 +23,7 @@ class ValidationError(CatalogError):
 
     def __init__(self, violations: Iterable[Violation], message: str = "invalid input") -> None:
         self.violations = tuple(violations)
+        self.message = message
         summary = "; ".join(f"{v.field}: {v.description}" for v in self.violations[:5])
         more = len(self.violations) - 5
         if more > 0:

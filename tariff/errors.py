@@ -18,6 +18,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from catalog import errors as catalog_errors
+from tariff.mappers.common import wire_error
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,10 @@ def rich_status(exc: Exception, code: grpc.StatusCode) -> status_pb2.Status:
     """google.rpc.Status for a domain error: ErrorInfo always (for a stale revision with the
     expected and current revisions as metadata), plus BadRequest or PreconditionFailure
     listing every violation (a lifecycle refusal is one, typed "catalog", subject
-    "lifecycle")."""
+    "lifecycle"). Field paths go out as the client wrote them, in lowerCamelCase
+    (`tariff.mappers.common.json_path`)."""
+    if isinstance(exc, catalog_errors.ValidationError):
+        exc = wire_error(exc)
     info = error_details_pb2.ErrorInfo(reason=type(exc).__name__, domain=ERROR_DOMAIN)
     if isinstance(exc, catalog_errors.StaleRevision):  # what to re-read, machine-readable
         info.metadata["expected_revision"] = str(exc.expected)

@@ -9,6 +9,7 @@ and return None, so one request reports every problem at once. The public entry 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -44,6 +45,41 @@ SALE_MAX_SECONDS = int((SALE_MAX - _EPOCH).total_seconds())
 _SALE_RANGE = f"must lie between {SALE_MIN.date()} and {SALE_MAX.date()} (UTC)"
 
 REQUIRED = "is required"
+
+#: A proto field path as mappers and the domain write it: names, `[index]`, `['key']`.
+_STEP = r"[a-z][a-z0-9_]*(\[(\d+|'([^'\\]|\\.)*')\])*"
+_PATH = re.compile(rf"{_STEP}(\.{_STEP})*")
+_NAME = re.compile(r"(?<![\[\w'])[a-z][a-z0-9_]*")
+
+
+def json_path(field: str) -> str:
+    """The path a client wrote, in the proto3 JSON mapping's lowerCamelCase, of a field path
+    written with proto names: `items[0].offer_code` -> `items[0].offerCode`; indexes and map
+    keys (`options['pay_by']`) stay as they are. Anything that is not such a path (a bundle
+    file name, a sentence) is returned unchanged."""
+    if "_" not in field or not _PATH.fullmatch(field):
+        return field
+    out = []
+    position = 0
+    for key in re.finditer(r"\['([^'\\]|\\.)*'\]", field):  # map keys are left alone
+        out.append(_NAME.sub(_camel, field[position : key.start()]))
+        out.append(key.group())
+        position = key.end()
+    out.append(_NAME.sub(_camel, field[position:]))
+    return "".join(out)
+
+
+def _camel(name: re.Match[str]) -> str:
+    """protobuf's json_name: each `_` dropped and the letter after it upper-cased."""
+    head, *rest = name.group().split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def wire_error(error: ValidationError) -> ValidationError:
+    """`error` with its field paths as the client wrote them (`json_path`): what the gRPC
+    edge sends in BadRequest and in the status message."""
+    violations = [Violation(json_path(v.field), v.description) for v in error.violations]
+    return ValidationError(violations, error.message)
 
 
 class Problems:

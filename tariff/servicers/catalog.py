@@ -11,16 +11,21 @@ statuses once, for every servicer.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from catalog import bundle
 from catalog.model import EntityKind
 from catalog.queries import paginate
-from catalog.services import CatalogService
+from catalog.services import CatalogService, Listed
+from catalog.versions import DRAFT
 from tariff.mappers import catalog as m
+from tariff.mappers import masks
 from tariff.mappers import versions as vmap
+from tariff.mappers.common import Problems
 from tariff.mappers.entities import listed_business, listed_combo, listed_product
 from tariff.mappers.governance import add_sign_offs
 from tariff.mappers.reference import reference_data_to_proto, zone_table_to_proto
@@ -28,6 +33,7 @@ from tariff.v1 import catalog_pb2, catalog_service_pb2_grpc
 from tariff.v1 import catalog_service_pb2 as pb
 
 Context = grpc.aio.ServicerContext[Any, Any]
+U = TypeVar("U", pb.UpdateBusinessRequest, pb.UpdateProductRequest, pb.UpdateComboRequest)
 
 
 class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
@@ -35,6 +41,25 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
 
     def __init__(self, service: CatalogService) -> None:
         self._service = service
+
+    async def _masked(
+        self, request: U, name: str, kind: EntityKind, to_proto: Callable[[Listed], Message]
+    ) -> U:
+        """The request as a whole update: the stored entity with the fields its update_mask
+        names taken from it (tariff.mappers.masks). Raises ValidationError for a bad mask,
+        NotFound for an entity that does not exist."""
+        problems = Problems()
+        given = getattr(request, name)
+        paths = masks.mask_paths(request.update_mask, given, "update_mask", problems)
+        problems.check()
+        message: Message = request
+        if paths is None or not message.HasField(name) or not given.code.strip():
+            return request  # replaced whole, or the mapper reports what is missing
+        stored = await asyncio.to_thread(self._service.get, kind, given.code, DRAFT)
+        whole = type(request)()
+        whole.CopyFrom(request)
+        getattr(whole, name).CopyFrom(masks.merged(to_proto(stored), given, paths))
+        return whole
 
     # -- businesses -----------------------------------------------------------------------
 
@@ -73,6 +98,7 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
     async def UpdateBusiness(
         self, request: pb.UpdateBusinessRequest, context: Context
     ) -> pb.UpdateBusinessResponse:
+        request = await self._masked(request, "business", EntityKind.BUSINESS, listed_business)
         business, revision = m.business_update(request)
         listed = await asyncio.to_thread(self._service.update, business, revision)
         return pb.UpdateBusinessResponse(business=listed_business(listed))
@@ -114,6 +140,7 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
     async def UpdateProduct(
         self, request: pb.UpdateProductRequest, context: Context
     ) -> pb.UpdateProductResponse:
+        request = await self._masked(request, "product", EntityKind.PRODUCT, listed_product)
         product, revision = m.product_update(request)
         listed = await asyncio.to_thread(self._service.update, product, revision)
         return pb.UpdateProductResponse(product=listed_product(listed))
@@ -151,6 +178,7 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
     async def UpdateCombo(
         self, request: pb.UpdateComboRequest, context: Context
     ) -> pb.UpdateComboResponse:
+        request = await self._masked(request, "combo", EntityKind.COMBO, listed_combo)
         combo, revision = m.combo_update(request)
         listed = await asyncio.to_thread(self._service.update, combo, revision)
         return pb.UpdateComboResponse(combo=listed_combo(listed))

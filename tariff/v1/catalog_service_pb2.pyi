@@ -7,6 +7,7 @@ catalog management).
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -284,27 +285,40 @@ Global___ListBusinessesResponse: _TypeAlias = ListBusinessesResponse  # noqa: Y0
 
 @_typing.final
 class UpdateBusinessRequest(_message.Message):
-    """UpdateBusiness input."""
+    """UpdateBusiness input (AIP-134)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     BUSINESS_FIELD_NUMBER: _builtins.int
     EXPECTED_REVISION_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     expected_revision: _builtins.int
     """The `meta.revision` the caller read; a different current revision gets ABORTED."""
     @_builtins.property
     def business(self) -> _catalog_pb2.Business:
-        """The full new content, matched by code; `status` and `meta` are ignored."""
+        """The new content, matched by code; `status` and `meta` are ignored. Only the fields
+        update_mask names (or, without one, the fields populated here) are changed.
+        """
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The business's fields to change, by proto name relative to the Business ("name",
+        "rule_sources"); every field outside it keeps its stored value. "*"
+        replaces the whole business (unset fields are cleared). Empty: the fields populated in
+        `business` (AIP-134's implied mask; an unset field is kept). An unknown path, or "code",
+        is INVALID_ARGUMENT.
+        """
 
     def __init__(
         self,
         *,
         business: _catalog_pb2.Business | None = ...,
         expected_revision: _builtins.int = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["business", b"business"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["business", b"business", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["business", b"business", "expected_revision", b"expected_revision"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["business", b"business", "expected_revision", b"expected_revision", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -502,27 +516,40 @@ Global___ListProductsResponse: _TypeAlias = ListProductsResponse  # noqa: Y015
 
 @_typing.final
 class UpdateProductRequest(_message.Message):
-    """UpdateProduct input."""
+    """UpdateProduct input (AIP-134)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     PRODUCT_FIELD_NUMBER: _builtins.int
     EXPECTED_REVISION_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     expected_revision: _builtins.int
     """The `meta.revision` the caller read; a different current revision gets ABORTED."""
     @_builtins.property
     def product(self) -> _catalog_pb2.Product:
-        """The full new content, matched by code; `status` and `meta` are ignored."""
+        """The new content, matched by code; `status` and `meta` are ignored. Only the fields
+        update_mask names (or, without one, the fields populated here) are changed.
+        """
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The product's fields to change, by proto name relative to the Product ("name",
+        "rule_sources", "valid_for.end"); every field outside it keeps its stored value. "*"
+        replaces the whole product (unset fields are cleared). Empty: the fields populated in
+        `product` (AIP-134's implied mask; an unset field is kept). An unknown path, or "code",
+        is INVALID_ARGUMENT.
+        """
 
     def __init__(
         self,
         *,
         product: _catalog_pb2.Product | None = ...,
         expected_revision: _builtins.int = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["product", b"product"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["product", b"product", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_revision", b"expected_revision", "product", b"product"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_revision", b"expected_revision", "product", b"product", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -720,27 +747,40 @@ Global___ListCombosResponse: _TypeAlias = ListCombosResponse  # noqa: Y015
 
 @_typing.final
 class UpdateComboRequest(_message.Message):
-    """UpdateCombo input."""
+    """UpdateCombo input (AIP-134)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     COMBO_FIELD_NUMBER: _builtins.int
     EXPECTED_REVISION_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     expected_revision: _builtins.int
     """The `meta.revision` the caller read; a different current revision gets ABORTED."""
     @_builtins.property
     def combo(self) -> _catalog_pb2.Combo:
-        """The full new content, matched by code; `status` and `meta` are ignored."""
+        """The new content, matched by code; `status` and `meta` are ignored. Only the fields
+        update_mask names (or, without one, the fields populated here) are changed.
+        """
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """The combo's fields to change, by proto name relative to the Combo ("name",
+        "rule_sources", "valid_for.end"); every field outside it keeps its stored value. "*"
+        replaces the whole combo (unset fields are cleared). Empty: the fields populated in
+        `combo` (AIP-134's implied mask; an unset field is kept). An unknown path, or "code",
+        is INVALID_ARGUMENT.
+        """
 
     def __init__(
         self,
         *,
         combo: _catalog_pb2.Combo | None = ...,
         expected_revision: _builtins.int = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["combo", b"combo"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["combo", b"combo", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["combo", b"combo", "expected_revision", b"expected_revision"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["combo", b"combo", "expected_revision", b"expected_revision", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -191,7 +191,7 @@ class CatalogServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateBusiness(self, request, context):
-        """Replaces a business's working copy (optimistic concurrency).
+        """Changes the fields update_mask names in a business's working copy (optimistic concurrency).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -219,7 +219,7 @@ class CatalogServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateProduct(self, request, context):
-        """Replaces a product's working copy (optimistic concurrency).
+        """Changes the fields update_mask names in a product's working copy (optimistic concurrency).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -247,7 +247,7 @@ class CatalogServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateCombo(self, request, context):
-        """Replaces a combo's working copy (optimistic concurrency).
+        """Changes the fields update_mask names in a combo's working copy (optimistic concurrency).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

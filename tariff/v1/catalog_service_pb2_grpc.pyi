@@ -47,7 +47,7 @@ class CatalogServiceStub:
     ListBusinesses: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.ListBusinessesRequest, _catalog_service_pb2.ListBusinessesResponse]
     """Lists businesses, filtered and paged."""
     UpdateBusiness: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.UpdateBusinessRequest, _catalog_service_pb2.UpdateBusinessResponse]
-    """Replaces a business's working copy (optimistic concurrency)."""
+    """Changes the fields update_mask names in a business's working copy (optimistic concurrency)."""
     CreateProduct: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.CreateProductRequest, _catalog_service_pb2.CreateProductResponse]
     """Creates a product in the working draft (status IN_DESIGN)."""
     GetProduct: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.GetProductRequest, _catalog_service_pb2.GetProductResponse]
@@ -55,7 +55,7 @@ class CatalogServiceStub:
     ListProducts: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.ListProductsRequest, _catalog_service_pb2.ListProductsResponse]
     """Lists products, filtered by area, channel, audience, status and paged."""
     UpdateProduct: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.UpdateProductRequest, _catalog_service_pb2.UpdateProductResponse]
-    """Replaces a product's working copy (optimistic concurrency)."""
+    """Changes the fields update_mask names in a product's working copy (optimistic concurrency)."""
     CreateCombo: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.CreateComboRequest, _catalog_service_pb2.CreateComboResponse]
     """Creates a combo in the working draft (status IN_DESIGN)."""
     GetCombo: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.GetComboRequest, _catalog_service_pb2.GetComboResponse]
@@ -63,7 +63,7 @@ class CatalogServiceStub:
     ListCombos: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.ListCombosRequest, _catalog_service_pb2.ListCombosResponse]
     """Lists combos, filtered and paged."""
     UpdateCombo: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.UpdateComboRequest, _catalog_service_pb2.UpdateComboResponse]
-    """Replaces a combo's working copy (optimistic concurrency)."""
+    """Changes the fields update_mask names in a combo's working copy (optimistic concurrency)."""
     AttachRuleSources: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.AttachRuleSourcesRequest, _catalog_service_pb2.AttachRuleSourcesResponse]
     """Attaches (adds or replaces by path) rule sources on an entity or on the catalog itself."""
     TransitionLifecycle: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.TransitionLifecycleRequest, _catalog_service_pb2.TransitionLifecycleResponse]
@@ -106,7 +106,7 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     ListBusinesses: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.ListBusinessesRequest, _catalog_service_pb2.ListBusinessesResponse]  # type: ignore[assignment]
     """Lists businesses, filtered and paged."""
     UpdateBusiness: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.UpdateBusinessRequest, _catalog_service_pb2.UpdateBusinessResponse]  # type: ignore[assignment]
-    """Replaces a business's working copy (optimistic concurrency)."""
+    """Changes the fields update_mask names in a business's working copy (optimistic concurrency)."""
     CreateProduct: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.CreateProductRequest, _catalog_service_pb2.CreateProductResponse]  # type: ignore[assignment]
     """Creates a product in the working draft (status IN_DESIGN)."""
     GetProduct: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.GetProductRequest, _catalog_service_pb2.GetProductResponse]  # type: ignore[assignment]
@@ -114,7 +114,7 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     ListProducts: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.ListProductsRequest, _catalog_service_pb2.ListProductsResponse]  # type: ignore[assignment]
     """Lists products, filtered by area, channel, audience, status and paged."""
     UpdateProduct: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.UpdateProductRequest, _catalog_service_pb2.UpdateProductResponse]  # type: ignore[assignment]
-    """Replaces a product's working copy (optimistic concurrency)."""
+    """Changes the fields update_mask names in a product's working copy (optimistic concurrency)."""
     CreateCombo: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.CreateComboRequest, _catalog_service_pb2.CreateComboResponse]  # type: ignore[assignment]
     """Creates a combo in the working draft (status IN_DESIGN)."""
     GetCombo: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.GetComboRequest, _catalog_service_pb2.GetComboResponse]  # type: ignore[assignment]
@@ -122,7 +122,7 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     ListCombos: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.ListCombosRequest, _catalog_service_pb2.ListCombosResponse]  # type: ignore[assignment]
     """Lists combos, filtered and paged."""
     UpdateCombo: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.UpdateComboRequest, _catalog_service_pb2.UpdateComboResponse]  # type: ignore[assignment]
-    """Replaces a combo's working copy (optimistic concurrency)."""
+    """Changes the fields update_mask names in a combo's working copy (optimistic concurrency)."""
     AttachRuleSources: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.AttachRuleSourcesRequest, _catalog_service_pb2.AttachRuleSourcesResponse]  # type: ignore[assignment]
     """Attaches (adds or replaces by path) rule sources on an entity or on the catalog itself."""
     TransitionLifecycle: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.TransitionLifecycleRequest, _catalog_service_pb2.TransitionLifecycleResponse]  # type: ignore[assignment]
@@ -186,7 +186,7 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _catalog_service_pb2.UpdateBusinessRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_service_pb2.UpdateBusinessResponse, _abc.Awaitable[_catalog_service_pb2.UpdateBusinessResponse]]:
-        """Replaces a business's working copy (optimistic concurrency)."""
+        """Changes the fields update_mask names in a business's working copy (optimistic concurrency)."""
 
     @_abc_1.abstractmethod
     def CreateProduct(
@@ -218,7 +218,7 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _catalog_service_pb2.UpdateProductRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_service_pb2.UpdateProductResponse, _abc.Awaitable[_catalog_service_pb2.UpdateProductResponse]]:
-        """Replaces a product's working copy (optimistic concurrency)."""
+        """Changes the fields update_mask names in a product's working copy (optimistic concurrency)."""
 
     @_abc_1.abstractmethod
     def CreateCombo(
@@ -250,7 +250,7 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _catalog_service_pb2.UpdateComboRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_service_pb2.UpdateComboResponse, _abc.Awaitable[_catalog_service_pb2.UpdateComboResponse]]:
-        """Replaces a combo's working copy (optimistic concurrency)."""
+        """Changes the fields update_mask names in a combo's working copy (optimistic concurrency)."""
 
     @_abc_1.abstractmethod
     def AttachRuleSources(

@@ -163,4 +163,4 @@ def test_the_same_questions_against_a_server(
         == 1
     )
     err = capsys.readouterr().err
-    assert "context.area_code: unknown area 'XX' (and 1 more)" in err
+    assert "context.areaCode: unknown area 'XX'\n" in err  # the unknown offer is an item result

@@ -416,10 +416,10 @@ async def test_bad_listing_requests_name_the_field(catalog_stub: Stub) -> None:
     stub = catalog_stub
     await seed_catalog(stub)
     cases: list[tuple[pb.ListProductsRequest, list[str]]] = [
-        (pb.ListProductsRequest(filter=pb.CatalogFilter(area_code="MARS")), ["filter.area_code"]),
+        (pb.ListProductsRequest(filter=pb.CatalogFilter(area_code="MARS")), ["filter.areaCode"]),
         (
             pb.ListProductsRequest(filter=pb.CatalogFilter(channel_code="fax", segment_code="x")),
-            ["filter.channel_code", "filter.segment_code"],
+            ["filter.channelCode", "filter.segmentCode"],
         ),
         (
             pb.ListProductsRequest(
@@ -427,7 +427,7 @@ async def test_bad_listing_requests_name_the_field(catalog_stub: Stub) -> None:
             ),
             ["filter.statuses[0]"],
         ),
-        (pb.ListProductsRequest(page_token="%%%not-a-token"), ["page_token"]),
+        (pb.ListProductsRequest(page_token="%%%not-a-token"), ["pageToken"]),
         (
             pb.ListProductsRequest(selector=common_pb2.VersionSelector(version=0)),
             ["selector.version"],
@@ -495,10 +495,10 @@ async def test_unknown_references_in_a_product_name_each_field(catalog_stub: Stu
     )
     assert failed.code is INVALID
     assert set(failed.fields) >= {
-        "product.business_codes[1]",
-        "product.area_codes[1]",
-        "product.channel_codes[1]",
-        "product.audience.segment_codes[1]",
+        "product.businessCodes[1]",
+        "product.areaCodes[1]",
+        "product.channelCodes[1]",
+        "product.audience.segmentCodes[1]",
     }
     assert await catalog_state(stub) == before
 
@@ -514,7 +514,7 @@ async def test_malformed_messages_never_reach_the_catalog(catalog_stub: Stub) ->
     failed = await failure(stub.CreateProduct(pb.CreateProductRequest(product=product)))
     assert (failed.code, failed.fields) == (
         INVALID,
-        ["product.name", "product.kind", "product.valid_for.end"],
+        ["product.name", "product.kind", "product.validFor.end"],
     )
     failed = await failure(stub.CreateBusiness(pb.CreateBusinessRequest()))
     assert (failed.code, failed.fields) == (INVALID, ["business"])
@@ -666,7 +666,7 @@ async def test_rule_sources_attach_replace_and_detach(catalog_stub: Stub) -> Non
             )
         )
     )
-    assert (failed.code, failed.fields) == (INVALID, ["remove_paths[0]"])
+    assert (failed.code, failed.fields) == (INVALID, ["removePaths[0]"])
     taken = await failure(
         stub.AttachRuleSources(
             pb.AttachRuleSourcesRequest(

@@ -169,7 +169,7 @@ async def test_bad_transition_requests(catalog_stub: Stub) -> None:
     malformed = await failure(stub.TransitionLifecycle(pb.TransitionLifecycleRequest()))
     assert (malformed.code, malformed.fields) == (
         INVALID,
-        ["target", "to_status", "expected_revision"],
+        ["target", "toStatus", "expectedRevision"],
     )
     assert await catalog_state(stub) == before
 
@@ -264,13 +264,13 @@ async def test_publishing_cannot_rewrite_history(catalog_stub: Stub) -> None:
     before = await catalog_state(stub)
     for effective in (JUN, MAR):
         failed = await failure(publish(stub, effective))
-        assert (failed.code, failed.fields) == (INVALID, ["effective_from"])
+        assert (failed.code, failed.fields) == (INVALID, ["effectiveFrom"])
     bad_time = await failure(
         stub.PublishCatalog(
             pb.PublishCatalogRequest(effective_from=timestamp_pb2.Timestamp(nanos=-1))
         )
     )
-    assert (bad_time.code, bad_time.fields) == (INVALID, ["effective_from"])
+    assert (bad_time.code, bad_time.fields) == (INVALID, ["effectiveFrom"])
     assert await catalog_state(stub) == before
     third = await publish(stub, datetime(2027, 1, 1, tzinfo=UTC))
     assert third.version.number == 3

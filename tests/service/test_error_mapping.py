@@ -111,7 +111,7 @@ async def test_validation_error_lists_field_violations(channel: grpc.aio.Channel
     bad = error_details_pb2.BadRequest()
     assert any(d.Unpack(bad) for d in status.details)
     assert [(v.field, v.description) for v in bad.field_violations] == [
-        ("product.area_codes[0]", "unknown area 'XX'")
+        ("product.areaCodes[0]", "unknown area 'XX'")
     ]
 
 

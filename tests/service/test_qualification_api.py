@@ -272,9 +272,9 @@ async def test_bad_input_is_invalid_argument_with_every_violation(
     )
     assert set(fields) == {
         "context.customer.age",
-        "context.customer.segment_codes[0]",
-        "context.area_code",
-        "context.channel_code",
+        "context.customer.segmentCodes[0]",
+        "context.areaCode",
+        "context.channelCode",
     }
     malformed = [item(" ", "a"), item("nope", "a"), item("youth_plan")]
     malformed[2].quantity = -1
@@ -282,9 +282,9 @@ async def test_bad_input_is_invalid_argument_with_every_violation(
         stub.CheckEligibility(pb.CheckEligibilityRequest(context=context(), items=malformed))
     )
     assert cart == {
-        "items[0].offer_code": "is required",
+        "items[0].offerCode": "is required",
         "items[2].quantity": "must not be negative",
-        "items[1].item_id": "item id 'a' is used twice",
+        "items[1].itemId": "item id 'a' is used twice",
     }
     empty = await invalid(stub.CheckEligibility(pb.CheckEligibilityRequest(context=context())))
     assert "the cart is empty" in empty["items"]
@@ -300,7 +300,7 @@ async def test_bad_input_is_invalid_argument_with_every_violation(
             pb.ListEligibleOffersRequest(context=context(), page_token="garbage!")
         )
     )
-    assert "page token" in token["page_token"]
+    assert "page token" in token["pageToken"]
     draft = await invalid(
         stub.ListEligibleOffers(
             pb.ListEligibleOffersRequest(

@@ -313,7 +313,7 @@ async def test_bad_input_is_invalid_argument(stub: PricingServiceAsyncStub) -> N
     negative = line("broadband_100m")
     negative.quantity = -1
     cases = {
-        "items[0].offer_code": request(line("")),
+        "items[0].offerCode": request(line("")),
         "items[0].quantity": request(negative),
         "items[0].options['payment']": request(line("broadband_100m", payment="weekly")),
         "items[0].options['colour']": request(line("broadband_100m", colour="red")),

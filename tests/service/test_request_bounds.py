@@ -120,7 +120,7 @@ async def test_the_timestamp_range_edges_are_invalid_argument_naming_the_field(
     }
     for name, call in calls.items():
         said = await violations(call())
-        field = "selector.as_of" if "as_of" in name else "context.time"
+        field = "selector.asOf" if "as_of" in name else "context.time"
         assert list(said) == [field], name
         assert SALE_MIN.date().isoformat() in said[field], name
         assert SALE_MAX.date().isoformat() in said[field], name
@@ -237,6 +237,6 @@ async def test_a_usage_profile_is_bounded_by_the_events_it_is_rated_as(
     within = await quote(MAX_PROFILE_EVENTS)
     assert within.totals.usage_estimate.tax_included_amount.units == MAX_PROFILE_EVENTS // 10
     said = await violations(quote(MAX_PROFILE_EVENTS + 1))
-    assert list(said) == ["usage_profile.entries[0]"]
-    assert f"more than {MAX_PROFILE_EVENTS:,} usage events" in said["usage_profile.entries[0]"]
-    assert list(await violations(quote(2**62))) == ["usage_profile.entries[0]"]
+    assert list(said) == ["usageProfile.entries[0]"]
+    assert f"more than {MAX_PROFILE_EVENTS:,} usage events" in said["usageProfile.entries[0]"]
+    assert list(await violations(quote(2**62))) == ["usageProfile.entries[0]"]

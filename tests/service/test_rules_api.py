@@ -165,7 +165,7 @@ async def test_simulate_reports_bad_input_under_the_inner_request(
     assert status is not None
     bad = error_details_pb2.BadRequest()
     assert any(d.Unpack(bad) for d in status.details)
-    assert [v.field for v in bad.field_violations] == ["check_eligibility.context.area_code"]
+    assert [v.field for v in bad.field_violations] == ["checkEligibility.context.areaCode"]
     with pytest.raises(grpc.aio.AioRpcError) as empty:
         await rules_stub.Simulate(rules_service_pb2.SimulateRequest())
     assert empty.value.code() is grpc.StatusCode.INVALID_ARGUMENT
