@@ -11,6 +11,7 @@ from catalog.model import RuleSource
 from dsl.checker import check
 from dsl.diagnostics import Diagnostic, DslError
 from dsl.nodes import Module
+from dsl.parse_pool import parse_all
 from dsl.parser import parse
 from rules.names import names_from_content
 
@@ -33,6 +34,8 @@ def _order(d: Diagnostic) -> tuple[str, int, int, str]:
 
 def check_sources(sources: Iterable[RuleSource], catalog: CatalogContent) -> CheckResult:
     """Every problem of `sources` as rules of `catalog` (syntax first, then names/types)."""
+    sources = list(sources)
+    parse_all([(s.text, s.path) for s in sources])  # a large cold batch: on every core
     modules: list[Module] = []
     found: list[Diagnostic] = []
     for source in sources:

@@ -35,6 +35,7 @@ from dsl.eval_prices_model import PricedLine, PriceError
 from dsl.runtime import EvalError
 from pricing.zones import ZoneTable as ZoneLookup
 from rules.book import RuleBook, build_rule_book
+from rules.collector import collector_paused
 from rules.names import zone_lookups
 from rules.sale import Sale
 
@@ -118,6 +119,10 @@ class SaleCatalog(Snapshot):
     )
 
     def __init__(self, info: CatalogVersionInfo, content: CatalogContent) -> None:
+        with collector_paused():
+            self._install(info, content)
+
+    def _install(self, info: CatalogVersionInfo, content: CatalogContent) -> None:
         super().__init__(info, content)
         self.book: RuleBook = build_rule_book(content)
         self.kinds = {code: offer_kind(offer) for code, offer in self.offers.items()}

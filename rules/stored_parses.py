@@ -31,6 +31,7 @@ from dsl.node_codec import FORMAT, CodecError, decode_module, encode_module
 from dsl.nodes import Module
 from dsl.symbols import CatalogNames
 from rules import checking
+from rules.collector import collector_paused
 from rules.names import names_from_content
 
 log = logging.getLogger(__name__)
@@ -179,6 +180,17 @@ class StoredParses:
         found = self._store.get([*missing, check] if check else missing, FORMAT)
         result = found.pop(check, None)
         self._known(found)
+        with collector_paused():
+            loaded = self._load(found)
+        if result is not None:
+            try:
+                checking.remember_checked(content, decode_diagnostics(result))
+            except CodecError:
+                log.warning("check cache entry %s unreadable: checking again", check[:12])
+        return loaded
+
+    @staticmethod
+    def _load(found: Mapping[str, bytes]) -> int:
         loaded = 0
         for key, body in found.items():
             try:
@@ -188,11 +200,6 @@ class StoredParses:
                 continue
             parser.remember_parse(key, module)
             loaded += 1
-        if result is not None:
-            try:
-                checking.remember_checked(content, decode_diagnostics(result))
-            except CodecError:
-                log.warning("check cache entry %s unreadable: checking again", check[:12])
         return loaded
 
     def save(self, content: CatalogContent) -> int:

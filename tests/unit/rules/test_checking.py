@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import threading
+
 from catalog.model import RuleSource
 from rules.checking import check_catalog, check_sources, checked_catalog, forget_checked
+from rules.collector import collector_paused
 from tests.support.catalogs import sample_content
 
 GOOD = RuleSource(
@@ -81,3 +85,31 @@ def test_checked_catalog_checks_the_same_content_object_once() -> None:
     assert other is not first
     assert other == first
     forget_checked()
+
+
+def test_the_collector_is_paused_while_installing_and_resumes_after() -> None:
+    assert gc.isenabled()
+    inside = threading.Event()
+    release = threading.Event()
+
+    def other_install() -> None:
+        with collector_paused():
+            inside.set()
+            release.wait(5)
+
+    with collector_paused():
+        assert not gc.isenabled()
+        thread = threading.Thread(target=other_install)
+        thread.start()
+        assert inside.wait(5)
+    assert not gc.isenabled()  # the other install is still running
+    release.set()
+    thread.join(5)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # it was off: it stays off
+    finally:
+        gc.enable()
