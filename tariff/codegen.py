@@ -2,9 +2,15 @@
 
 The one command that produces generated code: ``python -m tariff.codegen``. ``--check``
 compares the descriptors compiled from ``proto/`` with those baked into the generated modules
-(tool-version independent, so a newer protoc does not make fresh code look stale), and
-``--lint`` runs ``buf lint`` with googleapis' protos supplied from the installed
-googleapis-common-protos (no network, no vendored copies).
+(tool-version independent, so a newer protoc does not make fresh code look stale).
+
+``proto/`` is self-contained: ``proto/buf.yaml`` is the one buf configuration, and the two
+googleapis protos the API imports are shipped in ``proto/google/type/`` (copied unchanged
+from googleapis-common-protos, which the generated Python imports at run time). ``--lint``
+runs ``buf lint`` there; ``--breaking`` runs ``buf breaking`` against the ``proto/`` of the
+most recent ``v*`` tag, or, before the first release, against ``proto/api.binpb``, the
+committed image of the current API that ``--refresh-baseline`` rewrites (a deliberate step:
+run it, and commit the file, only when a breaking change is meant).
 """
 
 from __future__ import annotations
@@ -23,18 +29,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "proto"
 PACKAGE_DIR = ROOT / "tariff" / "v1"
+#: The API as it stands until the first release tag: what `--breaking` compares against.
+BASELINE = PROTO_ROOT / "api.binpb"
+#: The googleapis protos shipped in proto/ (the API imports these and no others).
+SHIPPED = ("google/type/decimal.proto", "google/type/money.proto")
 GENERATED_HEADER = (
     '"""Generated from proto/tariff/v1 by `python -m tariff.codegen`; never edit by hand."""\n'
 )
-
-BUF_CONFIG = """version: v2
-modules:
-  - path: proto
-  - path: deps
-lint:
-  use:
-    - STANDARD
-"""
 
 
 class CodegenError(Exception):
@@ -46,12 +47,10 @@ def proto_files() -> list[Path]:
 
 
 def _include_dirs() -> list[str]:
-    import google.type  # googleapis-common-protos ships the .proto sources beside the modules
     import grpc_tools
 
-    googleapis = Path(next(iter(google.type.__path__))).parent.parent
-    well_known = Path(grpc_tools.__file__).parent / "_proto"
-    return [str(PROTO_ROOT), str(googleapis), str(well_known)]
+    well_known = Path(grpc_tools.__file__).parent / "_proto"  # google/protobuf/*.proto
+    return [str(PROTO_ROOT), str(well_known)]
 
 
 def _protoc(args: Sequence[str]) -> None:
@@ -141,22 +140,56 @@ def stale_files() -> list[str]:
     return problems
 
 
-def lint() -> int:
-    """Run `buf lint` (STANDARD rules) on proto/ with googleapis supplied locally."""
-    import google.type
+def _buf(args: Sequence[str], cwd: Path) -> int:
+    return subprocess.run([_plugin("buf"), *args], cwd=cwd, check=False).returncode
 
-    buf = _plugin("buf")
-    googleapis = Path(next(iter(google.type.__path__))).parent.parent
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        shutil.copytree(PROTO_ROOT, work / "proto")
-        deps = work / "deps" / "google" / "type"
-        deps.mkdir(parents=True)
-        for name in ("money.proto", "decimal.proto"):
-            shutil.copy(googleapis / "google" / "type" / name, deps / name)
-        (work / "buf.yaml").write_text(BUF_CONFIG, encoding="utf-8")
-        result = subprocess.run([buf, "lint", "proto"], cwd=work, check=False)
-    return result.returncode
+
+def lint(proto: Path = PROTO_ROOT) -> int:
+    """`buf lint` in `proto` with its buf.yaml (STANDARD rules; the shipped google protos are
+    not ours to lint)."""
+    return _buf(["lint"], proto)
+
+
+def last_release_tag(root: Path = ROOT) -> str | None:
+    """The most recent `v*` tag of the repository (by version order), None before the first
+    (or outside a git checkout)."""
+    try:
+        listed = subprocess.run(
+            ["git", "tag", "--list", "v*", "--sort=-v:refname"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return listed[0] if listed else None
+
+
+def breaking_against(root: Path = ROOT) -> str:
+    """What `breaking` compares with: the last release tag's proto/, else the baseline."""
+    tag = last_release_tag(root)
+    if tag is not None:
+        return f"{root / '.git'}#tag={tag},subdir=proto"
+    return str(BASELINE)
+
+
+def breaking(proto: Path = PROTO_ROOT, against: str | None = None) -> int:
+    """`buf breaking` (FILE rules: no field, message, enum value or RPC removed, renumbered,
+    retyped or renamed) of `proto` against `against`, by default `breaking_against()`.
+    Non-zero when the API breaks its clients."""
+    target = against if against is not None else breaking_against()
+    print(f"buf breaking against {target}", file=sys.stderr)
+    return _buf(["breaking", "--against", target], proto)
+
+
+def refresh_baseline(proto: Path = PROTO_ROOT, out: Path = BASELINE) -> Path:
+    """Write the image of the API in `proto` to `out` (without source info: only the
+    contract matters)."""
+    code = _buf(["build", "--exclude-source-info", "-o", str(out)], proto)
+    if code != 0:
+        raise CodegenError(f"buf build failed with exit code {code}")
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -164,10 +197,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--check", action="store_true", help="fail if tariff/v1 is stale")
     group.add_argument("--lint", action="store_true", help="run buf lint on proto/")
+    group.add_argument(
+        "--breaking",
+        action="store_true",
+        help="fail on a breaking change against the last v* tag (else proto/api.binpb)",
+    )
+    group.add_argument(
+        "--refresh-baseline",
+        action="store_true",
+        help="rewrite proto/api.binpb from proto/ (only for a deliberate breaking change)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.lint:
             return lint()
+        if args.breaking:
+            return breaking()
+        if args.refresh_baseline:
+            print(refresh_baseline().relative_to(ROOT))
+            return 0
         if args.check:
             problems = stale_files()
             for problem in problems:
