@@ -34,6 +34,7 @@ from dsl.eval_prices_model import (
     PricedLine,
     PricedPrice,
     Quote,
+    counted,
     plan_currency,
     plan_rounding,
     plan_tax,
@@ -250,12 +251,8 @@ def quote_compiled(
     for line in lines:
         if line.quantity > 0:  # N units of a line: one unit, counted N times
             units = _cart_line(line, plans_by_offer, facts, clock, env)
-            priced += [_times(p, line.quantity) for p in units]
+            priced += [counted(p, line.quantity) for p in units]
     return quote_of(priced)
-
-
-def _times(line: PricedLine, quantity: int) -> PricedLine:
-    return line if quantity == 1 else dataclasses.replace(line, quantity=line.quantity * quantity)
 
 
 def _cart_line(
@@ -285,7 +282,7 @@ def _cart_line(
             ranks = [(True, 1), (False, member.quantity - 1)] if index == 0 else []
             for _first, count in ranks or [(False, member.quantity)]:
                 if count:
-                    out.append(_times(empty, count))
+                    out.append(counted(empty, count))
             continue
         unit = member  # one unit of the member: only its offer, options and quantity count
         if member.quantity != 1 or member.members:
@@ -296,7 +293,7 @@ def _cart_line(
         for first, count in ranks:  # the first line of the offer, then the others (all alike)
             paired = plan._paired(own, member.offer, first) if plan is not None else own.unit
             priced = _priced(own, paired, unit, facts, counts, line.offer, clock, env)
-            out.append(_times(priced, count))
+            out.append(counted(priced, count))
     return out
 
 

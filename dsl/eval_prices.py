@@ -59,6 +59,7 @@ from dsl.eval_prices_model import (
     PriceError,
     Quote,
     Stage,
+    counted,
     exact_sum,
     money_value,
     month_timing,
@@ -178,12 +179,8 @@ def quote(
     for line in lines:
         if line.quantity > 0:
             units = _cart_line(line, plans_by_offer, facts, tz, env)
-            priced += [_times(p, line.quantity) for p in units]
+            priced += [counted(p, line.quantity) for p in units]
     return quote_of(priced)
-
-
-def _times(line: PricedLine, quantity: int) -> PricedLine:
-    return line if quantity == 1 else dataclasses.replace(line, quantity=line.quantity * quantity)
 
 
 def _cart_line(
@@ -214,7 +211,7 @@ def _cart_line(
         for rank, count in ranks:
             membership = Membership(line.offer, plan, counts, rank)
             priced = _priced_or_empty(plans.get(member.offer), unit, facts, membership, tz, env)
-            out.append(_times(priced, count))
+            out.append(counted(priced, count))
     return out
 
 

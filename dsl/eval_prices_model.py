@@ -10,6 +10,7 @@ first period) raises `PriceError`: declare `rounding` in such plans.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -163,6 +164,13 @@ def quote_of(priced: Sequence[PricedLine]) -> Quote:
         monthly=exact_sum([times(p.monthly, p.quantity) for p in priced]),
         first_bill=exact_sum([times(p.first_bill, p.quantity) for p in priced]),
     )
+
+
+def counted(line: PricedLine, quantity: int) -> PricedLine:
+    """`line` counted `quantity` times more (a cart line of that quantity holds it)."""
+    if quantity == 1:
+        return line
+    return dataclasses.replace(line, quantity=line.quantity * quantity)
 
 
 def times(amount: Decimal, quantity: int) -> Decimal:

@@ -134,13 +134,13 @@ def test_metrics_and_the_json_access_log_after_real_calls(store: str, tmp_path: 
     assert installs[0]["duration_ms"] > 0
 
 
-def quoting_pids(server: ServerProcess) -> set[int]:
-    """The processes that wrote an access-log line for a Quote."""
+def pids_answering(server: ServerProcess, method: str = "") -> set[int]:
+    """The processes that wrote an access-log line (for a method ending in `method`)."""
     found = set()
     for line in server.output().splitlines():
         if line.startswith("{") and '"tariff.access"' in line:
             record = json.loads(line)
-            if record["method"].endswith("/Quote"):
+            if record["method"].endswith(method):
                 found.add(int(record["pid"]))
     return found
 
@@ -174,9 +174,9 @@ def test_two_processes_share_the_port_and_a_killed_one_comes_back(
     first = children_of(server.proc.pid)
     for _ in range(60):  # new connections spread over both children (SO_REUSEPORT)
         calls(server.address)
-        if quoting_pids(server) == set(first):
+        if pids_answering(server, "/Quote") == set(first):
             break
-    assert quoting_pids(server) == set(first), server.output()[-3000:]  # both served
+    assert pids_answering(server, "/Quote") == set(first), server.output()[-3000:]  # both served
     victim = first[0]
     os.kill(victim, signal.SIGKILL)
     failed = 0
@@ -282,11 +282,3 @@ def answers(address: str, calls: list[tuple[str, bytes]]) -> list[tuple[str, byt
             except grpc.RpcError as error:
                 found.append((error.code().name, (error.details() or "").encode()))
     return found
-
-
-def pids_answering(server: ServerProcess) -> set[int]:
-    return {
-        int(json.loads(line)["pid"])
-        for line in server.output().splitlines()
-        if line.startswith("{") and '"tariff.access"' in line
-    }
