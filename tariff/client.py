@@ -1,4 +1,5 @@
-"""A typed Python client for PricingService.Rate that takes any number of events.
+"""A typed Python client for PricingService.Rate that takes any number of events (and, for
+tables of events, RateBatch: `RatingClient.rate_table`, tariff.client_batch).
 
 One Rate call carries at most `TARIFF_MAX_RATE_EVENTS` events (10,000 by default) and its
 answer at most 4 MiB, what a gRPC client accepts by default (docs/operations.md, "Request
@@ -31,6 +32,7 @@ from typing import Any
 
 import grpc
 
+from tariff import client_batch
 from tariff.security.client import open_channel
 from tariff.v1 import common_pb2, pricing_service_pb2_grpc
 from tariff.v1 import pricing_service_pb2 as pb
@@ -158,6 +160,22 @@ class RatingClient:
             low, cap = high, self._max_events
         merged.counters.extend(state[k] for k in sorted(state))
         return merged
+
+    def rate_table(
+        self,
+        events: Any,
+        counters: Any = None,
+        *,
+        selector: common_pb2.VersionSelector | None = None,
+        max_rows: int = client_batch.MAX_BATCH_ROWS,
+    ) -> tuple[Any, Any]:
+        """RateBatch of a pyarrow Table or DataFrame of any length (tariff.client_batch):
+        (the events with the rating columns appended, the counters after them)."""
+        self.calls += 1
+        return client_batch.rate_table(
+            self._stub, events, counters, selector=selector, max_rows=max_rows,
+            timeout=self._timeout,
+        )  # fmt: skip
 
     # -- the calls -------------------------------------------------------------------------
 

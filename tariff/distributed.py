@@ -27,7 +27,6 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,10 +41,11 @@ from catalog.content import CatalogContent
 from catalog.model import CatalogVersionInfo
 from catalog.snapshot import SnapshotRegistry
 from catalog.versions import AsOf, VersionNumber
-from dsl.eval_usage import Counters, Number
+from dsl.eval_usage import Counters
 from rules.columnar import Versions, rate_columns
 from rules.rating import CounterKey
 from rules.sale_catalog import SaleCatalog
+from tariff.counter_tables import CounterTableError, counters_from_table, counters_table
 from tariff.gen.usage import USAGE_HEADER
 from tariff.rate_columns import read_chunk, result_arrays
 from tariff.rate_files import RESULT_SCHEMA, Chunk
@@ -53,14 +53,6 @@ from tariff.rate_files import RESULT_SCHEMA, Chunk
 #: Rows rated at once inside a partition (memory stays flat, as in `tariff rate`).
 BATCH_ROWS = 10_000
 FILE, ROW = "__file", "__row"
-COUNTERS_SCHEMA = pa.schema(
-    [
-        ("subscriber_id", pa.string()),
-        ("period", pa.string()),
-        ("counter", pa.string()),
-        ("value", pa.string()),
-    ]
-)
 
 
 class DatasetError(ValueError):
@@ -225,29 +217,15 @@ def _empty_rated() -> pa.Table:
     return pa.schema(fields).empty_table()
 
 
-def counters_table(counters: Mapping[CounterKey, Counters], keys: Iterable[CounterKey]) -> pa.Table:
-    """The counters of `keys`, a row per counter, values as exact text, sorted."""
-    rows: list[tuple[str, str, str, str]] = []
-    for key in sorted(keys):
-        for name, value in sorted(counters.get(key, Counters()).items()):
-            rows.append((key[0], key[1], name, str(value)))
-    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
-    return pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], schema=COUNTERS_SCHEMA)
-
-
 def read_counters(path: Path) -> dict[CounterKey, Counters]:
     """Counters carried in: a file (or a directory of them) in OUT/counters' layout."""
-    found: dict[CounterKey, dict[str, Number]] = {}
+    found: dict[CounterKey, Counters] = {}
     for file in dataset_files(path):
-        table = pq.read_table(file, schema=COUNTERS_SCHEMA)
-        for subscriber, period, name, value in zip(
-            *(table.column(n).to_pylist() for n in COUNTERS_SCHEMA.names), strict=True
-        ):
-            number: Number = (
-                int(value) if name.startswith(("allowance:", "tier:")) else Decimal(value)
-            )
-            found.setdefault((subscriber, period), {})[name] = number
-    return {key: Counters(values) for key, values in found.items()}
+        try:
+            found.update(counters_from_table(pq.read_table(file)))
+        except CounterTableError as error:
+            raise DatasetError(f"{file}: {error}") from None
+    return found
 
 
 def write_part(out: Path, index: int, result: PartResult) -> tuple[int, int]:

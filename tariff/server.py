@@ -135,6 +135,7 @@ async def start_server(app: App, *, reuse_port: bool = False) -> Running:
             settings.zone,
             settings.max_rate_events,
             settings.max_response_bytes,
+            settings.max_batch_rows,
         ),
         server,
     )

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         ge=1,
         description="most usage events one Rate message (or RateStream batch) may carry",
     )
+    max_batch_rows: int = Field(
+        default=100_000,
+        ge=1,
+        description="most usage events one RateBatch call may carry",
+    )
     max_response_bytes: int = Field(
         default=4 * 1024 * 1024,
         ge=64 * 1024,

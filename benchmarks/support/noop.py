@@ -4,7 +4,7 @@ throughput is the ceiling the transport and protobuf leave a real server (grpc.a
 
 - PricingService.Rate: a same-shaped response of constant values (every field a rated
   event carries, and each subscriber's counters).
-- QualificationService and PricingService.Quote: each request gets the response the real
+- QualificationService, PricingService.Quote and RateBatch: each request gets the response the real
   server gives it, prepared
   beforehand by the benchmark and passed in `--canned FILE` (a pickle of request bytes ->
   response bytes): same bytes on the wire, none of the work.
@@ -82,11 +82,22 @@ class NoopPricing(pb_grpc.PricingServiceServicer):
             for k, v in (canned or {}).items()
             if k.startswith(b"Q")
         }
+        self._batches = {
+            k: pb.RateBatchResponse.FromString(v)
+            for k, v in (canned or {}).items()
+            if k.startswith(b"B")
+        }
 
     async def Quote(  # noqa: N802 - gRPC method name
         self, request: pb.QuoteRequest, context: grpc.aio.ServicerContext[object, object]
     ) -> pb.QuoteResponse:
         return self._quotes.get(b"Q" + request.SerializeToString(deterministic=True), EMPTY_QUOTE)
+
+    async def RateBatch(  # noqa: N802 - gRPC method name
+        self, request: pb.RateBatchRequest, context: grpc.aio.ServicerContext[object, object]
+    ) -> pb.RateBatchResponse:
+        found = self._batches.get(b"B" + request.SerializeToString(deterministic=True))
+        return found if found is not None else EMPTY_BATCH
 
     async def RateStream(  # noqa: N802 - gRPC method name
         self,
@@ -128,6 +139,7 @@ class CannedQualification(qpb_grpc.QualificationServiceServicer):
 
 EMPTY_LIST = qpb.ListEligibleOffersResponse()
 EMPTY_QUOTE = pb.QuoteResponse()
+EMPTY_BATCH = pb.RateBatchResponse()
 EMPTY_CHECK = qpb.CheckEligibilityResponse()
 
 

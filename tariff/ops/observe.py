@@ -17,6 +17,7 @@ from typing import Any
 
 import grpc
 
+from tariff.mappers.usage import REJECTIONS
 from tariff.ops.metrics import METRICS, Metrics
 from tariff.v1 import pricing_service_pb2 as pb
 
@@ -96,6 +97,14 @@ class Observer:
                 for reason, count in reasons.items():
                     rated.labels("rejected", _REASONS.get(reason, str(reason))).inc(count)
             return response.results[0].catalog_version if response.results else 0
+        if isinstance(response, pb.RateBatchResponse):
+            rated = self.metrics.rated
+            if response.rated_count:
+                rated.labels("rated", "").inc(response.rated_count)
+            for cause, count in response.rejected_by_reason.items():
+                wire = REJECTIONS.get(cause, pb.REJECTION_REASON_UNSPECIFIED)
+                rated.labels("rejected", _REASONS.get(wire, cause)).inc(count)
+            return 0
         version = getattr(response, "catalog_version", 0)
         return version if isinstance(version, int) else 0
 

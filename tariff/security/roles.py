@@ -47,6 +47,7 @@ METHOD_ROLES: dict[str, Role] = {
     _PRICING + "Quote": _R,
     _PRICING + "Rate": _R,
     _PRICING + "RateStream": _R,
+    _PRICING + "RateBatch": _R,
     # catalog reads
     _CATALOG + "GetBusiness": _R,
     _CATALOG + "ListBusinesses": _R,

@@ -1,5 +1,6 @@
-"""PricingService: Quote (here) and Rate / RateStream (tariff.servicers.rating), thin
-adapters over rules.quoting and rules.rating on the installed versions.
+"""PricingService: Quote (here), Rate / RateStream (tariff.servicers.rating) and RateBatch
+(tariff.servicers.rate_batch), thin adapters over rules.quoting, rules.rating and
+rules.columnar on the installed versions.
 
 
 Quote reads the version in force at the sale's time (or the one selected), refuses an
@@ -28,7 +29,7 @@ from tariff.mappers import quote as m
 from tariff.mappers.common import Problems
 from tariff.mappers.money import WirePrecisionError
 from tariff.mappers.sale import cart_from_proto, sale_from_proto
-from tariff.servicers import rating
+from tariff.servicers import rate_batch, rating
 from tariff.servicers.qualification import catalog_for
 from tariff.v1 import pricing_service_pb2 as pb
 from tariff.v1 import pricing_service_pb2_grpc
@@ -79,8 +80,10 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
         tz: tzinfo = UTC,
         max_events: int = 10_000,
         max_bytes: int = rating.MAX_RESPONSE_BYTES,
+        max_batch_rows: int = rate_batch.MAX_BATCH_ROWS,
     ) -> None:
         self._snapshots = snapshots
+        self._max_batch_rows = max_batch_rows
         self._clock = clock
         self._tz = tz
         self._max_events = max_events
@@ -108,3 +111,15 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
             self._snapshots, request_iterator, self._tz, self._max_events, self._max_bytes
         ):
             yield response
+
+    async def RateBatch(
+        self, request: pb.RateBatchRequest, context: Context
+    ) -> pb.RateBatchResponse:
+        return await rate_batch.rate_arrow(
+            self._snapshots,
+            request,
+            self._clock(),
+            self._tz,
+            self._max_batch_rows,
+            self._max_bytes,
+        )

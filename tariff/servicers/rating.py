@@ -62,7 +62,7 @@ _NONE: Values = MappingProxyType({})
 Versions = Callable[[datetime], SaleCatalog]
 
 
-class _InForce:
+class InForce:
     """The version in force at an instant, from one timeline read: the stretch of the last
     answer is kept, so events of one stretch cost two comparisons."""
 
@@ -117,7 +117,7 @@ def _versions(
     """How a batch picks versions. Raises NotFound for a pinned version that does not
     exist."""
     if selector is None:
-        return _InForce(registry)
+        return InForce(registry)
     pinned = registry.get(selector)
     return lambda _start: pinned
 

@@ -1057,3 +1057,107 @@ class RateStreamResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RateStreamResponse: _TypeAlias = RateStreamResponse  # noqa: Y015
+
+@_typing.final
+class RateBatchRequest(_message.Message):
+    """RateBatch input: the events as one Arrow IPC stream (docs/api.md "RateBatch" lists the
+    columns and the types each may have), at most the server's configured row limit.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    COUNTERS_FIELD_NUMBER: _builtins.int
+    SELECTOR_FIELD_NUMBER: _builtins.int
+    events: _builtins.bytes
+    """Arrow IPC stream (schema + record batches, any compression Arrow reads) of the usage
+    columns: event_id, subscriber_id, offer_code, business_code, start_time required;
+    duration_ms, volume_bytes, count, origin_area_code, destination, roaming optional.
+    """
+    counters: _builtins.bytes
+    """Arrow IPC stream of the subscribers' counters before the batch (columns subscriber_id,
+    period, counter, value as exact decimal text); empty = every counter zero.
+    """
+    @_builtins.property
+    def selector(self) -> _common_pb2.VersionSelector:
+        """Which catalog; unset = the version in force at each event's start time."""
+
+    def __init__(
+        self,
+        *,
+        events: _builtins.bytes = ...,
+        counters: _builtins.bytes = ...,
+        selector: _common_pb2.VersionSelector | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["selector", b"selector"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counters", b"counters", "events", b"events", "selector", b"selector"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RateBatchRequest: _TypeAlias = RateBatchRequest  # noqa: Y015
+
+@_typing.final
+class RateBatchResponse(_message.Message):
+    """RateBatch output."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class RejectedByReasonEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    COUNTERS_FIELD_NUMBER: _builtins.int
+    RATED_COUNT_FIELD_NUMBER: _builtins.int
+    REJECTED_COUNT_FIELD_NUMBER: _builtins.int
+    REJECTED_BY_REASON_FIELD_NUMBER: _builtins.int
+    results: _builtins.bytes
+    """Arrow IPC stream (ZSTD-compressed buffers), one row per event in input order: event_id,
+    status, rejection, message, charge (exact decimal text), currency, zone, band,
+    billed_units, allowance_units, rate, catalog_version, period.
+    """
+    counters: _builtins.bytes
+    """Arrow IPC stream of the counters after the batch, for every (subscriber, period) the
+    batch touched or was given, in the request's counters layout.
+    """
+    rated_count: _builtins.int
+    """Number of rated events."""
+    rejected_count: _builtins.int
+    """Number of rejected events."""
+    @_builtins.property
+    def rejected_by_reason(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Rejected events by reason (the `rejection` column's values: malformed, unknown-offer, ...)."""
+
+    def __init__(
+        self,
+        *,
+        results: _builtins.bytes = ...,
+        counters: _builtins.bytes = ...,
+        rated_count: _builtins.int = ...,
+        rejected_count: _builtins.int = ...,
+        rejected_by_reason: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counters", b"counters", "rated_count", b"rated_count", "rejected_by_reason", b"rejected_by_reason", "rejected_count", b"rejected_count", "results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RateBatchResponse: _TypeAlias = RateBatchResponse  # noqa: Y015

@@ -55,6 +55,11 @@ class PricingServiceStub:
                 request_serializer=tariff_dot_v1_dot_pricing__service__pb2.RateStreamRequest.SerializeToString,
                 response_deserializer=tariff_dot_v1_dot_pricing__service__pb2.RateStreamResponse.FromString,
                 _registered_method=True)
+        self.RateBatch = channel.unary_unary(
+                '/tariff.v1.PricingService/RateBatch',
+                request_serializer=tariff_dot_v1_dot_pricing__service__pb2.RateBatchRequest.SerializeToString,
+                response_deserializer=tariff_dot_v1_dot_pricing__service__pb2.RateBatchResponse.FromString,
+                _registered_method=True)
 
 
 class PricingServiceServicer:
@@ -87,6 +92,14 @@ class PricingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RateBatch(self, request, context):
+        """Rates a columnar batch (Arrow IPC in, Arrow IPC out) with the columnar engine: the bulk
+        path for mediation and billing systems (no per-event messages).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PricingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -104,6 +117,11 @@ def add_PricingServiceServicer_to_server(servicer, server):
                     servicer.RateStream,
                     request_deserializer=tariff_dot_v1_dot_pricing__service__pb2.RateStreamRequest.FromString,
                     response_serializer=tariff_dot_v1_dot_pricing__service__pb2.RateStreamResponse.SerializeToString,
+            ),
+            'RateBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.RateBatch,
+                    request_deserializer=tariff_dot_v1_dot_pricing__service__pb2.RateBatchRequest.FromString,
+                    response_serializer=tariff_dot_v1_dot_pricing__service__pb2.RateBatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -193,6 +211,33 @@ class PricingService:
             '/tariff.v1.PricingService/RateStream',
             tariff_dot_v1_dot_pricing__service__pb2.RateStreamRequest.SerializeToString,
             tariff_dot_v1_dot_pricing__service__pb2.RateStreamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RateBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tariff.v1.PricingService/RateBatch',
+            tariff_dot_v1_dot_pricing__service__pb2.RateBatchRequest.SerializeToString,
+            tariff_dot_v1_dot_pricing__service__pb2.RateBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -47,6 +47,10 @@ class PricingServiceStub:
     """Rates a batch of usage events and returns the subscribers' updated counters."""
     RateStream: _grpc.StreamStreamMultiCallable[_pricing_service_pb2.RateStreamRequest, _pricing_service_pb2.RateStreamResponse]
     """Rates a stream of batches (mediation feeds); one response per request batch, in order."""
+    RateBatch: _grpc.UnaryUnaryMultiCallable[_pricing_service_pb2.RateBatchRequest, _pricing_service_pb2.RateBatchResponse]
+    """Rates a columnar batch (Arrow IPC in, Arrow IPC out) with the columnar engine: the bulk
+    path for mediation and billing systems (no per-event messages).
+    """
 
 @_typing.type_check_only
 class PricingServiceAsyncStub(PricingServiceStub):
@@ -65,6 +69,10 @@ class PricingServiceAsyncStub(PricingServiceStub):
     """Rates a batch of usage events and returns the subscribers' updated counters."""
     RateStream: _aio.StreamStreamMultiCallable[_pricing_service_pb2.RateStreamRequest, _pricing_service_pb2.RateStreamResponse]  # type: ignore[assignment]
     """Rates a stream of batches (mediation feeds); one response per request batch, in order."""
+    RateBatch: _aio.UnaryUnaryMultiCallable[_pricing_service_pb2.RateBatchRequest, _pricing_service_pb2.RateBatchResponse]  # type: ignore[assignment]
+    """Rates a columnar batch (Arrow IPC in, Arrow IPC out) with the columnar engine: the bulk
+    path for mediation and billing systems (no per-event messages).
+    """
 
 class PricingServiceServicer(metaclass=_abc_1.ABCMeta):
     """Prices carts and rates usage from the published snapshot in memory; no database access.
@@ -98,5 +106,15 @@ class PricingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_pricing_service_pb2.RateStreamResponse], _abc.AsyncIterator[_pricing_service_pb2.RateStreamResponse]]:
         """Rates a stream of batches (mediation feeds); one response per request batch, in order."""
+
+    @_abc_1.abstractmethod
+    def RateBatch(
+        self,
+        request: _pricing_service_pb2.RateBatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_service_pb2.RateBatchResponse, _abc.Awaitable[_pricing_service_pb2.RateBatchResponse]]:
+        """Rates a columnar batch (Arrow IPC in, Arrow IPC out) with the columnar engine: the bulk
+        path for mediation and billing systems (no per-event messages).
+        """
 
 def add_PricingServiceServicer_to_server(servicer: PricingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -274,9 +274,8 @@ async def test_bad_events_are_rejected_with_their_reason_and_the_batch_goes_on(
     assert (response.rated_count, response.rejected_count) == (rated, len(results) - rated)
 
 
-async def test_a_later_version_rates_events_after_its_start_unless_pinned(
-    pricing: Pricing, catalog_stub: CatalogServiceAsyncStub, rows: list[dict[str, str]]
-) -> None:
+async def publish_v2(catalog_stub: CatalogServiceAsyncStub) -> None:
+    """Version 2, in force from BOUNDARY: V2_OFFER's national long-distance rate is 9.90."""
     ref = catalog_pb2.EntityRef(kind=catalog_pb2.ENTITY_KIND_PRODUCT, code=V2_OFFER)
     read = await catalog_stub.GetProduct(catalog_service_pb2.GetProductRequest(code=V2_OFFER))
     [source] = [s for s in read.product.rule_sources if s.path.endswith(f"{V2_OFFER}.tariff")]
@@ -300,6 +299,12 @@ async def test_a_later_version_rates_events_after_its_start_unless_pinned(
     await catalog_stub.PublishCatalog(
         catalog_service_pb2.PublishCatalogRequest(effective_from=stamp(BOUNDARY))
     )
+
+
+async def test_a_later_version_rates_events_after_its_start_unless_pinned(
+    pricing: Pricing, catalog_stub: CatalogServiceAsyncStub, rows: list[dict[str, str]]
+) -> None:
+    await publish_v2(catalog_stub)
     call = {**rows[0], "offer_code": V2_OFFER, "business_code": "ld_voice"}
     before = event(call, event_id="before", destination="02012345678", duration_ms=120_000,
                    start_time=BOUNDARY - timedelta(hours=1))  # fmt: skip
