@@ -16,6 +16,7 @@ import linecache
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import CodeType
 from typing import Any, NamedTuple
 
@@ -25,11 +26,13 @@ from dsl.codegen import CompileError, Writer
 from dsl.codegen_composition import composition_source, describe
 from dsl.codegen_text import text_literal
 from dsl.context import EMPTY, SaleFacts
+from dsl.program_cache import ProgramCache
 from dsl.runtime import Recorder, fresh_namespace
 
 __all__ = ["CompileError", "CompiledComposition", "CompiledEligibility", "CompiledExpr",
            "Program", "build_program", "canonical", "clear_cache", "compile_composition",
-           "compile_eligibility", "compile_expr", "load_namespace"]  # fmt: skip
+           "compile_eligibility", "compile_expr", "load_namespace",
+           "use_program_cache"]  # fmt: skip
 
 Areas = Mapping[str, tuple[str, ...]]
 
@@ -114,27 +117,57 @@ def _render(functions: Sequence[Function], header: str) -> tuple[str, dict[int, 
     return "\n".join(out) + "\n", spans
 
 
+#: Where compiled programs are kept between processes (`use_program_cache`); None: nowhere.
+_DISK: ProgramCache | None = None
+
+
+def use_program_cache(directory: Path | None) -> ProgramCache | None:
+    """Keep compiled programs in `directory` (None: only in this process), so a restart or
+    another process on this machine loads them instead of compiling again. Returns the
+    cache, or None when the directory cannot be used safely (see `dsl.program_cache`)."""
+    global _DISK
+    _DISK = None if directory is None else ProgramCache.open(directory)
+    return _DISK
+
+
 def clear_cache() -> None:
-    """Forget every compiled program: benchmarks time cold compiles with it."""
+    """Forget every compiled program of this process (not the disk cache's): benchmarks time
+    cold compiles with it."""
     _CACHE.clear()
 
 
 def build_program(
-    key: str, filename: str, build: Callable[[], tuple[str, dict[int, n.Span]]]
+    key: str, filename: str, build: Callable[[], tuple[str, Mapping[int, n.Span]]]
 ) -> Program:
     """The cached program for `key` (any text naming the unit and its canonical tree):
-    `build()` gives its source and line spans the first time."""
+    `build()` gives its source and line spans the first time, unless the disk cache has the
+    program already."""
     digest = hashlib.sha256(key.encode()).hexdigest()
     program = _CACHE.get(digest)
-    if program is None:
+    if program is not None:
+        return program
+    disk = _DISK
+    stored_as = ProgramCache.key(key) if disk is not None else ""
+    found = disk.get(stored_as) if disk is not None else None
+    if found is not None and _registered_otherwise(found[0], found[1]):
+        found = None  # its filename shows another program here: compile one of our own
+    if found is not None:
+        filename, source, spans, code = found
+    else:
         source, spans = build()
-        registered = "".join(linecache.getlines(filename))
-        if registered and registered != source:
+        if _registered_otherwise(filename, source):
             filename = f"{filename[:-1]}#{digest[:8]}>"
         code = compile(source, filename, "exec")
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        program = _CACHE[digest] = Program(filename, source, code, spans)
+        if disk is not None:
+            disk.put(stored_as, (filename, source, spans, code))
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    program = _CACHE[digest] = Program(filename, source, code, spans)
     return program
+
+
+def _registered_otherwise(filename: str, source: str) -> bool:
+    registered = "".join(linecache.getlines(filename))
+    return bool(registered) and registered != source
 
 
 def load_namespace(program: Program) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -94,27 +95,55 @@ def _literal(tag: str, value: list[Any]) -> Any:
         raise CodecError(f"bad literal {text!r}") from error
 
 
+#: Per class: (class, list length, a setter per field, in order). Decoding fills a new
+#: instance's slots through their descriptors instead of calling the frozen dataclass's
+#: `__init__` (one `object.__setattr__` call per field, a third of a decode): nodes have no
+#: `__post_init__` and every field is written, so the instance is the one `__init__` makes.
+_Setter = Callable[[Any, Any], None]
+_DECODERS: dict[str, tuple[type[n.Node], int, tuple[_Setter, ...]]] = {
+    name: (cls, 5 + len(names), tuple(getattr(cls, f).__set__ for f in ("span", *names)))
+    for name, (cls, names) in _CLASSES.items()
+}
+_SPAN_SETTERS = tuple(getattr(n.Span, f.name).__set__ for f in dataclasses.fields(n.Span))
+_new = object.__new__
+
+
+def _span(line: Any, column: Any, end_line: Any, end_column: Any) -> n.Span:
+    if not (type(line) is type(column) is type(end_line) is type(end_column) is int):
+        raise CodecError("malformed span")
+    span = _new(n.Span)
+    set_line, set_column, set_end_line, set_end_column = _SPAN_SETTERS
+    set_line(span, line)
+    set_column(span, column)
+    set_end_line(span, end_line)
+    set_end_column(span, end_column)
+    return span
+
+
 def _decode(value: Any) -> Any:
-    if type(value) in _PRIMITIVES:
-        return value
-    if type(value) is not list or not value or type(value[0]) is not str:
+    if type(value) is not list:
+        if type(value) in _PRIMITIVES:
+            return value
+        raise CodecError("malformed value")
+    if not value or type(value[0]) is not str:
         raise CodecError("malformed value")
     tag = value[0]
     if tag == "T":
         return tuple([_decode(item) for item in value[1:]])
-    known = _CLASSES.get(tag)
+    known = _DECODERS.get(tag)
     if known is None:
         if tag in ("D", "d", "t"):
             return _literal(tag, value)
         raise CodecError(f"unknown node class {tag!r}")
-    cls, names = known
-    if len(value) != 5 + len(names):
-        raise CodecError(f"{tag}: expected {len(names)} fields, got {len(value) - 5}")
-    line, column, end_line, end_column = value[1:5]
-    if not (type(line) is type(column) is type(end_line) is type(end_column) is int):
-        raise CodecError(f"{tag}: malformed span")
-    fields = dict(zip(names, [_decode(item) for item in value[5:]], strict=True))
-    return cls(span=n.Span(line, column, end_line, end_column), **fields)
+    cls, size, setters = known
+    if len(value) != size:
+        raise CodecError(f"{tag}: expected {size - 5} fields, got {len(value) - 5}")
+    node = _new(cls)
+    setters[0](node, _span(value[1], value[2], value[3], value[4]))
+    for index in range(1, size - 4):
+        item = value[index + 4]
+        setters[index](node, item if type(item) in _PRIMITIVES else _decode(item))
+    return node
 
 
 def decode_module(text: str | bytes) -> n.Module:

@@ -18,7 +18,9 @@ from catalog.repository import UnitOfWork
 from catalog.services import CatalogService, utcnow
 from catalog.snapshot import SnapshotRegistry
 from catalog.sqlstore import SqlUnitOfWork, create_engine_for, storage_errors
+from dsl.compiler import use_program_cache
 from dsl.diagnostics import Diagnostic
+from dsl.program_cache import configured_directory
 from rules.publish_check import FailedExample, publish_findings
 from rules.sale_catalog import SaleCatalog
 from rules.stored_parses import StoredParses
@@ -82,6 +84,7 @@ def bootstrap(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App
         notify_published(engine, info.number)  # other servers install it at once
 
     parses = StoredParses(ParsedRuleStore(engine))  # every process reuses the others' parses
+    use_program_cache(configured_directory())  # ... and this machine's compiled programs
 
     def publish_check(content: CatalogContent) -> tuple[Diagnostic | FailedExample, ...]:
         parses.warm(content)  # read only: the publish's transaction is open (SQLite would
