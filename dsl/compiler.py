@@ -321,14 +321,23 @@ class CompiledEligibility:
         return self.program.line_spans.get(line)
 
 
+def _tree_key(node: n.Node, unit: str) -> str:
+    """What names a unit's tree in its cache key: `unit` when the caller has a content key
+    that names this very node (`dsl.parser.key_of` its module, and its place there), else
+    the tree's canonical text."""
+    return f"unit {unit}" if unit else canonical(node)
+
+
 def compile_eligibility(
     block: n.Eligibility,
     path: str = "<rules>",
     attributes: Mapping[str, str] = EMPTY,
     offer: str = "",
+    unit: str = "",
 ) -> CompiledEligibility:
-    """Raises CompileError (with the span of the offending node)."""
-    key = f"eligible|{path}|{offer}|{sorted(attributes.items())}|{canonical(block)}"
+    """Raises CompileError (with the span of the offending node). `unit`, when given, names
+    `block` exactly (see `_tree_key`)."""
+    key = f"eligible|{path}|{offer}|{sorted(attributes.items())}|{_tree_key(block, unit)}"
 
     def build() -> tuple[str, dict[int, n.Span]]:
         writer = Writer(attributes)
@@ -383,10 +392,12 @@ class CompiledComposition:
         return self.program.line_spans.get(line)
 
 
-def compile_composition(block: n.Composition, path: str = "<rules>") -> CompiledComposition:
+def compile_composition(
+    block: n.Composition, path: str = "<rules>", unit: str = ""
+) -> CompiledComposition:
     """Raises CompileError for rule nodes that are not what the parser builds (non-string
-    codes, non-integer bounds)."""
-    key = f"composition|{path}|{canonical(block)}"
+    codes, non-integer bounds). `unit`, when given, names `block` exactly (`_tree_key`)."""
+    key = f"composition|{path}|{_tree_key(block, unit)}"
 
     def build() -> tuple[str, dict[int, n.Span]]:
         return composition_source(block, f"composition in {path}")

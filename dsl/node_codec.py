@@ -106,18 +106,7 @@ _DECODERS: dict[str, tuple[type[n.Node], int, tuple[_Setter, ...]]] = {
 }
 _SPAN_SETTERS = tuple(getattr(n.Span, f.name).__set__ for f in dataclasses.fields(n.Span))
 _new = object.__new__
-
-
-def _span(line: Any, column: Any, end_line: Any, end_column: Any) -> n.Span:
-    if not (type(line) is type(column) is type(end_line) is type(end_column) is int):
-        raise CodecError("malformed span")
-    span = _new(n.Span)
-    set_line, set_column, set_end_line, set_end_column = _SPAN_SETTERS
-    set_line(span, line)
-    set_column(span, column)
-    set_end_line(span, end_line)
-    set_end_column(span, end_column)
-    return span
+_Span = n.Span
 
 
 def _decode(value: Any) -> Any:
@@ -138,8 +127,17 @@ def _decode(value: Any) -> Any:
     cls, size, setters = known
     if len(value) != size:
         raise CodecError(f"{tag}: expected {size - 5} fields, got {len(value) - 5}")
+    line, column, end_line, end_column = value[1:5]
+    if not (type(line) is type(column) is type(end_line) is type(end_column) is int):
+        raise CodecError(f"{tag}: malformed span")
+    span = _new(_Span)
+    set_line, set_column, set_end_line, set_end_column = _SPAN_SETTERS
+    set_line(span, line)
+    set_column(span, column)
+    set_end_line(span, end_line)
+    set_end_column(span, end_column)
     node = _new(cls)
-    setters[0](node, _span(value[1], value[2], value[3], value[4]))
+    setters[0](node, span)
     for index in range(1, size - 4):
         item = value[index + 4]
         setters[index](node, item if type(item) in _PRIMITIVES else _decode(item))

@@ -88,10 +88,23 @@ def source_key(text: str, path: str) -> str:
     return digest.hexdigest()
 
 
+#: The key each cached module was parsed under, by the module's identity (`key_of`).
+_KEY_OF: dict[int, tuple[Module, str]] = {}
+
+
 def clear_parse_cache() -> None:
     """Forget every cached parse (benchmarks time cold installs with it)."""
     with _PARSED_LOCK:
         _PARSED.clear()
+        _KEY_OF.clear()
+
+
+def key_of(module: Module) -> str | None:
+    """The `source_key` a cached module was parsed under (None: not from the cache). Equal
+    keys name equal modules, so a compiled unit can be cached under its module's key and
+    its place in the module instead of under its whole tree's canonical text."""
+    found = _KEY_OF.get(id(module))
+    return found[1] if found is not None and found[0] is module else None
 
 
 def parse(text: str, path: str) -> Module:
@@ -115,8 +128,12 @@ def remember_parse(key: str, result: Module | tuple[Diagnostic, ...]) -> None:
     with _PARSED_LOCK:
         _PARSED[key] = result
         _PARSED.move_to_end(key)
+        if isinstance(result, Module):
+            _KEY_OF[id(result)] = (result, key)
         while len(_PARSED) > PARSE_CACHE_SIZE:
-            _PARSED.popitem(last=False)
+            _, dropped = _PARSED.popitem(last=False)
+            if isinstance(dropped, Module) and dropped is _KEY_OF.get(id(dropped), (None,))[0]:
+                del _KEY_OF[id(dropped)]
 
 
 def cached_parse(key: str) -> Module | tuple[Diagnostic, ...] | None:

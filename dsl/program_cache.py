@@ -26,7 +26,7 @@ import marshal
 import os
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from types import CodeType
@@ -135,6 +135,37 @@ class ProgramCache:
                     entry.unlink(missing_ok=True)
 
 
+class SpanRows(Mapping[int, n.Span]):
+    """A loaded entry's line spans, made into `Span`s when first read: a program's spans
+    only serve error messages, and building them for every program of a version was a
+    tenth of a cached install. A row of the wrong shape is left out."""
+
+    __slots__ = ("_rows", "_spans")
+
+    def __init__(self, rows: tuple[object, ...]) -> None:
+        self._rows = rows
+        self._spans: dict[int, n.Span] | None = None
+
+    def _built(self) -> dict[int, n.Span]:
+        spans = self._spans
+        if spans is None:
+            spans = {}
+            for row in self._rows:
+                if isinstance(row, tuple) and len(row) == 5 and all(type(v) is int for v in row):
+                    spans[row[0]] = n.Span(row[1], row[2], row[3], row[4])
+            self._spans = spans
+        return spans
+
+    def __getitem__(self, line: int) -> n.Span:
+        return self._built()[line]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
+
+
 def _entry(value: object) -> Entry | None:
     """The entry in a marshal'd value of the expected shape, else None."""
     if not (isinstance(value, tuple) and len(value) == 5 and value[0] == _TAG):
@@ -144,9 +175,4 @@ def _entry(value: object) -> Entry | None:
         return None
     if not (isinstance(code, CodeType) and isinstance(rows, tuple)):
         return None
-    spans: dict[int, n.Span] = {}
-    for row in rows:
-        if not (isinstance(row, tuple) and len(row) == 5 and all(type(v) is int for v in row)):
-            return None
-        spans[row[0]] = n.Span(row[1], row[2], row[3], row[4])
-    return filename, source, spans, code
+    return filename, source, SpanRows(rows), code

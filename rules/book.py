@@ -19,6 +19,7 @@ from types import MappingProxyType
 from catalog.content import CatalogContent
 from dsl import interpreter as ip
 from dsl import nodes as n
+from dsl import parser
 from dsl.compiler import (
     CompiledComposition,
     CompiledEligibility,
@@ -85,10 +86,12 @@ def build_rule_book(content: CatalogContent) -> RuleBook:
                 plan_paths.setdefault(decl.name, module.path)
     for module in checked.modules:
         broken = module.path in broken_paths
-        for decl in module.declarations:
+        parsed_as = parser.key_of(module)
+        for index, decl in enumerate(module.declarations):
             if not isinstance(decl, n.OfferDecl) or decl.code in offers:
                 continue  # the first declaration wins, as in the checker's scope
-            offers[decl.code] = _compile_offer(decl, module.path, attributes, broken)
+            unit = f"{parsed_as}#{index}" if parsed_as else ""
+            offers[decl.code] = _compile_offer(decl, module.path, attributes, broken, unit)
     for (_, code), entity in content.entities.items():  # rules lost to a syntax error
         paths = [s.path for s in getattr(entity.definition, "rule_sources", ())]
         bad = [p for p in paths if p in broken_paths]
@@ -107,18 +110,24 @@ def build_rule_book(content: CatalogContent) -> RuleBook:
 
 
 def _compile_offer(
-    decl: n.OfferDecl, path: str, attributes: Mapping[str, str], broken: bool
+    decl: n.OfferDecl, path: str, attributes: Mapping[str, str], broken: bool, unit: str
 ) -> OfferRules:
+    """`unit`: the declaration's parse key and place in its module ("" when unknown), which
+    names its blocks for the compiled-program caches."""
     if broken:
         return OfferRules(decl.code, path, broken=True)
     try:
         eligibility = (
             None
             if decl.eligibility is None
-            else compile_eligibility(decl.eligibility, path, attributes, offer=decl.code)
+            else compile_eligibility(
+                decl.eligibility, path, attributes, offer=decl.code, unit=unit and unit + ".e"
+            )
         )
         composition = (
-            None if decl.composition is None else compile_composition(decl.composition, path)
+            None
+            if decl.composition is None
+            else compile_composition(decl.composition, path, unit=unit and unit + ".c")
         )
     except CompileError:
         return OfferRules(decl.code, path, broken=True)

@@ -67,3 +67,19 @@ def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parser.cached_parse(parser.source_key(texts[0], "x.tariff")) is None
     assert parser.parse(texts[2], "x.tariff") is modules[2]
     assert all(isinstance(m, n.Module) for m in modules)
+
+
+def test_a_cached_module_knows_its_key() -> None:
+    module = parser.parse(TEXT, "a.tariff")
+    assert parser.key_of(module) == parser.source_key(TEXT, "a.tariff")
+    assert parser.key_of(parser.parse_uncached(TEXT, "a.tariff")) is None  # equal, not cached
+    parser.clear_parse_cache()
+    assert parser.key_of(module) is None
+
+
+def test_an_evicted_module_forgets_its_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parser, "PARSE_CACHE_SIZE", 1)
+    first = parser.parse(TEXT, "a.tariff")
+    second = parser.parse(TEXT, "b.tariff")
+    assert parser.key_of(first) is None
+    assert parser.key_of(second) == parser.source_key(TEXT, "b.tariff")
