@@ -42,15 +42,19 @@ from dsl.codegen_text import text_literal
 from dsl.context import SCHEMA
 from dsl.eval_usage import allowance_key, cap_key, tier_key
 from pricing.rounding import RoundingMode
+from pricing.steps import Lines, allowances, caps, increments
+from pricing.steps import rounding as steps_rounding
+from pricing.steps import terms as steps_terms
+from pricing.steps import tiers as steps_tiers
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from dsl.compile_usage import Block, RateTerms, TierTerms
+    from dsl.compile_usage import Block
 
 __all__ = ["UsageWriter", "usage_source"]
 
-Lines = list[tuple[int, str, n.Span | None]]
+SpannedLines = list[tuple[int, str, n.Span | None]]
 
 
 # -- conditions ------------------------------------------------------------------------------
@@ -93,11 +97,16 @@ class _Module:
     """The lines and hoisted constants of one generated module."""
 
     def __init__(self) -> None:
-        self.lines: Lines = []
+        self.lines: SpannedLines = []
         self.constants: dict[str, str] = {}  # source -> name, shared with the Writers
 
     def add(self, indent: int, text: str, span: n.Span | None = None) -> None:
         self.lines.append((indent, text, span))
+
+    def step(self, indent: int, lines: Lines, span: n.Span | None = None) -> None:
+        """A step's source (`pricing.steps`), its first line from `span`."""
+        for at, (depth, text) in enumerate(lines):
+            self.add(indent + depth, text, span if at == 0 else None)
 
     def constant(self, value: object) -> str:
         if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
@@ -132,22 +141,6 @@ def _pattern_test(patterns: Sequence[n.Pattern], var: str, module: _Module) -> s
     return " or ".join(tests)
 
 
-def _billed(m: _Module, terms: RateTerms, span: n.Span) -> None:
-    first, step = terms.first, terms.next
-    if first == 0 and step == 1:
-        m.add(1, "billed = usage", span)
-        return
-    m.add(1, "if usage == 0:", span)
-    m.add(2, "billed = 0")
-    if first:
-        m.add(1, f"elif usage <= {first}:")
-        m.add(2, f"billed = {first}")
-    m.add(1, "else:")
-    rest = f"usage - {first}" if first else "usage"
-    rounded = rest if step == 1 else f"-(-({rest}) // {step}) * {step}"
-    m.add(2, f"billed = {first} + {rounded}" if first else f"billed = {rounded}")
-
-
 def _allowances(m: _Module, block: Block) -> None:
     for allowance, amount in zip(block.usage.allowances, block.allowances, strict=True):
         zone_test = _pattern_test(allowance.zones, "zone", m)
@@ -163,26 +156,11 @@ def _allowances(m: _Module, block: Block) -> None:
             continue
         key, name = text_literal(allowance_key(allowance.name)), text_literal(allowance.name)
         m.add(depth, f"before = whole(state.get({key}, 0))", allowance.span)
-        m.add(depth, f"free = {amount} - before")
-        m.add(depth, "if free > 0 and paid:")
-        m.add(depth + 1, "if free > paid:")
-        m.add(depth + 2, "free = paid")
-        m.add(depth + 1, "paid -= free")
-        m.add(depth + 1, f"state[{key}] = before + free")
-        m.add(depth + 1, f"used[{name}] = used.get({name}, 0) + free")
-
-
-def _volume_price(m: _Module, tiers: Sequence[TierTerms], total: str, target: str) -> None:
-    """`target` = all of `total` at the price of the tier it falls in (tiers are checked:
-    contiguous from 0, only the last open)."""
-    for index, tier in enumerate(tiers):
-        if tier.high is None:
-            if index:
-                m.add(1, "else:")
-            m.add(2 if index else 1, f"{target} = {tier.multiplier} * {total}")
-            return
-        m.add(1, f"{'elif' if index else 'if'} {total} < {tier.high}:")
-        m.add(2, f"{target} = {tier.multiplier} * {total}")
+        kept = [
+            (0, f"state[{key}] = before + free"),
+            (0, f"used[{name}] = used.get({name}, 0) + free"),
+        ]
+        m.step(depth, allowances.source(amount, kept))
 
 
 def _tiers(m: _Module, block: Block) -> None:
@@ -194,42 +172,8 @@ def _tiers(m: _Module, block: Block) -> None:
     m.add(1, "if before < 0:")
     m.add(2, "raise Deferred")
     m.add(1, "end = before + paid")
-    if node.mode == "graduated":
-        m.add(1, "amount = 0")
-        for tier in tiers:
-            low = "before" if tier.low == 0 else f"(before if before > {tier.low} else {tier.low})"
-            high = "end" if tier.high is None else f"(end if end < {tier.high} else {tier.high})"
-            m.add(1, f"units = {high} - {low}")
-            m.add(1, "if units > 0:")
-            m.add(2, f"amount += {tier.multiplier} * units")
-    else:
-        _volume_price(m, tiers, "end", "amount")
-        _volume_price(m, tiers, "before", "was")
-        m.add(1, "amount -= was")
+    m.step(1, steps_tiers.source(node.mode == "graduated", tiers))
     m.add(1, f"state[{key}] = end")
-
-
-def _charge(m: _Module, terms: RateTerms, tiered: bool) -> None:
-    """Fee + usage, then the minimum, then the maximum; nothing at all when nothing is paid
-    (`pricing.increments.apply_event_terms`). With tiers, `amount` holds their charge."""
-    lines: list[tuple[int, str]] = []
-    usage = "amount" if tiered else f"{terms.multiplier} * paid"
-    if terms.connection or not tiered:
-        fee = f"{terms.connection} + " if terms.connection else ""
-        lines.append((2, f"amount = {fee}{usage}"))
-    if terms.minimum is not None:
-        lines += [(2, f"if amount < {terms.minimum}:"), (3, f"amount = {terms.minimum}")]
-    if terms.maximum is not None:
-        lines += [(2, f"if amount > {terms.maximum}:"), (3, f"amount = {terms.maximum}")]
-    if not lines:
-        m.add(1, "if not paid:")
-        m.add(2, "amount = 0")
-        return
-    m.add(1, "if paid:")
-    for depth, text in lines:
-        m.add(depth, text)
-    m.add(1, "else:")
-    m.add(2, "amount = 0")
 
 
 def _part(m: _Module, block: Block, b: int, r: int) -> None:
@@ -238,12 +182,14 @@ def _part(m: _Module, block: Block, b: int, r: int) -> None:
     if terms is None:
         m.add(1, "raise Deferred  # the interpreter refuses this rate's terms", rate.span)
     else:
-        _billed(m, terms, rate.span)
+        m.step(1, increments.source(terms.first, terms.next), rate.span)
         m.add(1, "paid = billed")
         _allowances(m, block)
-        if block.tiers is not None:
+        tiered = block.tiers is not None
+        if tiered:
             _tiers(m, block)
-        _charge(m, terms, block.tiers is not None)
+        usage = "amount" if tiered else f"{terms.multiplier} * paid"
+        m.step(1, steps_terms.source(usage, terms.connection, terms.minimum, terms.maximum))
         m.add(1, "return billed, paid, amount")
     m.add(0, "")
     m.add(0, "")
@@ -278,20 +224,8 @@ def _rounding_lines(m: _Module, block: Block, index: int, depth: int) -> None:
     if not block.rounding_ok:
         m.add(depth, "raise Deferred  # a rounding the interpreter refuses", rounding.span)
         return
-    mode, places, scale = RoundingMode(rounding.mode), rounding.decimals, block.scale
-    m.add(depth, f"scaled = total * {10**places}", rounding.span)
-    m.add(depth, f"q = scaled // {scale}  # floor, as pricing.rounding.round_exact")
-    m.add(depth, f"rest = scaled - q * {scale}")
-    up = {
-        RoundingMode.CEILING: "rest",
-        RoundingMode.DOWN: "rest and scaled < 0",
-        RoundingMode.UP: "rest and scaled >= 0",
-        RoundingMode.HALF_UP: "rest + rest > {s} or (rest + rest == {s} and scaled >= 0)",
-        RoundingMode.HALF_EVEN: "rest + rest > {s} or (rest + rest == {s} and q % 2 == 1)",
-    }
-    if mode in up:
-        m.add(depth, f"if {up[mode].format(s=scale)}:  # {mode.value}")
-        m.add(depth + 1, "q += 1")
+    mode, places = RoundingMode(rounding.mode), rounding.decimals
+    m.step(depth, steps_rounding.source(mode, places, block.scale), rounding.span)
     m.add(depth, f"charge = CHARGES_{index}.get(q)  # the same few amounts, again and again")
     m.add(depth, "if charge is None:")
     m.add(depth + 1, f"charge = remember(CHARGES_{index}, q, Decimal(q).scaleb({-places}, EXACT))")
@@ -304,10 +238,7 @@ def _caps(m: _Module, block: Block) -> None:
             return
         key, limit = text_literal(cap_key(block.usage.business, index)), m.constant(amount)
         m.add(1, f"before = Decimal(state.get({key}, 0))", cap.span)
-        m.add(1, "after = EXACT.add(before, charge)")
-        m.add(1, f"low = {limit} if {limit} < before else before")
-        m.add(1, f"high = {limit} if {limit} < after else after")
-        m.add(1, "charge = EXACT.subtract(high, low)")
+        m.step(1, caps.source(limit))
         m.add(1, f"state[{key}] = after")
 
 

@@ -50,6 +50,7 @@ from dsl.symbols import Scope
 from pricing.bands import TimeBands
 from pricing.increments import apply_event_terms, billed_units, event_charge_exact, increments
 from pricing.rounding import MAX_DECIMALS, RoundingMode
+from pricing.steps.tiers import ScaledTier
 from pricing.tiers import Tier, tier_problems
 from pricing.zones import ZoneTable
 
@@ -85,13 +86,9 @@ class RateTerms:
     maximum: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class TierTerms:
-    """One tier, settled: bounds in base units ([low, high), high None = open)."""
-
-    low: int
-    high: int | None
-    multiplier: int  # charge of one unit in this tier, on the block's scale
+#: One tier, settled: bounds in base units ([low, high), high None = open), the charge of one
+#: unit in it on the block's scale.
+TierTerms = ScaledTier
 
 
 @dataclass(frozen=True, slots=True)

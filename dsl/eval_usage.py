@@ -58,11 +58,14 @@ from dsl.eval_usage_setup import (
     zone_table,
 )
 from dsl.symbols import Scope
-from pricing.allowances import cap_delta, consume
 from pricing.bands import BandPart
-from pricing.increments import apply_event_terms, billed_units, event_charge_exact, increments
-from pricing.rounding import EXACT, RoundingMode, round_exact, to_decimal
-from pricing.tiers import Tier, graduated_charge_exact, volume_charge_exact
+from pricing.increments import charge_exact, increments
+from pricing.rounding import RoundingMode
+from pricing.steps import allowances, caps, terms
+from pricing.steps import increments as steps_increments
+from pricing.steps import rounding as steps_rounding
+from pricing.steps import tiers as steps_tiers
+from pricing.tiers import Tier
 from pricing.zones import ZoneTable
 
 __all__ = [
@@ -248,9 +251,8 @@ def _rate(
     for index, cap in enumerate(usage.caps, start=1):  # bounded by the block
         key = cap_key(usage.business, index)
         before = Decimal(state.get(key, 0))
-        after = EXACT.add(before, charge)
         try:
-            charge = cap_delta(before, after, money(cap.amount, currency))
+            charge, after = caps.reference(before, charge, money(cap.amount, currency))
         except ValueError as error:  # a negative cap
             where = f"cap {index} of {usage.business}"
             raise RatingError("malformed-tariff", f"{where}: {error}") from error
@@ -306,7 +308,7 @@ def _rate_part(
     then = None if rule.next_increment is None else units(rule.next_increment)
     try:
         step_first, step_next = increments(first, then)
-        billed = billed_units(part.duration_ms, step_first, step_next)
+        billed = steps_increments.reference(part.duration_ms, step_first, step_next)
     except ValueError as error:  # a zero increment (the checker's `bad-rate`)
         where = f"rate {index + 1} of {usage.business}"
         raise RatingError("malformed-tariff", f"the increments of {where}: {error}") from error
@@ -316,7 +318,7 @@ def _rate_part(
             continue
         key = allowance_key(allowance.name)
         before = int(state.get(key, 0))
-        free, paid = consume(max(units(allowance.amount) - before, 0), paid)
+        free, paid = allowances.reference(units(allowance.amount), before, paid)
         if free:
             state[key] = before + free
             used[allowance.name] = used.get(allowance.name, 0) + free
@@ -328,13 +330,10 @@ def _rate_part(
         raise RatingError("malformed-tariff", "a rate is priced per zero units")
     try:
         if usage.tiers is None:
-            amount = event_charge_exact(
-                paid, price, per, connection=connection, minimum=minimum, maximum=maximum
-            )
+            charge = charge_exact(paid, price, per)
         else:
-            amount = _tiered(
-                usage, usage.tiers, paid, state, currency, connection, minimum, maximum
-            )
+            charge = _tiered(usage, usage.tiers, paid, state, currency)
+        amount = terms.reference(charge, paid, connection, minimum, maximum)
     except ValueError as error:
         raise RatingError("malformed-tariff", str(error)) from error
     return RatedPart(
@@ -357,17 +356,9 @@ def allowance_applies(allowance: n.Allowance, zone: str, band: str) -> bool:
 
 
 def _tiered(
-    usage: n.Usage,
-    tiers: n.Tiers,
-    paid: int,
-    state: dict[str, Number],
-    currency: str,
-    connection: Decimal,
-    minimum: Decimal | None,
-    maximum: Decimal | None,
+    usage: n.Usage, tiers: n.Tiers, paid: int, state: dict[str, Number], currency: str
 ) -> Fraction:
-    """The usage charge from the tiers on the period's tier counter, then the rate's fee,
-    minimum and maximum in `pricing.increments`' order; nothing when nothing is paid."""
+    """The usage charge from the tiers on the period's tier counter (moved on by `paid`)."""
     table = [
         Tier(
             units(t.low),
@@ -379,23 +370,12 @@ def _tiered(
     ]
     key = tier_key(usage.business)
     before = int(state.get(key, 0))
-    if tiers.mode == "graduated":
-        charge, _ = graduated_charge_exact(before, paid, table)
-    else:
-        after_charge, _ = volume_charge_exact(before + paid, table)
-        before_charge, _ = volume_charge_exact(before, table)
-        charge = after_charge - before_charge
+    charge = steps_tiers.reference(tiers.mode == "graduated", before, paid, table)
     state[key] = before + paid
-    return apply_event_terms(charge, paid, connection=connection, minimum=minimum, maximum=maximum)
+    return charge
 
 
 def _round(exact: Fraction, rounding: n.Rounding | None) -> Decimal:
-    if rounding is not None:
-        return round_exact(exact, RoundingMode(rounding.mode), rounding.decimals)
-    try:
-        value = to_decimal(exact)
-    except ValueError:
-        return round_exact(exact, RoundingMode.HALF_EVEN, 9)
-    if value.as_tuple().exponent < -9:  # type: ignore[operator]  # finer than the wire
-        return round_exact(exact, RoundingMode.HALF_EVEN, 9)
-    return value
+    if rounding is None:
+        return steps_rounding.reference(exact, None, 0)
+    return steps_rounding.reference(exact, RoundingMode(rounding.mode), rounding.decimals)

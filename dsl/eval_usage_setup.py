@@ -26,6 +26,7 @@ from dsl.diagnostics import Diagnostic
 from dsl.runtime import EvalError
 from dsl.symbols import CatalogNames, Scope
 from pricing.bands import BandRule, TimeBands
+from pricing.steps import selection
 from pricing.zones import ZoneTable
 
 __all__ = [
@@ -107,17 +108,8 @@ def money(expr: n.Expr | None, currency: str) -> Decimal:
     raise RatingError("malformed-tariff", f"expected an amount of money, got {expr!r}")
 
 
-def pattern_matches(pattern: n.Pattern, name: str) -> bool:
-    if pattern.is_any:
-        return True
-    if pattern.is_prefix:
-        return name.startswith(pattern.text[:-1])
-    return name == pattern.text
-
-
-def specificity(pattern: n.Pattern) -> int:
-    """Exact (2) over prefix (1) over `*` (0)."""
-    return 0 if pattern.is_any else 1 if pattern.is_prefix else 2
+pattern_matches = selection.matches
+specificity = selection.specificity
 
 
 # -- zones and bands -------------------------------------------------------------------------
@@ -255,16 +247,11 @@ def condition_holds(condition: n.Expr | None, facts: SaleFacts, env: ip.Env) -> 
 def select_rate(
     usage: n.Usage, zone: str, band: str, facts: SaleFacts, env: ip.Env
 ) -> tuple[int, n.Rate] | None:
-    """(index, rate) of the most specific rate matching zone, band and `when`: exact over
-    prefix over `*` for the zone, then for the band; the first in source order among equals."""
-    best: tuple[int, n.Rate] | None = None
-    best_key = (-1, -1)
-    for index, rate in enumerate(usage.rates):  # bounded by the block
-        if not (pattern_matches(rate.zone, zone) and pattern_matches(rate.band, band)):
-            continue
-        key = (specificity(rate.zone), specificity(rate.band))
-        if key <= best_key:
-            continue
-        if condition_holds(rate.condition, facts, env):
-            best, best_key = (index, rate), key
-    return best
+    """(index, rate) of the most specific rate matching zone, band and `when`
+    (`pricing.steps.selection`), None when none does."""
+
+    def holds(index: int) -> bool:
+        return condition_holds(usage.rates[index].condition, facts, env)
+
+    index = selection.reference(usage.rates, zone, band, holds)
+    return None if index == selection.NO_RATE else (index, usage.rates[index])

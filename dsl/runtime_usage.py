@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
-from math import gcd
 from types import MappingProxyType
 from typing import Any
 
@@ -30,10 +29,11 @@ from dsl import interpreter as ip
 from dsl import nodes as n
 from dsl.context import EMPTY, CustomerFacts, SaleFacts
 from dsl.eval_usage import Counters, Number, Rated, RatedPart, UsageEvent
-from dsl.eval_usage_setup import pattern_matches, specificity
 from dsl.runtime import fresh_namespace
 from pricing.bands import BandPart, TimeBands
 from pricing.rounding import EXACT
+from pricing.steps import selection
+from pricing.steps.rounding import unrounded, unrounded_scaled
 from pricing.zones import ZoneTable
 
 __all__ = [
@@ -127,44 +127,6 @@ def fit(value: object, kind: str) -> object:
     if type(value) in _KINDS.get(kind, (str,)):
         return value
     raise Deferred
-
-
-WIRE_DECIMALS = 9  # google.type.Money carries nanos
-WIRE_SCALE = 10**WIRE_DECIMALS
-
-
-def unrounded(exact: Fraction) -> Decimal:
-    """The charge when nothing declares a rounding, as `dsl.eval_usage` gives it: the exact
-    Decimal when it terminates within 9 decimals (`pricing.rounding.to_decimal`, same
-    exponent), else half-even to 9 decimals (the wire's precision). Counts the factors 2 with
-    bit tricks instead of a division loop."""
-    return _unrounded(exact.numerator, exact.denominator)
-
-
-def unrounded_scaled(total: int, scale: int) -> Decimal:
-    """`unrounded(Fraction(total, scale))` without building the Fraction (scale > 0)."""
-    common = gcd(total, scale)
-    if common != 1:
-        total //= common
-        scale //= common
-    return _unrounded(total, scale)
-
-
-def _unrounded(num: int, den: int) -> Decimal:
-    """`unrounded` of num / den in lowest terms, den > 0."""
-    twos = (den & -den).bit_length() - 1
-    rest = den >> twos
-    fives = 0
-    while rest % 5 == 0:  # bounded: rest shrinks each step
-        rest //= 5
-        fives += 1
-    digits = max(twos, fives)
-    if rest != 1 or digits > WIRE_DECIMALS:  # round_exact's half-even, without Fractions
-        q, r = divmod(num * WIRE_SCALE, den)
-        if r and (r + r > den or (r + r == den and q & 1)):
-            q += 1
-        return Decimal(q).scaleb(-WIRE_DECIMALS, context=EXACT)
-    return Decimal(num * 10**digits // den).scaleb(-digits, context=EXACT)
 
 
 class ZoneFinder:
@@ -405,7 +367,6 @@ def new_part(
 # -- rate selection --------------------------------------------------------------------------
 
 Test = Callable[[UsageEvent, SaleFacts | None, Mapping[str, tuple[str, ...]]], object]
-Candidate = tuple[int, tuple[int, int], bool, Test | None, bool]
 
 
 def bare_facts(event: UsageEvent) -> SaleFacts:
@@ -422,9 +383,8 @@ def bare_facts(event: UsageEvent) -> SaleFacts:
 
 
 class RateSelector:
-    """`eval_usage_setup.select_rate` for one block, per (zone, band): the candidates are
-    worked out once (a rate after an unconditional one at least as specific is never
-    looked at), and a single unconditional candidate goes into `static` for the generated
+    """`pricing.steps.selection` for one block, per (zone, band): the candidates are worked
+    out once, and a single unconditional candidate goes into `static` for the generated
     code to read without calling back. `tests` holds each rate's compiled `when` (None if
     it has none or it did not compile) and whether it reads the sale's facts, which are
     only built for it (`bare_facts`) when the call has none."""
@@ -436,26 +396,10 @@ class RateSelector:
         static: dict[tuple[str, str], int],
     ) -> None:
         self._business = usage.business
-        self._rates = tuple(
-            (index, rate, (specificity(rate.zone), specificity(rate.band)), *tests[index])
-            for index, rate in enumerate(usage.rates)
-        )
+        self._rates = usage.rates
+        self._tests = tuple(tests)
         self._static = static
-        self._candidates: dict[tuple[str, str], tuple[Candidate, ...]] = {}
-
-    def _work_out(self, zone: str, band: str) -> tuple[Candidate, ...]:
-        found: list[Candidate] = []
-        settled = (-1, -1)  # the key of the last unconditional candidate: best_key is >= it
-        for index, rate, key, test, reads_facts in self._rates:  # bounded by the block
-            if not (pattern_matches(rate.zone, zone) and pattern_matches(rate.band, band)):
-                continue
-            if key <= settled:
-                continue
-            conditional = rate.condition is not None
-            found.append((index, key, conditional, test, reads_facts))
-            if not conditional:
-                settled = key
-        return tuple(found)
+        self._candidates: dict[tuple[str, str], tuple[selection.Candidate, ...]] = {}
 
     def pick(
         self, zone: str, band: str, event: UsageEvent, facts: SaleFacts | None, env: ip.Env
@@ -464,19 +408,20 @@ class RateSelector:
         must be evaluated that did not compile or raises."""
         candidates = self._candidates.get((zone, band))
         if candidates is None:
-            candidates = self._candidates[zone, band] = self._work_out(zone, band)
-            if len(candidates) == 1 and not candidates[0][2]:
-                self._static[zone, band] = candidates[0][0]
-        best, best_key = -1, (-1, -1)
-        for index, key, conditional, test, reads_facts in candidates:  # bounded by the block
-            if key <= best_key:
-                continue
-            if conditional:
-                if reads_facts and facts is None:
-                    facts = bare_facts(event)
-                if not _holds(test, event, facts, env.areas):
-                    continue
-            best, best_key = index, key
+            candidates = selection.candidates(self._rates, zone, band)
+            self._candidates[zone, band] = candidates
+            if len(candidates) == 1 and not candidates[0].conditional:
+                self._static[zone, band] = candidates[0].rate
+        given = facts
+
+        def holds(index: int) -> bool:
+            nonlocal given
+            test, reads_facts = self._tests[index]
+            if reads_facts and given is None:
+                given = bare_facts(event)
+            return _holds(test, event, given, env.areas)
+
+        best = selection.choose(candidates, holds)
         if best < 0:
             where = f"zone {zone or '-'}, band {band or '-'}"
             raise Rejected("no-rate", f"no rate of {self._business} for {where}")

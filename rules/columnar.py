@@ -37,15 +37,21 @@ from dsl.compile_usage import CompiledUsage, currency_of
 from dsl.eval_usage import Counters, Rated, UsageEvent, allowance_key, cap_key, tier_key
 from pricing.bands import MAX_EVENT_MS, MAX_PARTS, TimeBands
 from pricing.rounding import RoundingMode
+from pricing.steps import allowances as steps_allowances
+from pricing.steps import caps as steps_caps
+from pricing.steps import increments as steps_increments
+from pricing.steps import rounding as steps_rounding
+from pricing.steps import terms as steps_terms
+from pricing.steps import tiers as steps_tiers
+from pricing.steps.groups import by_group, running_before
+from pricing.steps.rounding import MODES, pow10
 from rules.columnar_bands import BandRuns
-from rules.columnar_groups import by_group, capped, consumed, running_before
 from rules.columnar_terms import (
     CONDITIONAL,
     NO_RATE,
     VectorBlock,
     allowance_grid,
     select_table,
-    tier_arrays,
     vector_block,
 )
 from rules.columnar_zones import MALFORMED, NO_ZONE, ZoneIndex
@@ -286,10 +292,6 @@ def _band_runs(bands: TimeBands, low_ms: int, high_ms: int) -> BandRuns:
     return runs
 
 
-def _pow10(places: Any) -> Any:
-    return np.array([10**p for p in range(40)], dtype=object)[places]
-
-
 def _column(values: Sequence[int], index: Any) -> Any:
     """`values[index]` as int64 when every value fits, else as Python integers."""
     fits = all(abs(v) < _FITS for v in values)
@@ -305,46 +307,7 @@ def _wide(paid: Any, mult: Any, connection: Any, rates: Sequence[Any]) -> bool:
     return top * MAX_PARTS >= _FITS
 
 
-def _round(value: Any, scale: Any, decimals: Any, modes: Any) -> tuple[Any, Any]:
-    """value/scale rounded to `decimals` places per row, as `pricing.rounding.round_exact`
-    (modes: codes of `_MODES`); (rounded, remainder), exact integer arithmetic."""
-    top = int(np.abs(value).max(initial=0)) * 10 ** int(decimals.max(initial=0))
-    if value.dtype == object or scale.dtype == object or top >= _FITS:
-        num = value.astype(object) * _pow10(decimals)
-        den = scale.astype(object)
-    else:
-        num = value * (np.int64(10) ** decimals)
-        den = scale
-    q = num // den
-    r = num - q * den
-    negative = num < 0
-    twice = 2 * r
-    half = twice == den
-    above = twice > den
-    up = np.zeros(len(value), dtype=np.bool_)
-    for code, mode in enumerate(_MODES):
-        rows = modes == code
-        if not rows.any():
-            continue
-        if mode is RoundingMode.FLOOR:
-            continue
-        if mode is RoundingMode.CEILING:
-            choice = np.ones(len(value), dtype=np.bool_)
-        elif mode is RoundingMode.DOWN:
-            choice = negative
-        elif mode is RoundingMode.UP:
-            choice = ~negative
-        elif mode is RoundingMode.HALF_UP:
-            choice = above | (half & ~negative)
-        else:
-            choice = above | (half & (q % 2 == 1))
-        up |= rows & np.asarray(choice, dtype=np.bool_)
-    up &= np.asarray(r != 0, dtype=np.bool_)
-    return q + up, np.asarray(r != 0, dtype=np.bool_)
-
-
-_MODES = tuple(RoundingMode)
-_HALF_EVEN = _MODES.index(RoundingMode.HALF_EVEN)
+_HALF_EVEN = MODES.index(RoundingMode.HALF_EVEN)
 
 
 def _distinct(keys: Any) -> tuple[Any, Any]:
@@ -748,8 +711,7 @@ class _Batch:
         rate = rate_offset[:-1][block] + local
         first = np.array([r.first for r in rates], dtype=np.int64)[rate]
         step = np.array([r.next for r in rates], dtype=np.int64)[rate]
-        billed = np.where(used <= first, first, first + -(-(used - first) // step) * step)
-        billed[used == 0] = 0
+        billed = steps_increments.vector(used, first, step)
         paid = billed.copy()
         allowance = self._allowances(blocks, parts, owner, block, group, zone_of, band_of, paid)
         # money on each block's exact scale: int64 when it provably fits, else Python ints
@@ -767,16 +729,16 @@ class _Batch:
             usage = _fit(usage)
             if usage.dtype == object:
                 connection = connection.astype(object)
-        total = connection + usage
-        for terms, clamp in (
-            ([r.minimum for r in rates], np.maximum),
-            ([r.maximum for r in rates], np.minimum),
-        ):
-            if any(t is not None for t in terms):
-                has = np.array([t is not None for t in terms], dtype=np.bool_)[rate]
-                limit = _column([t or 0 for t in terms], rate)
-                total = np.where(has, clamp(total, limit), total)
-        charge = np.where(paid > 0, total, 0)
+        clamps = [
+            None
+            if all(t is None for t in limits)
+            else (
+                np.array([t is not None for t in limits], dtype=np.bool_)[rate],
+                _column([t or 0 for t in limits], rate),
+            )
+            for limits in ([r.minimum for r in rates], [r.maximum for r in rates])
+        ]
+        charge = steps_terms.vector(paid, usage, connection, *clamps)
         # the event: its parts' sum, rounded as declared, then the caps
         starts = np.empty(len(owner), dtype=np.bool_)
         starts[0] = True
@@ -788,16 +750,16 @@ class _Batch:
         event_block = self.block[rows]
         decimals = np.array([b.decimals for b in blocks], dtype=np.int64)[event_block]
         modes = np.array(
-            [_MODES.index(b.mode) if b.mode else _HALF_EVEN for b in blocks], dtype=np.int64
+            [MODES.index(b.mode) if b.mode else _HALF_EVEN for b in blocks], dtype=np.int64
         )[event_block]
         scale = _column([b.scale for b in blocks], event_block)
-        amount, remainder = _round(exact, scale, decimals, modes)
+        amount, remainder = steps_rounding.vector(exact, scale, decimals, modes)
         declared = np.array([b.mode is not None for b in blocks], dtype=np.bool_)[event_block]
         floor = np.where(declared | (remainder != 0), decimals, 0)
         cap_state = self._caps(blocks, rows, event_block, decimals, amount)
         if cap_state:
             amount = cap_state.pop("")[0]
-        amount, places = _trim(amount, decimals, floor)
+        amount, places = steps_rounding.trim_vector(amount, decimals, floor)
         self._write(
             blocks,
             rows,
@@ -869,7 +831,9 @@ class _Batch:
                 continue
             keys = name_id[block[at]] * self.groups + group[at]
             start = self._given_allowances(keys)
-            free = consumed(keys, paid[at], amount[block[at]], start, len(names) * self.groups)
+            free = steps_allowances.vector(
+                keys, paid[at], amount[block[at]], start, len(names) * self.groups
+            )
             paid[at] -= free
             passes.append((at, free, keys))
         return passes
@@ -907,7 +871,8 @@ class _Batch:
             for number in np.unique(block[rows]).tolist():
                 b = blocks[number]
                 mine = block[rows] == number
-                values = _tiered(b, before[mine], paid[rows[mine]])
+                assert b.tiers is not None
+                values = steps_tiers.vector(b.graduated, b.tiers, before[mine], paid[rows[mine]])
                 usage[rows[mine]] = values
             state[business] = (rows, start)
         return state
@@ -937,7 +902,7 @@ class _Batch:
                 [int(decimals[at].max())]
                 + [max(-int(d.as_tuple().exponent), 0) for d in [*given.values(), *limits]]
             )
-            values = amount[at] * _pow10(common - decimals[at])
+            values = amount[at] * pow10(common - decimals[at])
             start = np.zeros(len(at), dtype=object)
             start[:] = 0
             for g, value in given.items():
@@ -946,7 +911,7 @@ class _Batch:
             for b in numbers:
                 limit_of[b] = int(blocks[b].caps[index].scaleb(common))
             cap = limit_of[event_block[at]]
-            result = capped(groups, _fit(values), _fit(cap), _fit(start), self.groups)
+            result = steps_caps.vector(groups, _fit(values), _fit(cap), _fit(start), self.groups)
             amount[at] = result.astype(object)
             decimals[at] = common
             state[key] = (at, start, values, common)
@@ -1152,37 +1117,3 @@ class _Batch:
                 out.allowance_total[row] = sum(used.values())
         out.charge = _fit(charges)
         out.pending.append(lambda: session.counters)
-
-
-def _tiered(block: VectorBlock, before: Any, paid: Any) -> Any:
-    """The usage charge of `paid` units after `before` units of the period, on the block's
-    scale: graduated prices each unit in its tier; volume re-prices the whole period."""
-    assert block.tiers is not None
-    lows, mults, below = tier_arrays(block.tiers)
-    low_values = np.array([t.low for t in block.tiers], dtype=np.int64)
-
-    def graduated(units: Any) -> Any:
-        k = np.searchsorted(low_values, units, side="right") - 1
-        return below[k] + (units.astype(object) - lows[k]) * mults[k]
-
-    def volume(units: Any) -> Any:
-        k = np.searchsorted(low_values, units, side="right") - 1
-        return units.astype(object) * mults[k]
-
-    price = graduated if block.graduated else volume
-    return price(before + paid) - price(before)
-
-
-def _trim(amount: Any, decimals: Any, floor: Any) -> tuple[Any, Any]:
-    """Amounts of 10**-decimals with trailing zeros dropped down to `floor` places: a
-    declared rounding keeps its places, an unrounded charge only those it needs (as
-    `to_decimal` writes it)."""
-    amount = amount.copy()
-    have = decimals.copy()
-    for _ in range(40):  # bounded: a scale has at most ~40 places
-        drop = np.asarray((have > floor) & (amount % 10 == 0), dtype=np.bool_)
-        if not drop.any():
-            break
-        amount[drop] //= 10
-        have[drop] -= 1
-    return amount, have

@@ -17,10 +17,11 @@ from typing import Any
 from dsl import nodes as n
 from dsl.compile_usage import Block, RateTerms, TierTerms
 from dsl.eval_usage import allowance_applies
-from dsl.eval_usage_setup import pattern_matches, specificity, time_bands, units, zone_table
+from dsl.eval_usage_setup import time_bands, units, zone_table
 from dsl.symbols import Scope
 from pricing.bands import TimeBands
 from pricing.rounding import RoundingMode
+from pricing.steps import selection
 from pricing.zones import ZoneTable
 
 __all__ = [
@@ -33,8 +34,8 @@ __all__ = [
     "vector_block",
 ]
 
-NO_RATE = -1
-CONDITIONAL = -2  # a `when` must be evaluated: the per-event engine rates it
+NO_RATE = selection.NO_RATE
+CONDITIONAL = selection.CONDITIONAL  # a `when` must be evaluated: the per-event engine rates it
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,20 +76,10 @@ class VectorBlock:
         return list(self.bands.names) if self.bands is not None else [""]
 
     def select(self, zone: str, band: str) -> int:
-        """`eval_usage_setup.select_rate` where no `when` must be evaluated: the rate's
-        index, NO_RATE, or CONDITIONAL when a condition would decide."""
+        """The rate where no `when` must be evaluated: its index, NO_RATE, or CONDITIONAL
+        when a condition would decide (`pricing.steps.selection.static`)."""
         assert self.usage is not None
-        best, best_key = NO_RATE, (-1, -1)
-        for index, rate in enumerate(self.usage.rates):  # bounded by the block
-            if not (pattern_matches(rate.zone, zone) and pattern_matches(rate.band, band)):
-                continue
-            key = (specificity(rate.zone), specificity(rate.band))
-            if key <= best_key:
-                continue
-            if rate.condition is not None:
-                return CONDITIONAL
-            best, best_key = index, key
-        return best
+        return selection.static(selection.candidates(self.usage.rates, zone, band))
 
 
 _BANDS: dict[object, TimeBands] = {}
@@ -197,17 +188,3 @@ def vector_block(
         decimals=9 if rounding is None else int(rounding.decimals),
         usage=usage,
     )
-
-
-def tier_arrays(tiers: tuple[TierTerms, ...]) -> tuple[Any, Any, Any]:
-    """(lows, multipliers, charge of all units below each tier's low) for graduated and
-    volume pricing on the block's scale."""
-    import numpy as np
-
-    lows = np.array([t.low for t in tiers], dtype=object)
-    mults = np.array([t.multiplier for t in tiers], dtype=object)
-    below = [0]
-    for tier in tiers[:-1]:
-        assert tier.high is not None  # validated: only the last tier is open
-        below.append(below[-1] + (tier.high - tier.low) * tier.multiplier)
-    return lows, mults, np.array(below, dtype=object)
