@@ -283,6 +283,20 @@ def _engine_goal(
     return goal
 
 
+def _rate_batch_goal(found: Sequence[Measurement]) -> tuple[str, str, bool | None]:
+    goal = "RateBatch over gRPC >= 0.5 of the in-process columnar engine at 100k events (issue 20)"
+    s = _find(found, "rate_batch", "tariff", 100_000)
+    b = _find(found, "rate_batch", "in_process", 100_000)
+    n = _find(found, "rate_batch", "noop", 100_000)
+    if s is None or b is None:
+        return goal, "not measured", None
+    ratio = b.per_item / s.per_item
+    shown = f"{ratio:.2f} ({1 / s.per_item / 1e6:.2f}M events/s"
+    if n is not None:
+        shown += f"; the no-op of the same bytes {1 / n.per_item / 1e6:.2f}M events/s"
+    return goal, shown + ")", ratio >= 0.5
+
+
 def _memory_of_files(found: Sequence[Measurement]) -> tuple[str, str, bool | None]:
     goal = "Peak RSS of file rating stays flat as the file grows (issue 7)"
     rows = sorted(
@@ -333,6 +347,7 @@ GOALS: tuple[Goal, ...] = (
         "rate_columnar", "columnar", "numpy_intervals", 1.5, 0, "Columnar rating (issue 20)"
     ),
     _rate_rpc_goal,
+    _rate_batch_goal,
     _memory_of_files,
     _processes_goal("Quote"),
     _processes_goal("Rate"),

@@ -42,13 +42,11 @@ _CODES = ("event_id", "subscriber_id", "offer_code", "business_code", "destinati
 @dataclass(frozen=True, slots=True)
 class ReadChunk:
     """A batch ready to rate: `columns` holds the rows at `rows` (their places in the batch);
-    every other row is rejected `malformed` for `problems[place]`. `offer` is each row's
-    offer code as the summary counts it."""
+    every other row is rejected `malformed` for `problems[place]`."""
 
     columns: UsageColumns
     rows: Any
     problems: Mapping[int, str]
-    offer: list[str]
 
 
 def _text(batch: Any, name: str) -> Any:
@@ -72,12 +70,14 @@ def read_chunk(chunk: Chunk, businesses: Mapping[str, Business]) -> ReadChunk:
         plain &= _matches(text[name], _BARE)
     plain &= _matches(text["start_time"], _INSTANT)
     measure = {code: QUANTITY_COLUMN.get(b.usage_measure) for code, b in businesses.items()}
-    business = text["business_code"].to_pylist()
-    chosen = [measure.get(code) for code in business]
-    plain &= np.array([c is not None for c in chosen], dtype=np.bool_)
+    known = sorted(code for code, column in measure.items() if column is not None)
+    found = pc.index_in(text["business_code"], value_set=pa.array(known, pa.string()))
+    which = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)  # into `known`, -1: none
+    plain &= which >= 0
     quantity = np.zeros(count, dtype=np.int64)
     for column in set(QUANTITY_COLUMN.values()):
-        mine = np.array([c == column for c in chosen], dtype=np.bool_)
+        theirs = [i for i, code in enumerate(known) if measure[code] == column]
+        mine = np.isin(which, theirs)
         if not mine.any():
             continue
         values = text[column]
@@ -90,32 +90,27 @@ def read_chunk(chunk: Chunk, businesses: Mapping[str, Business]) -> ReadChunk:
             parsed = np.where(parsed == 0, 1, parsed)
         quantity = np.where(usable, parsed, quantity)
     flags = pc.utf8_lower(text["roaming"])
-    known = pc.is_in(flags, pa.array(sorted(TRUE | FALSE))).to_numpy(zero_copy_only=False)
-    plain &= known
+    plain &= pc.is_in(flags, pa.array(sorted(TRUE | FALSE))).to_numpy(zero_copy_only=False)
     roaming = pc.is_in(flags, pa.array(sorted(TRUE))).to_numpy(zero_copy_only=False)
     for place in chunk.broken:
         plain[place] = False
     instants = pc.if_else(pa.array(plain), text["start_time"], "1970-01-01T00:00:00Z")
     stamps = pc.cast(instants, pa.timestamp("us", tz="UTC"))
     start_us = stamps.cast(pa.int64()).to_numpy().copy()
-    offer = text["offer_code"].to_pylist()
     problems: dict[int, str] = {}
-    strings = {name: text[name].to_pylist() for name in (*_CODES, "origin_area_code")}
     patched: dict[int, Any] = {}
     for place in np.flatnonzero(~plain).tolist():  # the irregular rows: read one by one
         if place in chunk.broken:
             problems[place] = chunk.broken[place]
-            offer[place] = ""
             continue
         row = {name: text[name][place].as_py() or "" for name in USAGE_HEADER}
         try:
-            record = record_from_row(row, businesses)
+            patched[place] = record_from_row(row, businesses)
         except RowError as error:
             problems[place] = str(error)
-            offer[place] = row["offer_code"].strip()
-            continue
-        patched[place] = record
-        offer[place] = record.offer_code
+    strings: dict[str, list[Any]] = {}
+    if patched:  # the codes as lists, only to write the rows read one by one into them
+        strings = {name: text[name].to_pylist() for name in (*_CODES, "origin_area_code")}
     for place, record in patched.items():
         usage = record.usage
         strings["event_id"][place] = record.event_id
@@ -146,7 +141,7 @@ def read_chunk(chunk: Chunk, businesses: Mapping[str, Business]) -> ReadChunk:
         origin=codes_of("origin_area_code"),
         roaming=np.asarray(roaming, dtype=np.bool_)[rows],
     )
-    return ReadChunk(columns, rows, problems, offer)
+    return ReadChunk(columns, rows, problems)
 
 
 def _names(codes: Any, names: list[str]) -> Any:
@@ -242,7 +237,7 @@ def tally(summary: Summary, read: ReadChunk, found: RatedColumns, count: int) ->
     if all(abs(v) < 2**62 for v in (charge.max(), charge.min())):
         charge = charge.astype(np.int64)
     names = found.names
-    offer_codes, offers = encode(pa.array([read.offer[p] for p in read.rows[rated].tolist()]))
+    offer_codes, offers = encode(read.columns.offer.take(pa.array(rated)))
     currency = found.currency[rated].astype(np.int64)
     width = len(names)
     for target, key_codes, key_names in (

@@ -306,3 +306,18 @@ async def test_more_rows_than_the_limit_are_refused_and_nothing_is_rated(
     assert f"more than {MAX_BATCH_ROWS:,} events" in violations(refused.value)["events"]
     _, counters, _ = await rate_batch(pricing, text_table(rows[:1]))
     assert table_counters(counters)  # the refused call left no counters behind: none are kept
+
+
+async def test_other_calls_are_answered_while_a_big_batch_is_rated(
+    pricing: Pricing, rows: list[dict[str, str]]
+) -> None:
+    table = text_table(rows)
+    big = table.take(pa.array([i % len(rows) for i in range(MAX_BATCH_ROWS)]))
+    request = pb.RateBatchRequest(events=write_stream(big, compression=None))
+    batch = asyncio.ensure_future(pricing.stub.RateBatch(request))
+    await asyncio.sleep(0.05)  # the batch is being read and rated now
+    small = await pricing.stub.Rate(pb.RateRequest(events=[event(rows[0])]))
+    assert small.rated_count == 1
+    assert not batch.done()  # the small call did not wait for the batch
+    answer = await batch
+    assert answer.rated_count + answer.rejected_count == MAX_BATCH_ROWS
