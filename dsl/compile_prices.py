@@ -172,6 +172,13 @@ class CompiledPlan:
         clock = Clock(facts.time, tz)
         return _priced(self, unit, line, facts, counts, member_of.combo, clock, env)
 
+    def prepare_member(self, member: CompiledPlan, offer: str) -> None:
+        """Compile now the units pricing `offer`'s lines under `member` in a combo with this
+        plan (its first line and the others), so no quote compiles them. Raises
+        CompileError."""
+        for first in (True, False):
+            self._paired(member, offer, first)
+
     def _paired(self, member: CompiledPlan, offer: str, first: bool) -> _Unit:
         """The unit pricing `offer`'s lines under `member` in a combo with this plan: the
         member's own unit when this plan aims nothing at `offer`. Compiled once per pair."""
@@ -194,13 +201,15 @@ class CompiledPlan:
 
 
 def compile_plan(
-    plan: n.PlanDecl, path: str = "<rules>", attributes: Mapping[str, str] = EMPTY
+    plan: n.PlanDecl, path: str = "<rules>", attributes: Mapping[str, str] = EMPTY, unit: str = ""
 ) -> CompiledPlan:
     """Compile a price plan; `attributes` types the free attributes its conditions read.
     Raises CompileError (with the span of the offending node) for names and expressions the
-    checker would reject."""
+    checker would reject. `unit`, when given, names `plan` exactly (its module's parse key
+    and its place there) and spares the canonical text of its tree in the cache key."""
     attrs = dict(attributes)
-    key = f"prices|{path}|{sorted(attrs.items())}|{canonical(plan)}"
+    tree = f"unit {unit}" if unit else canonical(plan)
+    key = f"prices|{path}|{sorted(attrs.items())}|{tree}"
     plan_layout = layout(plan)
     code = _code(key, f"<rule {path} plan {plan.name}>", plan_layout, attrs)
     currency = plan_currency(plan)

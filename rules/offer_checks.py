@@ -119,12 +119,12 @@ def rule_reasons(
             return Checked((Reason("rule_error", str(error), prefix, rules.path),))
         if not answer and compiled.block.mode == "all":
             return PASSED
-        key = ("rule_reasons", rules.code, answer)
-        found = catalog.memo.get(key)
-        if isinstance(found, Checked):
+        key = (rules.code, answer)
+        found = catalog.rule_reasons.get(key)
+        if found is not None:
             return found
         checked = _rule_reasons(rules, prefix, facts, catalog, explain=False)
-        catalog.memo[key] = checked
+        catalog.rule_reasons[key] = checked
         return checked
     return _rule_reasons(rules, prefix, facts, catalog, explain=True)
 

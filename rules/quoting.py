@@ -20,7 +20,7 @@ from datetime import tzinfo
 from decimal import Decimal
 
 from dsl import nodes as n
-from dsl.compile_prices import CompiledPlan, compile_plan, quote_compiled
+from dsl.compile_prices import CompiledPlan, quote_compiled
 from dsl.compiler import CompileError
 from dsl.eval_prices_model import PriceError, Quote
 from dsl.runtime import EvalError
@@ -63,21 +63,11 @@ class QuotedCart:
 
 
 def compiled_plan(catalog: SaleCatalog, plan_name: str) -> CompiledPlan | None:
-    """The plan compiled once per version, on first use (None: no such plan)."""
-    key = ("compiled_plan", plan_name)
-    if key in catalog.memo:
-        found = catalog.memo[key]
-        return found if isinstance(found, CompiledPlan) else None
-    plan = catalog.book.plans.get(plan_name)
-    compiled = None
-    if plan is not None:
-        path = catalog.book.plan_path(plan_name)
-        try:
-            compiled = compile_plan(plan, path, catalog.book.attributes)
-        except CompileError as error:
-            raise QuoteError(f"plan {plan_name} cannot be compiled: {error}") from error
-    catalog.memo[key] = compiled
-    return compiled
+    """The plan as compiled when the version was installed (None: no such plan)."""
+    try:
+        return catalog.compiled.plan(plan_name)
+    except CompileError as error:
+        raise QuoteError(f"plan {plan_name} cannot be compiled: {error}") from error
 
 
 def option_problems(catalog: SaleCatalog, sale: Sale, item: CartItem) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from threading import Lock
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.content import CatalogContent
 from catalog.model import (
@@ -35,9 +35,14 @@ from dsl.eval_prices_model import PricedLine, PriceError
 from dsl.runtime import EvalError
 from pricing.zones import ZoneTable as ZoneLookup
 from rules.book import RuleBook, build_rule_book
+from rules.checking import checked_catalog
 from rules.collector import collector_paused
+from rules.compiled import CompiledRuleSet, compile_rule_set
 from rules.names import zone_lookups
 from rules.sale import Sale
+
+if TYPE_CHECKING:
+    from rules.offer_checks import Checked
 
 OfferKind = str  # "main" | "add_on" | "combo"
 CANDIDATE_CACHE = 4096
@@ -111,11 +116,14 @@ class SaleCatalog(Snapshot):
         "_candidates",
         "_lock",
         "_summaries",
+        "_zone_lookups",
         "book",
+        "compiled",
         "excluded_by",
         "kinds",
         "memo",
         "rank",
+        "rule_reasons",
     )
 
     def __init__(self, info: CatalogVersionInfo, content: CatalogContent) -> None:
@@ -125,15 +133,20 @@ class SaleCatalog(Snapshot):
     def _install(self, info: CatalogVersionInfo, content: CatalogContent) -> None:
         super().__init__(info, content)
         self.book: RuleBook = build_rule_book(content)
+        #: Every compiled unit of the version: requests read it and never compile.
+        self.compiled: CompiledRuleSet = compile_rule_set(
+            self.book, self.offers, checked_catalog(content).modules
+        )
         self.kinds = {code: offer_kind(offer) for code, offer in self.offers.items()}
         self.rank = {code: index for index, code in enumerate(sorted(self.offers))}
         self._summaries: dict[tuple[str, str], PriceSummary | None] = {}
+        neutral = _neutral_facts()
         for offer in self.offers.values():
             for plan_name in {offer.tariff_plan, *(o.tariff_plan for o in offer.tariff_overrides)}:
                 plan = self.book.plans.get(plan_name)
                 if plan is not None and not _has_conditional_prices(plan):
                     self._summaries[(offer.code, plan_name)] = self._price_summary(
-                        offer.code, plan, _neutral_facts()
+                        offer.code, plan, neutral
                     )
         self._candidate = {code: self._make_candidate(o) for code, o in self.offers.items()}
         excluded_by: dict[str, set[str]] = {}
@@ -144,8 +157,13 @@ class SaleCatalog(Snapshot):
         self.excluded_by = {code: frozenset(by) for code, by in excluded_by.items()}
         self._candidates: OrderedDict[tuple[object, ...], _Window] = OrderedDict()
         self._lock = Lock()
-        #: Per-version memo for adapters (e.g. response parts built once per offer): it dies
-        #: with the version, so nothing in it can outlive the catalog it was built from.
+        self._zone_lookups: Mapping[str, ZoneLookup] | None = None
+        #: The reasons of a written rule's answer (offer code, answer), built once per
+        #: version and answer (`rules.offer_checks`).
+        self.rule_reasons: dict[tuple[str, Hashable], Checked] = {}
+        #: Per-version memo for the gRPC edge's response parts and the usage engines' raters
+        #: (tariff.mappers, rules.rating, rules.columnar): it dies with the version, so
+        #: nothing in it can outlive the catalog it was built from.
         self.memo: dict[Hashable, object] = {}
 
     # -- plans and prices ----------------------------------------------------------------
@@ -190,8 +208,14 @@ class SaleCatalog(Snapshot):
         return self._price_summary(offer.code, plan, facts)
 
     def _price_summary(self, code: str, plan: n.PlanDecl, facts: SaleFacts) -> PriceSummary | None:
+        """On the compiled plan (the interpreter's answer, faster), or, for a plan that
+        does not compile, the interpreter."""
+        compiled = self.compiled.plans.get(plan.name)
         try:
-            line = price_line(plan, n.CartLine(offer=code), facts, env=self.book.env)
+            if compiled is not None and compiled.plan is plan:
+                line = compiled.price_line(n.CartLine(offer=code), facts, env=self.book.env)
+            else:
+                line = price_line(plan, n.CartLine(offer=code), facts, env=self.book.env)
         except (PriceError, EvalError):
             return None
         return summarize(line)
@@ -241,13 +265,12 @@ class SaleCatalog(Snapshot):
     def zone_lookups(self) -> Mapping[str, ZoneLookup]:
         """The version's zone tables built for longest-prefix lookups, once, on first use
         (a million-prefix table takes about a second: not at install)."""
-        found = self.memo.get("zone_lookups")
+        found = self._zone_lookups
         if found is None:
             with self._lock:
-                found = self.memo.get("zone_lookups")
+                found = self._zone_lookups
                 if found is None:
-                    found = self.memo["zone_lookups"] = MappingProxyType(zone_lookups(self.content))
-        assert isinstance(found, MappingProxyType)
+                    found = self._zone_lookups = MappingProxyType(zone_lookups(self.content))
         return found
 
     def candidate(self, code: str) -> Candidate:

@@ -1,0 +1,90 @@
+"""rules.compiled: every price plan and combo pairing compiled when a version is installed,
+so quoting never compiles (issue 16)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from catalog.model import CatalogVersionInfo
+from dsl import compile_prices, compiler
+from dsl import nodes as n
+from dsl.codegen import CompileError
+from dsl.context import CustomerFacts
+from dsl.eval_prices import price_line
+from rules.compiled import CompiledRuleSet
+from rules.quoting import QuoteError, compiled_plan, quote_cart
+from rules.sale import CartItem, Sale
+from rules.sale_catalog import SaleCatalog, _neutral_facts, summarize
+from tests.support.quote_catalog import quote_content
+
+CHINA = timezone(timedelta(hours=8))
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+INFO = CatalogVersionInfo(1, EPOCH, EPOCH, "test", "", 0, 0, 0)
+FAMILY = CustomerFacts(
+    type="personal",
+    segments=frozenset({"family"}),
+    age=35,
+    tenure_months=30,
+    attributes={"address_installable": True},
+)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> SaleCatalog:
+    return SaleCatalog(INFO, quote_content())
+
+
+def test_every_plan_is_compiled_at_install(catalog: SaleCatalog) -> None:
+    assert set(catalog.compiled.plans) == set(catalog.book.plans)
+    assert not catalog.compiled.plan_errors
+    for name, plan in catalog.book.plans.items():
+        compiled = catalog.compiled.plan(name)
+        assert compiled is not None
+        assert compiled.plan is plan
+    assert catalog.compiled.offers is catalog.book.offers
+
+
+def test_a_quote_compiles_nothing(catalog: SaleCatalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("compiled on the request path")
+
+    monkeypatch.setattr(compiler, "build_program", refuse)
+    monkeypatch.setattr(compile_prices, "build_program", refuse)
+    monkeypatch.setattr(compile_prices, "_CODE", {})  # nor from the in-process table
+    members = (
+        CartItem("1.1", "fixed_line_basic"),
+        CartItem("1.2", "broadband_basic"),
+        CartItem("1.3", "family_plan"),
+        CartItem("1.4", "family_plan"),
+    )
+    cart = [CartItem("1", "family_bundle", members=members), CartItem("2", "fixed_line_basic")]
+    when = datetime(2026, 3, 10, 10, tzinfo=CHINA)
+    quoted = quote_cart(catalog, Sale(FAMILY, "GD_SZ", "hall", when), cart, CHINA)
+    assert len(quoted.quote.lines) >= 5
+
+
+def test_list_price_summaries_agree_with_the_interpreter(catalog: SaleCatalog) -> None:
+    facts = _neutral_facts()
+    checked = 0
+    for code, offer in catalog.offers.items():
+        plan = catalog.book.plans.get(offer.tariff_plan)
+        if plan is None or (code, plan.name) not in catalog._summaries:
+            continue
+        line = price_line(plan, n.CartLine(offer=code), facts, env=catalog.book.env)
+        assert catalog._summaries[(code, plan.name)] == summarize(line)
+        checked += 1
+    assert checked >= 3
+
+
+def test_a_plan_that_does_not_compile_is_refused_by_every_quote() -> None:
+    catalog = SaleCatalog(INFO, quote_content())
+    error = CompileError("unknown name `x`", n.Span(3, 5, 3, 6))
+    rules = CompiledRuleSet(catalog.book.offers, {}, {"broken": error})
+    with pytest.raises(CompileError, match="3:5: unknown name"):
+        rules.plan("broken")
+    assert rules.plan("absent") is None
+    catalog.compiled = rules  # as a version whose plan `broken` did not compile
+    with pytest.raises(QuoteError, match="plan broken cannot be compiled"):
+        compiled_plan(catalog, "broken")
