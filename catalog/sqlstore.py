@@ -782,3 +782,6 @@ from catalog import governance_store as _governance  # noqa: E402
 
 # the parsed-rule cache table joins `metadata` too (migration 0003)
 from catalog import parse_store as _parse_store  # noqa: E402, F401
+
+# ... and the stored quotes' (migration 0004)
+from catalog import quote_store as _quote_store  # noqa: E402, F401

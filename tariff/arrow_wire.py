@@ -32,24 +32,32 @@ class _Header:
     compressed: bool
 
 
+def _read(kind: str, meta: bytes, at: int) -> int:
+    """The number of struct `kind` at `at`; IndexError outside the metadata (Python would
+    read a negative offset from the end)."""
+    if at < 0 or at + struct.calcsize(kind) > len(meta):
+        raise IndexError(f"metadata offset {at} out of range")
+    return int(struct.unpack_from(kind, meta, at)[0])
+
+
 def _field(meta: bytes, table: int, index: int) -> int:
     """Where field `index` of the flatbuffer table at `table` lies, 0 if absent."""
-    vtable = table - struct.unpack_from("<i", meta, table)[0]
-    size = struct.unpack_from("<H", meta, vtable)[0]
+    vtable = table - _read("<i", meta, table)
+    size = _read("<H", meta, vtable)
     if 4 + 2 * index >= size:
         return 0
-    offset = struct.unpack_from("<H", meta, vtable + 4 + 2 * index)[0]
+    offset = _read("<H", meta, vtable + 4 + 2 * index)
     return table + offset if offset else 0
 
 
 def _table_at(meta: bytes, where: int) -> int:
-    return where + int(struct.unpack_from("<I", meta, where)[0])
+    return where + _read("<I", meta, where)
 
 
 def _header(meta: bytes) -> _Header:
     message = _table_at(meta, 0)
     kind_at = _field(meta, message, 1)
-    kind = meta[kind_at] if kind_at else 0
+    kind = _read("<B", meta, kind_at) if kind_at else 0
     header_at = _field(meta, message, 2)
     if kind not in (_DICTIONARY_BATCH, _RECORD_BATCH) or not header_at:
         return _Header(kind, 0, False)
@@ -60,7 +68,7 @@ def _header(meta: bytes) -> _Header:
             return _Header(kind, 0, False)
         batch = _table_at(meta, data_at)
     length_at = _field(meta, batch, 0)
-    rows = struct.unpack_from("<q", meta, length_at)[0] if length_at else 0
+    rows = _read("<q", meta, length_at) if length_at else 0
     compressed = bool(_field(meta, batch, 3))  # RecordBatch.compression
     return _Header(kind, rows if kind == _RECORD_BATCH else 0, compressed)
 
@@ -83,14 +91,18 @@ def declared_rows(data: bytes, max_rows: int, what: str) -> int:
                     "compressed IPC buffers are not accepted in requests: send them "
                     "uncompressed and let gRPC compress the call (e.g. grpc.Compression.Gzip)"
                 )
+            if header.rows < 0:
+                raise StreamError("not an Arrow IPC stream: a record batch of negative length")
             rows += header.rows
             if rows > max_rows:
                 raise StreamError(
                     f"more than {max_rows:,} {what} in one call: send them in several calls "
                     "(tariff.client.RatingClient.rate_table splits a table)"
                 )
-    except (pa.ArrowException, struct.error, IndexError) as error:
-        raise StreamError(f"not an Arrow IPC stream: {error}") from None
+    except StreamError:
+        raise
+    except (pa.ArrowException, OSError, ValueError, struct.error, IndexError) as error:
+        raise StreamError(f"not an Arrow IPC stream: {error}") from None  # pyarrow: OSError too
     return rows
 
 
@@ -99,7 +111,7 @@ def read_stream(data: bytes, max_rows: int, what: str) -> pa.Table:
     declared_rows(data, max_rows, what)
     try:
         table = ipc.open_stream(pa.py_buffer(data)).read_all()
-    except pa.ArrowException as error:
+    except (pa.ArrowException, OSError, ValueError) as error:
         raise StreamError(f"not an Arrow IPC stream: {error}") from None
     if table.num_rows > max_rows:  # a metadata lie caught after the fact
         raise StreamError(f"more than {max_rows:,} {what} in one call")

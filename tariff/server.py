@@ -17,6 +17,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from catalog.errors import StorageFault
+from catalog.quote_store import SqlQuoteStore
 from tariff import security
 from tariff.bootstrap import App
 from tariff.errors import ErrorMappingInterceptor
@@ -136,6 +137,8 @@ async def start_server(app: App, *, reuse_port: bool = False) -> Running:
             settings.max_rate_events,
             settings.max_response_bytes,
             settings.max_batch_rows,
+            SqlQuoteStore(app.engine),
+            security.current_principal,
         ),
         server,
     )

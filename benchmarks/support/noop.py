@@ -99,6 +99,22 @@ class NoopPricing(pb_grpc.PricingServiceServicer):
         found = self._batches.get(b"B" + request.SerializeToString(deterministic=True))
         return found if found is not None else EMPTY_BATCH
 
+    # stored quotes are not measured against the no-op: it answers them empty
+    async def CreateQuote(  # noqa: N802 - gRPC method name
+        self, request: pb.CreateQuoteRequest, context: grpc.aio.ServicerContext[object, object]
+    ) -> pb.CreateQuoteResponse:
+        return pb.CreateQuoteResponse()
+
+    async def GetQuote(  # noqa: N802 - gRPC method name
+        self, request: pb.GetQuoteRequest, context: grpc.aio.ServicerContext[object, object]
+    ) -> pb.GetQuoteResponse:
+        return pb.GetQuoteResponse()
+
+    async def AcceptQuote(  # noqa: N802 - gRPC method name
+        self, request: pb.AcceptQuoteRequest, context: grpc.aio.ServicerContext[object, object]
+    ) -> pb.AcceptQuoteResponse:
+        return pb.AcceptQuoteResponse()
+
     async def RateStream(  # noqa: N802 - gRPC method name
         self,
         request_iterator: AsyncIterator[pb.RateStreamRequest],

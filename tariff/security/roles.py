@@ -48,6 +48,9 @@ METHOD_ROLES: dict[str, Role] = {
     _PRICING + "Rate": _R,
     _PRICING + "RateStream": _R,
     _PRICING + "RateBatch": _R,
+    _PRICING + "CreateQuote": _R,
+    _PRICING + "GetQuote": _R,
+    _PRICING + "AcceptQuote": _R,
     # catalog reads
     _CATALOG + "GetBusiness": _R,
     _CATALOG + "ListBusinesses": _R,

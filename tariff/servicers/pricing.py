@@ -1,6 +1,6 @@
-"""PricingService: Quote (here), Rate / RateStream (tariff.servicers.rating) and RateBatch
-(tariff.servicers.rate_batch), thin adapters over rules.quoting, rules.rating and
-rules.columnar on the installed versions.
+"""PricingService: Quote (here), Rate / RateStream (tariff.servicers.rating), RateBatch
+(tariff.servicers.rate_batch) and the stored quotes (tariff.servicers.quotes), thin adapters
+over rules.quoting, rules.rating, rules.columnar and catalog.quotes on the installed versions.
 
 
 Quote reads the version in force at the sale's time (or the one selected), refuses an
@@ -19,6 +19,7 @@ from typing import Any
 import grpc
 
 from catalog.errors import ValidationError, Violation
+from catalog.quotes import QuoteRepository
 from catalog.snapshot import SnapshotRegistry
 from rules.projection import ProfileError
 from rules.quoting import CartNotEligible, QuoteError, option_problems, quote_cart
@@ -31,6 +32,7 @@ from tariff.mappers.money import WirePrecisionError
 from tariff.mappers.sale import cart_from_proto, sale_from_proto
 from tariff.servicers import rate_batch, rating
 from tariff.servicers.qualification import catalog_for
+from tariff.servicers.quotes import QuoteDesk, QuotesNotKept
 from tariff.v1 import pricing_service_pb2 as pb
 from tariff.v1 import pricing_service_pb2_grpc
 
@@ -81,22 +83,47 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
         max_events: int = 10_000,
         max_bytes: int = rating.MAX_RESPONSE_BYTES,
         max_batch_rows: int = rate_batch.MAX_BATCH_ROWS,
+        quotes: QuoteRepository | None = None,
+        principal: Callable[[], str] = lambda: "",
     ) -> None:
         self._snapshots = snapshots
+        self._quotes = None if quotes is None else QuoteDesk(quotes, self.price, clock, principal)
         self._max_batch_rows = max_batch_rows
         self._clock = clock
         self._tz = tz
         self._max_events = max_events
         self._max_bytes = max_bytes
 
-    async def Quote(self, request: pb.QuoteRequest, context: Context) -> pb.QuoteResponse:
+    def price(self, request: pb.QuoteRequest, now: datetime) -> pb.QuoteResponse:
+        """Quote's answer at `now` (CreateQuote stores the very same)."""
         problems = Problems()
         found = catalog_for(
-            self._snapshots, request.selector, request.context, self._clock(), problems, self._tz
+            self._snapshots, request.selector, request.context, now, problems, self._tz
         )
         problems.check()
         assert found is not None
         return answer_quote(found[0], request, found[1], self._tz)
+
+    async def Quote(self, request: pb.QuoteRequest, context: Context) -> pb.QuoteResponse:
+        return self.price(request, self._clock())
+
+    def _desk(self) -> QuoteDesk:
+        if self._quotes is None:
+            raise QuotesNotKept("this server keeps no quotes")
+        return self._quotes
+
+    async def CreateQuote(
+        self, request: pb.CreateQuoteRequest, context: Context
+    ) -> pb.CreateQuoteResponse:
+        return await self._desk().create(request)
+
+    async def GetQuote(self, request: pb.GetQuoteRequest, context: Context) -> pb.GetQuoteResponse:
+        return await self._desk().get(request)
+
+    async def AcceptQuote(
+        self, request: pb.AcceptQuoteRequest, context: Context
+    ) -> pb.AcceptQuoteResponse:
+        return await self._desk().accept(request)
 
     async def Rate(self, request: pb.RateRequest, context: Context) -> pb.RateResponse:
         # chunked: a big batch yields the loop every few hundred events (deadlines, others)

@@ -7,6 +7,7 @@ rating of usage events (the volume path).
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -210,6 +211,34 @@ REJECTION_REASON_NO_RATE: RejectionReason.ValueType  # 3
 REJECTION_REASON_MALFORMED: RejectionReason.ValueType  # 4
 """Missing or invalid fields (negative quantity, no start time, bad destination)."""
 Global___RejectionReason: _TypeAlias = RejectionReason  # noqa: Y015
+
+class _QuoteState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _QuoteStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_QuoteState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    QUOTE_STATE_UNSPECIFIED: _QuoteState.ValueType  # 0
+    """Not set; never sent."""
+    QUOTE_STATE_APPROVED: _QuoteState.ValueType  # 1
+    """Priced, and acceptable until `valid_for.end_time`."""
+    QUOTE_STATE_ACCEPTED: _QuoteState.ValueType  # 2
+    """Accepted (once; `accepted_at` says when)."""
+    QUOTE_STATE_EXPIRED: _QuoteState.ValueType  # 3
+    """Not accepted in time; it can no longer be."""
+
+class QuoteState(_QuoteState, metaclass=_QuoteStateEnumTypeWrapper):
+    """A stored quote's state (TMF648 quote states)."""
+
+QUOTE_STATE_UNSPECIFIED: QuoteState.ValueType  # 0
+"""Not set; never sent."""
+QUOTE_STATE_APPROVED: QuoteState.ValueType  # 1
+"""Priced, and acceptable until `valid_for.end_time`."""
+QUOTE_STATE_ACCEPTED: QuoteState.ValueType  # 2
+"""Accepted (once; `accepted_at` says when)."""
+QUOTE_STATE_EXPIRED: QuoteState.ValueType  # 3
+"""Not accepted in time; it can no longer be."""
+Global___QuoteState: _TypeAlias = QuoteState  # noqa: Y015
 
 @_typing.final
 class PriceAmount(_message.Message):
@@ -1161,3 +1190,241 @@ class RateBatchResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RateBatchResponse: _TypeAlias = RateBatchResponse  # noqa: Y015
+
+@_typing.final
+class ValidFor(_message.Message):
+    """A period of validity (TMF TimePeriod)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """When it starts (the quote's creation)."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """When it ends (exclusive): from then on the quote is expired."""
+
+    def __init__(
+        self,
+        *,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ValidFor: _TypeAlias = ValidFor  # noqa: Y015
+
+@_typing.final
+class StoredQuote(_message.Message):
+    """A quote kept by the server with the prices it was given."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    VALID_FOR_FIELD_NUMBER: _builtins.int
+    CATALOG_VERSION_FIELD_NUMBER: _builtins.int
+    QUOTE_FIELD_NUMBER: _builtins.int
+    REQUEST_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    ACCEPTED_AT_FIELD_NUMBER: _builtins.int
+    ACCEPTED_BY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The server's id for the quote."""
+    state: Global___QuoteState.ValueType
+    """The state at the time of the answer."""
+    catalog_version: _builtins.int
+    """The catalog version that priced it (also `quote.catalog_version`)."""
+    created_by: _builtins.str
+    """Who created it (the caller's principal; "local" without identities)."""
+    accepted_by: _builtins.str
+    """Who accepted it."""
+    @_builtins.property
+    def valid_for(self) -> Global___ValidFor:
+        """When it can be accepted."""
+
+    @_builtins.property
+    def quote(self) -> Global___QuoteResponse:
+        """The prices, as Quote answered them when the quote was created."""
+
+    @_builtins.property
+    def request(self) -> Global___QuoteRequest:
+        """What was asked."""
+
+    @_builtins.property
+    def accepted_at(self) -> _timestamp_pb2.Timestamp:
+        """When it was accepted; unset until then."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        state: Global___QuoteState.ValueType = ...,
+        valid_for: Global___ValidFor | None = ...,
+        catalog_version: _builtins.int = ...,
+        quote: Global___QuoteResponse | None = ...,
+        request: Global___QuoteRequest | None = ...,
+        created_by: _builtins.str = ...,
+        accepted_at: _timestamp_pb2.Timestamp | None = ...,
+        accepted_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "quote", b"quote", "request", b"request", "valid_for", b"valid_for"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "accepted_by", b"accepted_by", "catalog_version", b"catalog_version", "created_by", b"created_by", "id", b"id", "quote", b"quote", "request", b"request", "state", b"state", "valid_for", b"valid_for"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StoredQuote: _TypeAlias = StoredQuote  # noqa: Y015
+
+@_typing.final
+class CreateQuoteRequest(_message.Message):
+    """CreateQuote input."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUOTE_FIELD_NUMBER: _builtins.int
+    VALID_FOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def quote(self) -> Global___QuoteRequest:
+        """The cart to price, as for Quote."""
+
+    @_builtins.property
+    def valid_for(self) -> _duration_pb2.Duration:
+        """How long it stays acceptable; unset = the server's default (30 days); at most 366 days."""
+
+    def __init__(
+        self,
+        *,
+        quote: Global___QuoteRequest | None = ...,
+        valid_for: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["quote", b"quote", "valid_for", b"valid_for"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["quote", b"quote", "valid_for", b"valid_for"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateQuoteRequest: _TypeAlias = CreateQuoteRequest  # noqa: Y015
+
+@_typing.final
+class CreateQuoteResponse(_message.Message):
+    """CreateQuote output."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUOTE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def quote(self) -> Global___StoredQuote:
+        """The stored quote (state APPROVED)."""
+
+    def __init__(
+        self,
+        *,
+        quote: Global___StoredQuote | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["quote", b"quote"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["quote", b"quote"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateQuoteResponse: _TypeAlias = CreateQuoteResponse  # noqa: Y015
+
+@_typing.final
+class GetQuoteRequest(_message.Message):
+    """GetQuote input."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The quote's id."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetQuoteRequest: _TypeAlias = GetQuoteRequest  # noqa: Y015
+
+@_typing.final
+class GetQuoteResponse(_message.Message):
+    """GetQuote output."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUOTE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def quote(self) -> Global___StoredQuote:
+        """The quote."""
+
+    def __init__(
+        self,
+        *,
+        quote: Global___StoredQuote | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["quote", b"quote"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["quote", b"quote"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetQuoteResponse: _TypeAlias = GetQuoteResponse  # noqa: Y015
+
+@_typing.final
+class AcceptQuoteRequest(_message.Message):
+    """AcceptQuote input."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The quote's id."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcceptQuoteRequest: _TypeAlias = AcceptQuoteRequest  # noqa: Y015
+
+@_typing.final
+class AcceptQuoteResponse(_message.Message):
+    """AcceptQuote output."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUOTE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def quote(self) -> Global___StoredQuote:
+        """The quote, now ACCEPTED, with the prices it was created with."""
+
+    def __init__(
+        self,
+        *,
+        quote: Global___StoredQuote | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["quote", b"quote"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["quote", b"quote"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcceptQuoteResponse: _TypeAlias = AcceptQuoteResponse  # noqa: Y015

@@ -60,6 +60,21 @@ class PricingServiceStub:
                 request_serializer=tariff_dot_v1_dot_pricing__service__pb2.RateBatchRequest.SerializeToString,
                 response_deserializer=tariff_dot_v1_dot_pricing__service__pb2.RateBatchResponse.FromString,
                 _registered_method=True)
+        self.CreateQuote = channel.unary_unary(
+                '/tariff.v1.PricingService/CreateQuote',
+                request_serializer=tariff_dot_v1_dot_pricing__service__pb2.CreateQuoteRequest.SerializeToString,
+                response_deserializer=tariff_dot_v1_dot_pricing__service__pb2.CreateQuoteResponse.FromString,
+                _registered_method=True)
+        self.GetQuote = channel.unary_unary(
+                '/tariff.v1.PricingService/GetQuote',
+                request_serializer=tariff_dot_v1_dot_pricing__service__pb2.GetQuoteRequest.SerializeToString,
+                response_deserializer=tariff_dot_v1_dot_pricing__service__pb2.GetQuoteResponse.FromString,
+                _registered_method=True)
+        self.AcceptQuote = channel.unary_unary(
+                '/tariff.v1.PricingService/AcceptQuote',
+                request_serializer=tariff_dot_v1_dot_pricing__service__pb2.AcceptQuoteRequest.SerializeToString,
+                response_deserializer=tariff_dot_v1_dot_pricing__service__pb2.AcceptQuoteResponse.FromString,
+                _registered_method=True)
 
 
 class PricingServiceServicer:
@@ -100,6 +115,28 @@ class PricingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateQuote(self, request, context):
+        """Prices a cart as Quote does and stores the answer (TMF648): it can be accepted at these
+        prices until it expires, whatever is published meanwhile.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetQuote(self, request, context):
+        """A stored quote, with its state at the time of the call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcceptQuote(self, request, context):
+        """Accepts a stored quote while it is valid, once: the answer carries the stored prices.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PricingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -122,6 +159,21 @@ def add_PricingServiceServicer_to_server(servicer, server):
                     servicer.RateBatch,
                     request_deserializer=tariff_dot_v1_dot_pricing__service__pb2.RateBatchRequest.FromString,
                     response_serializer=tariff_dot_v1_dot_pricing__service__pb2.RateBatchResponse.SerializeToString,
+            ),
+            'CreateQuote': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateQuote,
+                    request_deserializer=tariff_dot_v1_dot_pricing__service__pb2.CreateQuoteRequest.FromString,
+                    response_serializer=tariff_dot_v1_dot_pricing__service__pb2.CreateQuoteResponse.SerializeToString,
+            ),
+            'GetQuote': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQuote,
+                    request_deserializer=tariff_dot_v1_dot_pricing__service__pb2.GetQuoteRequest.FromString,
+                    response_serializer=tariff_dot_v1_dot_pricing__service__pb2.GetQuoteResponse.SerializeToString,
+            ),
+            'AcceptQuote': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptQuote,
+                    request_deserializer=tariff_dot_v1_dot_pricing__service__pb2.AcceptQuoteRequest.FromString,
+                    response_serializer=tariff_dot_v1_dot_pricing__service__pb2.AcceptQuoteResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -238,6 +290,87 @@ class PricingService:
             '/tariff.v1.PricingService/RateBatch',
             tariff_dot_v1_dot_pricing__service__pb2.RateBatchRequest.SerializeToString,
             tariff_dot_v1_dot_pricing__service__pb2.RateBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateQuote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tariff.v1.PricingService/CreateQuote',
+            tariff_dot_v1_dot_pricing__service__pb2.CreateQuoteRequest.SerializeToString,
+            tariff_dot_v1_dot_pricing__service__pb2.CreateQuoteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQuote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tariff.v1.PricingService/GetQuote',
+            tariff_dot_v1_dot_pricing__service__pb2.GetQuoteRequest.SerializeToString,
+            tariff_dot_v1_dot_pricing__service__pb2.GetQuoteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptQuote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tariff.v1.PricingService/AcceptQuote',
+            tariff_dot_v1_dot_pricing__service__pb2.AcceptQuoteRequest.SerializeToString,
+            tariff_dot_v1_dot_pricing__service__pb2.AcceptQuoteResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -51,6 +51,14 @@ class PricingServiceStub:
     """Rates a columnar batch (Arrow IPC in, Arrow IPC out) with the columnar engine: the bulk
     path for mediation and billing systems (no per-event messages).
     """
+    CreateQuote: _grpc.UnaryUnaryMultiCallable[_pricing_service_pb2.CreateQuoteRequest, _pricing_service_pb2.CreateQuoteResponse]
+    """Prices a cart as Quote does and stores the answer (TMF648): it can be accepted at these
+    prices until it expires, whatever is published meanwhile.
+    """
+    GetQuote: _grpc.UnaryUnaryMultiCallable[_pricing_service_pb2.GetQuoteRequest, _pricing_service_pb2.GetQuoteResponse]
+    """A stored quote, with its state at the time of the call."""
+    AcceptQuote: _grpc.UnaryUnaryMultiCallable[_pricing_service_pb2.AcceptQuoteRequest, _pricing_service_pb2.AcceptQuoteResponse]
+    """Accepts a stored quote while it is valid, once: the answer carries the stored prices."""
 
 @_typing.type_check_only
 class PricingServiceAsyncStub(PricingServiceStub):
@@ -73,6 +81,14 @@ class PricingServiceAsyncStub(PricingServiceStub):
     """Rates a columnar batch (Arrow IPC in, Arrow IPC out) with the columnar engine: the bulk
     path for mediation and billing systems (no per-event messages).
     """
+    CreateQuote: _aio.UnaryUnaryMultiCallable[_pricing_service_pb2.CreateQuoteRequest, _pricing_service_pb2.CreateQuoteResponse]  # type: ignore[assignment]
+    """Prices a cart as Quote does and stores the answer (TMF648): it can be accepted at these
+    prices until it expires, whatever is published meanwhile.
+    """
+    GetQuote: _aio.UnaryUnaryMultiCallable[_pricing_service_pb2.GetQuoteRequest, _pricing_service_pb2.GetQuoteResponse]  # type: ignore[assignment]
+    """A stored quote, with its state at the time of the call."""
+    AcceptQuote: _aio.UnaryUnaryMultiCallable[_pricing_service_pb2.AcceptQuoteRequest, _pricing_service_pb2.AcceptQuoteResponse]  # type: ignore[assignment]
+    """Accepts a stored quote while it is valid, once: the answer carries the stored prices."""
 
 class PricingServiceServicer(metaclass=_abc_1.ABCMeta):
     """Prices carts and rates usage from the published snapshot in memory; no database access.
@@ -116,5 +132,31 @@ class PricingServiceServicer(metaclass=_abc_1.ABCMeta):
         """Rates a columnar batch (Arrow IPC in, Arrow IPC out) with the columnar engine: the bulk
         path for mediation and billing systems (no per-event messages).
         """
+
+    @_abc_1.abstractmethod
+    def CreateQuote(
+        self,
+        request: _pricing_service_pb2.CreateQuoteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_service_pb2.CreateQuoteResponse, _abc.Awaitable[_pricing_service_pb2.CreateQuoteResponse]]:
+        """Prices a cart as Quote does and stores the answer (TMF648): it can be accepted at these
+        prices until it expires, whatever is published meanwhile.
+        """
+
+    @_abc_1.abstractmethod
+    def GetQuote(
+        self,
+        request: _pricing_service_pb2.GetQuoteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_service_pb2.GetQuoteResponse, _abc.Awaitable[_pricing_service_pb2.GetQuoteResponse]]:
+        """A stored quote, with its state at the time of the call."""
+
+    @_abc_1.abstractmethod
+    def AcceptQuote(
+        self,
+        request: _pricing_service_pb2.AcceptQuoteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_service_pb2.AcceptQuoteResponse, _abc.Awaitable[_pricing_service_pb2.AcceptQuoteResponse]]:
+        """Accepts a stored quote while it is valid, once: the answer carries the stored prices."""
 
 def add_PricingServiceServicer_to_server(servicer: PricingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -44,12 +44,12 @@ from tariff.mappers.money import money_to_proto
 from tariff.server import Running
 from tariff.settings import Settings
 from tariff.v1 import (
-    catalog_pb2,
     catalog_service_pb2,
     common_pb2,
     pricing_service_pb2_grpc,
 )
 from tariff.v1 import pricing_service_pb2 as pb
+from tests.support.catalog_edits import publish_edited
 
 if TYPE_CHECKING:
     from tariff.v1.catalog_service_pb2_grpc import CatalogServiceAsyncStub
@@ -276,29 +276,13 @@ async def test_bad_events_are_rejected_with_their_reason_and_the_batch_goes_on(
 
 async def publish_v2(catalog_stub: CatalogServiceAsyncStub) -> None:
     """Version 2, in force from BOUNDARY: V2_OFFER's national long-distance rate is 9.90."""
-    ref = catalog_pb2.EntityRef(kind=catalog_pb2.ENTITY_KIND_PRODUCT, code=V2_OFFER)
-    read = await catalog_stub.GetProduct(catalog_service_pb2.GetProductRequest(code=V2_OFFER))
-    [source] = [s for s in read.product.rule_sources if s.path.endswith(f"{V2_OFFER}.tariff")]
-    # the long-distance block is the second usage block: its national rate costs 9.90 from v2
-    head, ld, tail = re.split(r"(  usage ld_voice \{.*?\n  \})", source.text, flags=re.S)
-    ld = re.sub(r"rate national \*: [0-9.]+ per minute increments 60s", V2_PRICE, ld)
-    attached = await catalog_stub.AttachRuleSources(
-        catalog_service_pb2.AttachRuleSourcesRequest(
-            target=ref,
-            sources=[common_pb2.RuleSource(path=source.path, text=head + ld + tail)],
-            expected_revision=read.product.meta.revision,
-        )
-    )
-    await catalog_stub.TransitionLifecycle(  # changed, it is in design again: test it
-        catalog_service_pb2.TransitionLifecycleRequest(
-            target=ref,
-            to_status=catalog_pb2.LIFECYCLE_STATUS_IN_TEST,
-            expected_revision=attached.revision,
-        )
-    )
-    await catalog_stub.PublishCatalog(
-        catalog_service_pb2.PublishCatalogRequest(effective_from=stamp(BOUNDARY))
-    )
+
+    def dearer(text: str) -> str:  # the ld_voice block is the second: national costs 9.90
+        head, ld, tail = re.split(r"(  usage ld_voice \{.*?\n  \})", text, flags=re.S)
+        ld = re.sub(r"rate national \*: [0-9.]+ per minute increments 60s", V2_PRICE, ld)
+        return head + ld + tail
+
+    await publish_edited(catalog_stub, V2_OFFER, dearer, BOUNDARY)
 
 
 async def test_a_later_version_rates_events_after_its_start_unless_pinned(

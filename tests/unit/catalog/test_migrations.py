@@ -70,7 +70,7 @@ def test_upgrade_is_idempotent_and_keeps_data(database_url: str) -> None:
         upgrade(database_url)
         upgrade(engine, "head")
 
-        assert current(database_url) == head() == "0003"
+        assert current(database_url) == head() == "0004"
         with SqlUnitOfWork(engine) as uow:
             assert uow.catalog.list_areas() == sorted(b.areas(), key=lambda a: a.code)
     finally:
