@@ -115,6 +115,11 @@ class NoopPricing(pb_grpc.PricingServiceServicer):
     ) -> pb.AcceptQuoteResponse:
         return pb.AcceptQuoteResponse()
 
+    async def AuthorizeUsage(  # noqa: N802 - gRPC method name
+        self, request: pb.AuthorizeUsageRequest, context: grpc.aio.ServicerContext[object, object]
+    ) -> pb.AuthorizeUsageResponse:
+        return pb.AuthorizeUsageResponse()
+
     async def RateStream(  # noqa: N802 - gRPC method name
         self,
         request_iterator: AsyncIterator[pb.RateStreamRequest],

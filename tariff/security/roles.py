@@ -51,6 +51,7 @@ METHOD_ROLES: dict[str, Role] = {
     _PRICING + "CreateQuote": _R,
     _PRICING + "GetQuote": _R,
     _PRICING + "AcceptQuote": _R,
+    _PRICING + "AuthorizeUsage": _R,
     # catalog reads
     _CATALOG + "GetBusiness": _R,
     _CATALOG + "ListBusinesses": _R,

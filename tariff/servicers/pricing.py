@@ -31,6 +31,7 @@ from tariff.mappers.common import Problems
 from tariff.mappers.money import WirePrecisionError
 from tariff.mappers.sale import cart_from_proto, sale_from_proto
 from tariff.servicers import rate_batch, rating
+from tariff.servicers.authorize import authorize_usage
 from tariff.servicers.qualification import catalog_for
 from tariff.servicers.quotes import QuoteDesk, QuotesNotKept
 from tariff.v1 import pricing_service_pb2 as pb
@@ -106,6 +107,11 @@ class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):
 
     async def Quote(self, request: pb.QuoteRequest, context: Context) -> pb.QuoteResponse:
         return self.price(request, self._clock())
+
+    async def AuthorizeUsage(
+        self, request: pb.AuthorizeUsageRequest, context: Context
+    ) -> pb.AuthorizeUsageResponse:
+        return authorize_usage(self._snapshots, request, self._tz)
 
     def _desk(self) -> QuoteDesk:
         if self._quotes is None:

@@ -240,6 +240,34 @@ QUOTE_STATE_EXPIRED: QuoteState.ValueType  # 3
 """Not accepted in time; it can no longer be."""
 Global___QuoteState: _TypeAlias = QuoteState  # noqa: Y015
 
+class _AuthorizationLimit:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AuthorizationLimitEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AuthorizationLimit.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    AUTHORIZATION_LIMIT_UNSPECIFIED: _AuthorizationLimit.ValueType  # 0
+    """Not set: the usage cannot be rated at all (`rated` says why)."""
+    AUTHORIZATION_LIMIT_BALANCE: _AuthorizationLimit.ValueType  # 1
+    """The balance: one unit more would cost more than it."""
+    AUTHORIZATION_LIMIT_REQUESTED: _AuthorizationLimit.ValueType  # 2
+    """All that was asked for is affordable."""
+    AUTHORIZATION_LIMIT_MAXIMUM: _AuthorizationLimit.ValueType  # 3
+    """Nothing was asked for and the server's maximum is affordable."""
+
+class AuthorizationLimit(_AuthorizationLimit, metaclass=_AuthorizationLimitEnumTypeWrapper):
+    """What bounded an authorization."""
+
+AUTHORIZATION_LIMIT_UNSPECIFIED: AuthorizationLimit.ValueType  # 0
+"""Not set: the usage cannot be rated at all (`rated` says why)."""
+AUTHORIZATION_LIMIT_BALANCE: AuthorizationLimit.ValueType  # 1
+"""The balance: one unit more would cost more than it."""
+AUTHORIZATION_LIMIT_REQUESTED: AuthorizationLimit.ValueType  # 2
+"""All that was asked for is affordable."""
+AUTHORIZATION_LIMIT_MAXIMUM: AuthorizationLimit.ValueType  # 3
+"""Nothing was asked for and the server's maximum is affordable."""
+Global___AuthorizationLimit: _TypeAlias = AuthorizationLimit  # noqa: Y015
+
 @_typing.final
 class PriceAmount(_message.Message):
     """An amount with and without tax (TM Forum Price)."""
@@ -1428,3 +1456,97 @@ class AcceptQuoteResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AcceptQuoteResponse: _TypeAlias = AcceptQuoteResponse  # noqa: Y015
+
+@_typing.final
+class AuthorizeUsageRequest(_message.Message):
+    """AuthorizeUsage input."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_FIELD_NUMBER: _builtins.int
+    BALANCE_FIELD_NUMBER: _builtins.int
+    COUNTERS_FIELD_NUMBER: _builtins.int
+    SELECTOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def event(self) -> Global___UsageEvent:
+        """The usage to authorize, as Rate takes it (subscriber, offer, business, start, origin,
+        destination, roaming). Its quantity field for the business (duration_ms, volume_bytes or
+        count) is the most asked for; 0 = as much as the balance pays for, up to the server's
+        maximum (7 days, 1 TiB, 10,000 events).
+        """
+
+    @_builtins.property
+    def balance(self) -> _money_pb2.Money:
+        """The subscriber's money balance, in the currency the tariff charges."""
+
+    @_builtins.property
+    def counters(self) -> _containers.RepeatedCompositeFieldContainer[Global___SubscriberCounters]:
+        """The subscriber's counters before the usage (allowances used, caps), as for Rate."""
+
+    @_builtins.property
+    def selector(self) -> _common_pb2.VersionSelector:
+        """Which catalog; unset = the version in force at the event's start."""
+
+    def __init__(
+        self,
+        *,
+        event: Global___UsageEvent | None = ...,
+        balance: _money_pb2.Money | None = ...,
+        counters: _abc.Iterable[Global___SubscriberCounters] | None = ...,
+        selector: _common_pb2.VersionSelector | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["balance", b"balance", "event", b"event", "selector", b"selector"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["balance", b"balance", "counters", b"counters", "event", b"event", "selector", b"selector"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuthorizeUsageRequest: _TypeAlias = AuthorizeUsageRequest  # noqa: Y015
+
+@_typing.final
+class AuthorizeUsageResponse(_message.Message):
+    """AuthorizeUsage output."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORIZED_UNITS_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    RATED_FIELD_NUMBER: _builtins.int
+    NEXT_UNIT_CHARGE_FIELD_NUMBER: _builtins.int
+    COUNTERS_FIELD_NUMBER: _builtins.int
+    authorized_units: _builtins.int
+    """The usage granted, in the business's measure (ms, bytes or events); 0 when not even a
+    start is affordable.
+    """
+    limit: Global___AuthorizationLimit.ValueType
+    """What bounded it."""
+    @_builtins.property
+    def rated(self) -> Global___RatedEvent:
+        """The granted usage rated, exactly as Rate rates it (its charge is at most the balance);
+        REJECTED with the reason when the usage cannot be rated.
+        """
+
+    @_builtins.property
+    def next_unit_charge(self) -> _money_pb2.Money:
+        """When the balance is the limit: the charge of one unit more (more than the balance)."""
+
+    @_builtins.property
+    def counters(self) -> _containers.RepeatedCompositeFieldContainer[Global___SubscriberCounters]:
+        """The counters after the granted usage, as Rate would return them."""
+
+    def __init__(
+        self,
+        *,
+        authorized_units: _builtins.int = ...,
+        limit: Global___AuthorizationLimit.ValueType = ...,
+        rated: Global___RatedEvent | None = ...,
+        next_unit_charge: _money_pb2.Money | None = ...,
+        counters: _abc.Iterable[Global___SubscriberCounters] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["next_unit_charge", b"next_unit_charge", "rated", b"rated"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorized_units", b"authorized_units", "counters", b"counters", "limit", b"limit", "next_unit_charge", b"next_unit_charge", "rated", b"rated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuthorizeUsageResponse: _TypeAlias = AuthorizeUsageResponse  # noqa: Y015

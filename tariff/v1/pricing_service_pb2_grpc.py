@@ -75,6 +75,11 @@ class PricingServiceStub:
                 request_serializer=tariff_dot_v1_dot_pricing__service__pb2.AcceptQuoteRequest.SerializeToString,
                 response_deserializer=tariff_dot_v1_dot_pricing__service__pb2.AcceptQuoteResponse.FromString,
                 _registered_method=True)
+        self.AuthorizeUsage = channel.unary_unary(
+                '/tariff.v1.PricingService/AuthorizeUsage',
+                request_serializer=tariff_dot_v1_dot_pricing__service__pb2.AuthorizeUsageRequest.SerializeToString,
+                response_deserializer=tariff_dot_v1_dot_pricing__service__pb2.AuthorizeUsageResponse.FromString,
+                _registered_method=True)
 
 
 class PricingServiceServicer:
@@ -137,6 +142,14 @@ class PricingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AuthorizeUsage(self, request, context):
+        """Prepaid authorization (online charging): how much of a usage a money balance pays for,
+        consistent with Rate (what CGRateS calls GetMaxSessionTime; a Diameter Gy quota).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PricingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -174,6 +187,11 @@ def add_PricingServiceServicer_to_server(servicer, server):
                     servicer.AcceptQuote,
                     request_deserializer=tariff_dot_v1_dot_pricing__service__pb2.AcceptQuoteRequest.FromString,
                     response_serializer=tariff_dot_v1_dot_pricing__service__pb2.AcceptQuoteResponse.SerializeToString,
+            ),
+            'AuthorizeUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.AuthorizeUsage,
+                    request_deserializer=tariff_dot_v1_dot_pricing__service__pb2.AuthorizeUsageRequest.FromString,
+                    response_serializer=tariff_dot_v1_dot_pricing__service__pb2.AuthorizeUsageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -371,6 +389,33 @@ class PricingService:
             '/tariff.v1.PricingService/AcceptQuote',
             tariff_dot_v1_dot_pricing__service__pb2.AcceptQuoteRequest.SerializeToString,
             tariff_dot_v1_dot_pricing__service__pb2.AcceptQuoteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuthorizeUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tariff.v1.PricingService/AuthorizeUsage',
+            tariff_dot_v1_dot_pricing__service__pb2.AuthorizeUsageRequest.SerializeToString,
+            tariff_dot_v1_dot_pricing__service__pb2.AuthorizeUsageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,6 +59,10 @@ class PricingServiceStub:
     """A stored quote, with its state at the time of the call."""
     AcceptQuote: _grpc.UnaryUnaryMultiCallable[_pricing_service_pb2.AcceptQuoteRequest, _pricing_service_pb2.AcceptQuoteResponse]
     """Accepts a stored quote while it is valid, once: the answer carries the stored prices."""
+    AuthorizeUsage: _grpc.UnaryUnaryMultiCallable[_pricing_service_pb2.AuthorizeUsageRequest, _pricing_service_pb2.AuthorizeUsageResponse]
+    """Prepaid authorization (online charging): how much of a usage a money balance pays for,
+    consistent with Rate (what CGRateS calls GetMaxSessionTime; a Diameter Gy quota).
+    """
 
 @_typing.type_check_only
 class PricingServiceAsyncStub(PricingServiceStub):
@@ -89,6 +93,10 @@ class PricingServiceAsyncStub(PricingServiceStub):
     """A stored quote, with its state at the time of the call."""
     AcceptQuote: _aio.UnaryUnaryMultiCallable[_pricing_service_pb2.AcceptQuoteRequest, _pricing_service_pb2.AcceptQuoteResponse]  # type: ignore[assignment]
     """Accepts a stored quote while it is valid, once: the answer carries the stored prices."""
+    AuthorizeUsage: _aio.UnaryUnaryMultiCallable[_pricing_service_pb2.AuthorizeUsageRequest, _pricing_service_pb2.AuthorizeUsageResponse]  # type: ignore[assignment]
+    """Prepaid authorization (online charging): how much of a usage a money balance pays for,
+    consistent with Rate (what CGRateS calls GetMaxSessionTime; a Diameter Gy quota).
+    """
 
 class PricingServiceServicer(metaclass=_abc_1.ABCMeta):
     """Prices carts and rates usage from the published snapshot in memory; no database access.
@@ -158,5 +166,15 @@ class PricingServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_pricing_service_pb2.AcceptQuoteResponse, _abc.Awaitable[_pricing_service_pb2.AcceptQuoteResponse]]:
         """Accepts a stored quote while it is valid, once: the answer carries the stored prices."""
+
+    @_abc_1.abstractmethod
+    def AuthorizeUsage(
+        self,
+        request: _pricing_service_pb2.AuthorizeUsageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_service_pb2.AuthorizeUsageResponse, _abc.Awaitable[_pricing_service_pb2.AuthorizeUsageResponse]]:
+        """Prepaid authorization (online charging): how much of a usage a money balance pays for,
+        consistent with Rate (what CGRateS calls GetMaxSessionTime; a Diameter Gy quota).
+        """
 
 def add_PricingServiceServicer_to_server(servicer: PricingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
