@@ -8,11 +8,13 @@ rating, from the subscriber's counters, costs at most the balance; one unit more
 than the balance. Rating is the per-event engine's (`rules.rating.RatingSession`), run on
 the same record with other quantities.
 
-Search: a rated charge never falls as the quantity grows (rates are per unit of billed
-increments, allowances only ever cover a prefix, tiers and caps accumulate), so the largest
-affordable quantity is found by bisection, in at most ~64 ratings of one record. Charges
-step at increment boundaries, so the answer is where a billed increment ends: rating it
-bills exactly it. A cap that holds the charge below the balance authorizes the maximum.
+Search: rates per billed increment, allowances (which only cover a prefix), graduated tiers
+and caps never make a charge fall as the quantity grows, so the largest affordable quantity
+is found by bisection, in at most ~64 ratings of one record. Charges step at increment
+boundaries, so the answer is where a billed increment ends: rating it bills exactly it. A
+cap that holds the charge below the balance authorizes the maximum. Volume tiers can make a
+charge fall (crossing a tier reprices every unit): there the answer still costs at most the
+balance with one unit more costing more, but a larger quantity may be affordable again.
 """
 
 from __future__ import annotations
