@@ -21,6 +21,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from catalog import bundle, codec
 from catalog.errors import CatalogError, ValidationError
 from catalog.services import ImportMode
+from tariff.console.cli import (
+    add_console_command,
+    add_console_options,
+    check_console_security,
+    console_address,
+)
 from tariff.security.options import SERVE_SETTINGS as SECURITY_SETTINGS
 from tariff.security.options import add_serve_options
 from tariff.settings import Settings
@@ -64,6 +70,9 @@ def _serve(args: argparse.Namespace) -> int:
     if not settings.access_log:
         logging.getLogger("tariff.access").setLevel(logging.WARNING)
     processes = settings.processes or os.cpu_count() or 1
+    console = console_address(args, settings.processes or 1)  # with a console: one process
+    if console is not None:
+        processes = settings.processes or 1
     child = args.child is not None
     if child:
         from tariff.ops.supervisor import die_with_parent
@@ -72,6 +81,9 @@ def _serve(args: argparse.Namespace) -> int:
     else:  # before installing the catalog, which may take a while
         free_port(settings.host, settings.port)
         security_check(settings)  # an unsafe address or TLS/identity settings: refused now
+        if console is not None:
+            check_console_security(console[0], settings)
+            free_port(*console)
     if processes > 1 and not child:
         return _supervise(args, settings.model_copy(update={"processes": processes}))
     app = bootstrap(settings)
@@ -81,7 +93,7 @@ def _serve(args: argparse.Namespace) -> int:
     def ready(port: int) -> None:
         print(f"tariff: serving on {app.settings.host}:{port}", flush=True)
 
-    asyncio.run(serve(app, on_ready=ready, reuse_port=child))
+    asyncio.run(serve(app, on_ready=ready, reuse_port=child, console=console))
     return 0
 
 
@@ -246,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-format", choices=["json", "text"], help="json: one object a line")
     serve.add_argument("--child", type=int, help=argparse.SUPPRESS)  # set by the supervisor
     add_serve_options(serve)
+    add_console_options(serve)
     _add_store_options(serve)
     serve.set_defaults(run=_serve)
 
@@ -296,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     from tariff.review_cli import add_review_command
 
     add_review_command(sub)
+    add_console_command(sub)
 
     health = sub.add_parser(
         "health",

@@ -191,11 +191,21 @@ async def _health_forever(running: Running) -> None:
 
 
 async def serve(
-    app: App, *, on_ready: Callable[[int], None] | None = None, reuse_port: bool = False
+    app: App,
+    *,
+    on_ready: Callable[[int], None] | None = None,
+    reuse_port: bool = False,
+    console: tuple[str, int] | None = None,
 ) -> None:
-    """Run until SIGTERM or SIGINT, then drain calls in flight for `grace_seconds`."""
+    """Run until SIGTERM or SIGINT, then drain calls in flight for `grace_seconds`;
+    `console` (host, port): the web console beside it (tariff.console)."""
     running = await start_server(app, reuse_port=reuse_port)
     await running.mark_serving()
+    beside = None
+    if console is not None:
+        from tariff.console.app import run_beside
+
+        beside = await run_beside(app, *console)
     if app.settings.metrics_port is not None:
         METRICS.watch(app.snapshots, app.clock)
         METRICS.serve(app.settings.metrics_port, app.settings.metrics_host)
@@ -225,6 +235,8 @@ async def serve(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await running.stop(app.settings.grace_seconds)
+        if beside is not None:
+            await beside.stop()
         if listener is not None:
             await asyncio.to_thread(listener.stop)
         app.close()
