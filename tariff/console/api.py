@@ -31,16 +31,15 @@ MAX_BODY = 4 * MAX_FILE_BYTES + 4096  # JSON escapes may grow a text up to 6x; r
 
 
 async def _body(request: Request, limit: int = MAX_BODY) -> bytes:
+    too_large = f"the request is too large: at most {limit:,} bytes (nothing was changed)"
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise ConsoleRefusal(f"the request is larger than {limit:,} bytes (nothing was changed)")
+        raise ConsoleRefusal(too_large, 413)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise ConsoleRefusal(
-                f"the request is larger than {limit:,} bytes (nothing was changed)"
-            )
+            raise ConsoleRefusal(too_large, 413)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -56,6 +55,8 @@ async def _json(request: Request) -> dict[str, Any]:
 
 
 def _refused(error: Exception, status: int = 400) -> JSONResponse:
+    if isinstance(error, ConsoleRefusal):
+        status = error.status
     problems = []
     if isinstance(error, ValidationError):
         problems = [f"{v.field}: {v.description}" for v in error.violations]
@@ -68,7 +69,7 @@ async def check(request: Request) -> Response:
         asked = await _json(request)
         text = checked_text(asked.get("text"))
     except ConsoleRefusal as error:
-        return _refused(error, 413 if "larger" in str(error) else 400)
+        return _refused(error)
     content = await asyncio.to_thread(console.app.catalog.content, DRAFT)
     found = await asyncio.to_thread(check_file, content, asked["path"], text)
     return JSONResponse({"diagnostics": found})
@@ -109,7 +110,7 @@ async def save(request: Request) -> Response:
         message = f"{error} — someone saved this file after you opened it; nothing was saved"
         return JSONResponse({"error": message, "stale": True}, status_code=409)
     except (ConsoleRefusal, CatalogError) as error:
-        return _refused(error, 409 if "changed by someone" in str(error) else 400)
+        return _refused(error)
     content = await asyncio.to_thread(console.app.catalog.content, DRAFT)
     found = await asyncio.to_thread(check_file, content, saved.source.path, saved.source.text)
     return JSONResponse({"revision": saved.revision, "diagnostics": found})
@@ -122,7 +123,7 @@ async def upload(request: Request) -> Response:
         data = await _body(request, MAX_FILE_BYTES + 1)
         return JSONResponse({"text": decode_upload(data, name)})
     except ConsoleRefusal as error:
-        return _refused(error, 413 if "large" in str(error) else 400)
+        return _refused(error)
 
 
 async def current(request: Request) -> Response:
@@ -132,5 +133,5 @@ async def current(request: Request) -> Response:
             find_file, console.app.catalog, request.query_params.get("path", "")
         )
     except ConsoleRefusal as error:
-        return _refused(error, 404)
+        return _refused(error)
     return JSONResponse({"text": file.source.text, "revision": file.revision})

@@ -33,7 +33,7 @@ def create_app(app: App) -> Starlette:
     guard = Guard(console.access)
     routes = [
         Route("/", guard(R, pages.index)),
-        Route("/offer/{kind}/{code}", guard(R, pages.offer)),
+        Route("/offer/{kind}/{code}", guard(R, pages.offer), methods=["GET", "POST"]),
         Route("/diff", guard(R, pages.diff_page)),
         Route("/edit", guard(R, pages.edit)),
         Route("/simulate", guard(AU, pages.simulate), methods=["GET", "POST"]),

@@ -15,7 +15,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from catalog.audit import ReviewRefused
 from catalog.errors import CatalogError, NotFound, ValidationError
-from catalog.model import EntityKind
+from catalog.lifecycle import TRANSITIONS
+from catalog.model import EntityKind, LifecycleStatus
 from catalog.versions import DRAFT, Selector, VersionNumber
 from tariff.console.access import COOKIE
 from tariff.console.charts import difference_chart
@@ -102,8 +103,11 @@ async def index(request: Request) -> Response:
 async def offer(request: Request) -> Response:
     console: Console = request.app.state.console
     kind, code = request.path_params["kind"], request.path_params["code"]
+    values: dict[str, Any] = {}
     try:
         entity_kind = EntityKind(kind)
+        if request.method == "POST":
+            values = await _transition(request, entity_kind, code)
         listed = await asyncio.to_thread(console.app.catalog.get, entity_kind, code)
         draft = await asyncio.to_thread(console.catalogs.draft)
     except (ValueError, NotFound):
@@ -117,7 +121,27 @@ async def offer(request: Request) -> Response:
         d=listed.definition,
         prices=prices,
         files=[s.path for s in listed.definition.rule_sources],
+        moves=sorted(s.name for s in TRANSITIONS[listed.status]),
+        **values,
     )
+
+
+async def _transition(request: Request, kind: EntityKind, code: str) -> dict[str, Any]:
+    """Move the entity along its lifecycle (author; the store checks the revision)."""
+    console: Console = request.app.state.console
+    principal: Principal = request.state.principal
+    form = await request.form(max_files=0, max_fields=4)
+    if not principal.may(Role.AUTHOR):
+        return {"error": f"{principal.name!r} may not change the draft: it needs the role 'author'"}
+    try:
+        to = LifecycleStatus[str(form.get("to", ""))]
+        revision = int(str(form.get("revision", "")))
+        moved = await asyncio.to_thread(console.app.catalog.transition, kind, code, to, revision)
+    except (KeyError, ValueError):
+        return {"error": "name a lifecycle status and the revision you saw"}
+    except CatalogError as error:
+        return {"error": str(error)}
+    return {"done": f"{code} is now {moved.status.name}"}
 
 
 async def diff_page(request: Request) -> Response:

@@ -28,7 +28,12 @@ MAX_FILE_BYTES = MAX_BYTES
 
 
 class ConsoleRefusal(Exception):
-    """A request the console refuses; its message is shown on the page as it is."""
+    """A request the console refuses; its message is shown on the page as it is, and
+    `status` is the HTTP answer (400 bad input, 404, 409 stale, 413 too large)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +66,7 @@ def find_file(service: CatalogService, path: str) -> RuleFile:
                 return RuleFile(None, source, digest(source.text))
             revision = service.get(owner[0], owner[1]).revision
             return RuleFile(owner, source, str(revision))
-    raise ConsoleRefusal(f"the draft has no rule file {path!r}")
+    raise ConsoleRefusal(f"the draft has no rule file {path!r}", 404)
 
 
 def checked_text(text: object) -> str:
@@ -71,7 +76,8 @@ def checked_text(text: object) -> str:
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_FILE_BYTES:
         raise ConsoleRefusal(
-            f"the file is {size:,} bytes; a rule file may have at most {MAX_FILE_BYTES:,}"
+            f"the file is {size:,} bytes; a rule file may have at most {MAX_FILE_BYTES:,}",
+            413,
         )
     return text
 
@@ -82,7 +88,8 @@ def decode_upload(data: bytes, name: str) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise ConsoleRefusal(
             f"{name}: {len(data):,} bytes is too large; a rule file may have at most "
-            f"{MAX_FILE_BYTES:,} (nothing was loaded)"
+            f"{MAX_FILE_BYTES:,} (nothing was loaded)",
+            413,
         )
     try:
         return data.decode("utf-8")
@@ -176,7 +183,8 @@ def save_file(service: CatalogService, path: str, text: str, revision: str) -> R
         if current.revision != revision:  # catalog files carry no revision: their text does
             raise ConsoleRefusal(
                 f"{path} was changed by someone else since you opened it: reload it and "
-                "apply your edit again (nothing was saved)"
+                "apply your edit again (nothing was saved)",
+                409,
             )
         service.attach_rule_sources(None, [RuleSource(path, text)], [], 0)
         return RuleFile(None, RuleSource(path, text), digest(text))
