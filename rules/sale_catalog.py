@@ -39,6 +39,7 @@ from rules.checking import checked_catalog
 from rules.collector import collector_paused
 from rules.compiled import CompiledRuleSet, compile_rule_set
 from rules.names import zone_lookups
+from rules.offering_prices import OfferingPriceBook
 from rules.sale import Sale
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ class SaleCatalog(Snapshot):
         "excluded_by",
         "kinds",
         "memo",
+        "offering_prices",
         "rank",
         "rule_reasons",
     )
@@ -136,6 +138,10 @@ class SaleCatalog(Snapshot):
         #: Every compiled unit of the version: requests read it and never compile.
         self.compiled: CompiledRuleSet = compile_rule_set(
             self.book, self.offers, checked_catalog(content).modules
+        )
+        #: The plans' prices as data (TMF620), each made when first read.
+        self.offering_prices = OfferingPriceBook(
+            self.compiled, self.book.plan_paths, self.book.texts
         )
         self.kinds = {code: offer_kind(offer) for code, offer in self.offers.items()}
         self.rank = {code: index for index, code in enumerate(sorted(self.offers))}

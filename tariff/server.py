@@ -118,7 +118,7 @@ async def start_server(app: App, *, reuse_port: bool = False) -> Running:
         options=options,
     )
     catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
-        CatalogServicer(app.catalog), server
+        CatalogServicer(app.catalog, app.snapshots), server
     )
     rules_service_pb2_grpc.add_RulesServiceServicer_to_server(
         RulesServicer(

@@ -21,15 +21,19 @@ from catalog import bundle
 from catalog.model import EntityKind
 from catalog.queries import paginate
 from catalog.services import CatalogService, Listed
-from catalog.versions import DRAFT
+from catalog.snapshot import SnapshotRegistry
+from catalog.versions import DRAFT, Draft, Selector
+from rules.offering_prices import offering_prices
+from rules.sale_catalog import SaleCatalog
 from tariff.mappers import catalog as m
 from tariff.mappers import masks
 from tariff.mappers import versions as vmap
 from tariff.mappers.common import Problems
 from tariff.mappers.entities import listed_business, listed_combo, listed_product
 from tariff.mappers.governance import add_sign_offs
+from tariff.mappers.offering_prices import full_view, offering_to_proto
 from tariff.mappers.reference import reference_data_to_proto, zone_table_to_proto
-from tariff.v1 import catalog_pb2, catalog_service_pb2_grpc
+from tariff.v1 import catalog_pb2, catalog_service_pb2_grpc, offering_price_pb2
 from tariff.v1 import catalog_service_pb2 as pb
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -39,8 +43,36 @@ U = TypeVar("U", pb.UpdateBusinessRequest, pb.UpdateProductRequest, pb.UpdateCom
 class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
     """Thin adapter: all translation lives in `tariff.mappers`, all rules in the service."""
 
-    def __init__(self, service: CatalogService) -> None:
+    def __init__(
+        self, service: CatalogService, snapshots: SnapshotRegistry[SaleCatalog] | None = None
+    ) -> None:
         self._service = service
+        self._snapshots = snapshots
+
+    def _priced_catalog(self, view: int, selector: Selector) -> SaleCatalog | None:
+        """The installed version whose structured prices a read with `view` returns (None
+        for a BASIC read). Raises ValidationError for an unknown view or a FULL read of the
+        draft (prices are those of a published version's compiled rules)."""
+        problems = Problems()
+        full = full_view(view, "view", problems)
+        if full and (isinstance(selector, Draft) or self._snapshots is None):
+            problems.add(
+                "view",
+                "structured prices are read from a published version: set `selector`",
+            )
+        problems.check()
+        if not full or isinstance(selector, Draft) or self._snapshots is None:
+            return None
+        return self._snapshots.get(selector)
+
+    @staticmethod
+    def _prices_of(catalog: SaleCatalog, code: str) -> offering_price_pb2.OfferingPrices:
+        offer = catalog.offers.get(code)
+        if offer is None:  # in the version, but not a sellable offer of it
+            return offering_price_pb2.OfferingPrices(
+                offer_code=code, catalog_version=catalog.number
+            )
+        return offering_to_proto(offering_prices(catalog, offer))
 
     async def _masked(
         self, request: U, name: str, kind: EntityKind, to_proto: Callable[[Listed], Message]
@@ -116,15 +148,20 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
         self, request: pb.GetProductRequest, context: Context
     ) -> pb.GetProductResponse:
         read = m.entity_read(request)
+        priced = await asyncio.to_thread(self._priced_catalog, request.view, read.selector)
         listed = await asyncio.to_thread(
             self._service.get, EntityKind.PRODUCT, read.code, read.selector
         )
-        return pb.GetProductResponse(product=listed_product(listed))
+        answer = pb.GetProductResponse(product=listed_product(listed))
+        if priced is not None:
+            answer.prices.CopyFrom(self._prices_of(priced, read.code))
+        return answer
 
     async def ListProducts(
         self, request: pb.ListProductsRequest, context: Context
     ) -> pb.ListProductsResponse:
         q = m.list_query(request)
+        priced = await asyncio.to_thread(self._priced_catalog, request.view, q.selector)
         page, token = await asyncio.to_thread(
             self._service.list_entities,
             EntityKind.PRODUCT,
@@ -133,9 +170,12 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
             q.page_size,
             q.page_token,
         )
-        return pb.ListProductsResponse(
+        answer = pb.ListProductsResponse(
             products=[listed_product(i) for i in page], next_page_token=token
         )
+        if priced is not None:
+            answer.prices.extend(self._prices_of(priced, i.definition.code) for i in page)
+        return answer
 
     async def UpdateProduct(
         self, request: pb.UpdateProductRequest, context: Context
@@ -156,15 +196,20 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
 
     async def GetCombo(self, request: pb.GetComboRequest, context: Context) -> pb.GetComboResponse:
         read = m.entity_read(request)
+        priced = await asyncio.to_thread(self._priced_catalog, request.view, read.selector)
         listed = await asyncio.to_thread(
             self._service.get, EntityKind.COMBO, read.code, read.selector
         )
-        return pb.GetComboResponse(combo=listed_combo(listed))
+        answer = pb.GetComboResponse(combo=listed_combo(listed))
+        if priced is not None:
+            answer.prices.CopyFrom(self._prices_of(priced, read.code))
+        return answer
 
     async def ListCombos(
         self, request: pb.ListCombosRequest, context: Context
     ) -> pb.ListCombosResponse:
         q = m.list_query(request)
+        priced = await asyncio.to_thread(self._priced_catalog, request.view, q.selector)
         page, token = await asyncio.to_thread(
             self._service.list_entities,
             EntityKind.COMBO,
@@ -173,7 +218,12 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
             q.page_size,
             q.page_token,
         )
-        return pb.ListCombosResponse(combos=[listed_combo(i) for i in page], next_page_token=token)
+        answer = pb.ListCombosResponse(
+            combos=[listed_combo(i) for i in page], next_page_token=token
+        )
+        if priced is not None:
+            answer.prices.extend(self._prices_of(priced, i.definition.code) for i in page)
+        return answer
 
     async def UpdateCombo(
         self, request: pb.UpdateComboRequest, context: Context

@@ -18,10 +18,12 @@ import grpc
 from catalog.snapshot import SnapshotRegistry
 from catalog.versions import AsOf, VersionNumber
 from rules.listing import list_offers
+from rules.offering_prices import offering_prices
 from rules.qualification import check_cart
 from rules.sale_catalog import SaleCatalog
 from tariff.mappers import qualification as m
 from tariff.mappers.common import Problems, published_selector_from_proto
+from tariff.mappers.offering_prices import full_view, offering_to_proto
 from tariff.mappers.sale import cart_from_proto, sale_from_proto, sale_time
 from tariff.v1 import common_pb2, order_pb2, qualification_service_pb2_grpc
 from tariff.v1 import qualification_service_pb2 as pb
@@ -75,6 +77,7 @@ def answer_list(
             problems.add("kind", f"unknown offer kind {request.kind}")
     if request.page_size > m.MAX_PAGE:
         problems.add("page_size", f"at most {m.MAX_PAGE} offers per page")
+    full = full_view(request.view, "view", problems)
     sale = sale_from_proto(request.context, "context", catalog, time, problems)
     problems.check()
     page = list_offers(
@@ -86,7 +89,13 @@ def answer_list(
         after=token[1] if token else "",
         explain=request.explain,
     )
-    return m.page_to_proto(page, catalog.book.texts, catalog.memo)
+    answer = m.page_to_proto(page, catalog.book.texts, catalog.memo)
+    if full:
+        lineage = catalog.tree.lineage(sale.area)
+        for listed, message in zip(page.offers, answer.offers, strict=True):
+            prices = offering_prices(catalog, listed.offer, lineage)
+            message.offering_prices.CopyFrom(offering_to_proto(prices))
+    return answer
 
 
 class QualificationServicer(qualification_service_pb2_grpc.QualificationServiceServicer):

@@ -14,6 +14,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from tariff.v1 import catalog_pb2 as _catalog_pb2
 from tariff.v1 import common_pb2 as _common_pb2
+from tariff.v1 import offering_price_pb2 as _offering_price_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -404,8 +405,13 @@ class GetProductRequest(_message.Message):
 
     CODE_FIELD_NUMBER: _builtins.int
     SELECTOR_FIELD_NUMBER: _builtins.int
+    VIEW_FIELD_NUMBER: _builtins.int
     code: _builtins.str
     """Its code."""
+    view: _offering_price_pb2.OfferView.ValueType
+    """OFFER_VIEW_FULL adds `prices` (read from a published version: set `selector`);
+    unset = BASIC.
+    """
     @_builtins.property
     def selector(self) -> _common_pb2.VersionSelector:
         """Which catalog to read; unset = the working draft."""
@@ -415,10 +421,11 @@ class GetProductRequest(_message.Message):
         *,
         code: _builtins.str = ...,
         selector: _common_pb2.VersionSelector | None = ...,
+        view: _offering_price_pb2.OfferView.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["selector", b"selector"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "selector", b"selector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "selector", b"selector", "view", b"view"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -431,18 +438,24 @@ class GetProductResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     PRODUCT_FIELD_NUMBER: _builtins.int
+    PRICES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def product(self) -> _catalog_pb2.Product:
         """The product."""
+
+    @_builtins.property
+    def prices(self) -> _offering_price_pb2.OfferingPrices:
+        """Its structured prices (only with view OFFER_VIEW_FULL)."""
 
     def __init__(
         self,
         *,
         product: _catalog_pb2.Product | None = ...,
+        prices: _offering_price_pb2.OfferingPrices | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["product", b"product"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["prices", b"prices", "product", b"product"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["product", b"product"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["prices", b"prices", "product", b"product"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -458,10 +471,15 @@ class ListProductsRequest(_message.Message):
     FILTER_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    VIEW_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """Most results per page; 0 = 100, capped at 1000."""
     page_token: _builtins.str
     """Token from a previous response's next_page_token."""
+    view: _offering_price_pb2.OfferView.ValueType
+    """OFFER_VIEW_FULL adds `prices` (read from a published version: set `selector`);
+    unset = BASIC.
+    """
     @_builtins.property
     def selector(self) -> _common_pb2.VersionSelector:
         """Which catalog to read; unset = the working draft."""
@@ -477,10 +495,11 @@ class ListProductsRequest(_message.Message):
         filter: Global___CatalogFilter | None = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        view: _offering_price_pb2.OfferView.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "selector", b"selector"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "page_size", b"page_size", "page_token", b"page_token", "selector", b"selector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "page_size", b"page_size", "page_token", b"page_token", "selector", b"selector", "view", b"view"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -494,21 +513,27 @@ class ListProductsResponse(_message.Message):
 
     PRODUCTS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    PRICES_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     """Token for the next page; empty on the last page."""
     @_builtins.property
     def products(self) -> _containers.RepeatedCompositeFieldContainer[_catalog_pb2.Product]:
         """Products ordered by code."""
 
+    @_builtins.property
+    def prices(self) -> _containers.RepeatedCompositeFieldContainer[_offering_price_pb2.OfferingPrices]:
+        """With view OFFER_VIEW_FULL: the structured prices of each of `products`, in their order."""
+
     def __init__(
         self,
         *,
         products: _abc.Iterable[_catalog_pb2.Product] | None = ...,
         next_page_token: _builtins.str = ...,
+        prices: _abc.Iterable[_offering_price_pb2.OfferingPrices] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "products", b"products"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "prices", b"prices", "products", b"products"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -635,8 +660,13 @@ class GetComboRequest(_message.Message):
 
     CODE_FIELD_NUMBER: _builtins.int
     SELECTOR_FIELD_NUMBER: _builtins.int
+    VIEW_FIELD_NUMBER: _builtins.int
     code: _builtins.str
     """Its code."""
+    view: _offering_price_pb2.OfferView.ValueType
+    """OFFER_VIEW_FULL adds `prices` (read from a published version: set `selector`);
+    unset = BASIC.
+    """
     @_builtins.property
     def selector(self) -> _common_pb2.VersionSelector:
         """Which catalog to read; unset = the working draft."""
@@ -646,10 +676,11 @@ class GetComboRequest(_message.Message):
         *,
         code: _builtins.str = ...,
         selector: _common_pb2.VersionSelector | None = ...,
+        view: _offering_price_pb2.OfferView.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["selector", b"selector"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "selector", b"selector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "selector", b"selector", "view", b"view"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -662,18 +693,24 @@ class GetComboResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     COMBO_FIELD_NUMBER: _builtins.int
+    PRICES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def combo(self) -> _catalog_pb2.Combo:
         """The combo."""
+
+    @_builtins.property
+    def prices(self) -> _offering_price_pb2.OfferingPrices:
+        """Its structured prices (only with view OFFER_VIEW_FULL)."""
 
     def __init__(
         self,
         *,
         combo: _catalog_pb2.Combo | None = ...,
+        prices: _offering_price_pb2.OfferingPrices | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["combo", b"combo"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["combo", b"combo", "prices", b"prices"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["combo", b"combo"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["combo", b"combo", "prices", b"prices"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -689,10 +726,15 @@ class ListCombosRequest(_message.Message):
     FILTER_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    VIEW_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """Most results per page; 0 = 100, capped at 1000."""
     page_token: _builtins.str
     """Token from a previous response's next_page_token."""
+    view: _offering_price_pb2.OfferView.ValueType
+    """OFFER_VIEW_FULL adds `prices` (read from a published version: set `selector`);
+    unset = BASIC.
+    """
     @_builtins.property
     def selector(self) -> _common_pb2.VersionSelector:
         """Which catalog to read; unset = the working draft."""
@@ -708,10 +750,11 @@ class ListCombosRequest(_message.Message):
         filter: Global___CatalogFilter | None = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        view: _offering_price_pb2.OfferView.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "selector", b"selector"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "page_size", b"page_size", "page_token", b"page_token", "selector", b"selector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "page_size", b"page_size", "page_token", b"page_token", "selector", b"selector", "view", b"view"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -725,21 +768,27 @@ class ListCombosResponse(_message.Message):
 
     COMBOS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    PRICES_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     """Token for the next page; empty on the last page."""
     @_builtins.property
     def combos(self) -> _containers.RepeatedCompositeFieldContainer[_catalog_pb2.Combo]:
         """Combos ordered by code."""
 
+    @_builtins.property
+    def prices(self) -> _containers.RepeatedCompositeFieldContainer[_offering_price_pb2.OfferingPrices]:
+        """With view OFFER_VIEW_FULL: the structured prices of each of `combos`, in their order."""
+
     def __init__(
         self,
         *,
         combos: _abc.Iterable[_catalog_pb2.Combo] | None = ...,
         next_page_token: _builtins.str = ...,
+        prices: _abc.Iterable[_offering_price_pb2.OfferingPrices] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["combos", b"combos", "next_page_token", b"next_page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["combos", b"combos", "next_page_token", b"next_page_token", "prices", b"prices"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -24,42 +24,43 @@ _sym_db = _symbol_database.Default()
 
 from google.type import money_pb2 as google_dot_type_dot_money__pb2
 from tariff.v1 import common_pb2 as tariff_dot_v1_dot_common__pb2
+from tariff.v1 import offering_price_pb2 as tariff_dot_v1_dot_offering__price__pb2
 from tariff.v1 import order_pb2 as tariff_dot_v1_dot_order__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%tariff/v1/qualification_service.proto\x12\ttariff.v1\x1a\x17google/type/money.proto\x1a\x16tariff/v1/common.proto\x1a\x15tariff/v1/order.proto\"h\n\x11\x45ligibilityReason\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12 \n\x04rule\x18\x03 \x01(\x0b\x32\x12.tariff.v1.RuleRef\x12\x12\n\noffer_code\x18\x04 \x01(\t\"j\n\x08Proposal\x12%\n\x04kind\x18\x01 \x01(\x0e\x32\x17.tariff.v1.ProposalKind\x12\x12\n\noffer_code\x18\x02 \x01(\t\x12\x12\n\noffer_name\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\"c\n\tTraceStep\x12 \n\x04rule\x18\x01 \x01(\x0b\x32\x12.tariff.v1.RuleRef\x12\x11\n\tcondition\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\x08\x12\x10\n\x08observed\x18\x04 \x03(\t\"\x93\x02\n\x11ItemQualification\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x12\n\noffer_code\x18\x02 \x01(\t\x12.\n\x06result\x18\x03 \x01(\x0e\x32\x1e.tariff.v1.QualificationResult\x12-\n\x07reasons\x18\x04 \x03(\x0b\x32\x1c.tariff.v1.EligibilityReason\x12&\n\tproposals\x18\x05 \x03(\x0b\x32\x13.tariff.v1.Proposal\x12-\n\x07members\x18\x06 \x03(\x0b\x32\x1c.tariff.v1.ItemQualification\x12#\n\x05trace\x18\x07 \x03(\x0b\x32\x14.tariff.v1.TraceStep\"\xa5\x01\n\x17\x43heckEligibilityRequest\x12\'\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x16.tariff.v1.SaleContext\x12\"\n\x05items\x18\x02 \x03(\x0b\x32\x13.tariff.v1.CartItem\x12,\n\x08selector\x18\x03 \x01(\x0b\x32\x1a.tariff.v1.VersionSelector\x12\x0f\n\x07\x65xplain\x18\x04 \x01(\x08\"s\n\x18\x43heckEligibilityResponse\x12\x11\n\tqualified\x18\x01 \x01(\x08\x12+\n\x05items\x18\x02 \x03(\x0b\x32\x1c.tariff.v1.ItemQualification\x12\x17\n\x0f\x63\x61talog_version\x18\x03 \x01(\r\"u\n\x0cPriceSummary\x12$\n\x08one_time\x18\x01 \x01(\x0b\x32\x12.google.type.Money\x12%\n\trecurring\x18\x02 \x01(\x0b\x32\x12.google.type.Money\x12\x18\n\x10recurring_period\x18\x03 \x01(\t\"\xb5\x01\n\rEligibleOffer\x12\x12\n\noffer_code\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\"\n\x04kind\x18\x04 \x01(\x0e\x32\x14.tariff.v1.OfferKind\x12\'\n\x06prices\x18\x05 \x01(\x0b\x32\x17.tariff.v1.PriceSummary\x12#\n\x05trace\x18\x06 \x03(\x0b\x32\x14.tariff.v1.TraceStep\"\xe0\x01\n\x19ListEligibleOffersRequest\x12\'\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x16.tariff.v1.SaleContext\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\"\n\x04kind\x18\x03 \x01(\x0e\x32\x14.tariff.v1.OfferKind\x12\x11\n\tpage_size\x18\x04 \x01(\r\x12\x12\n\npage_token\x18\x05 \x01(\t\x12,\n\x08selector\x18\x06 \x01(\x0b\x32\x1a.tariff.v1.VersionSelector\x12\x0f\n\x07\x65xplain\x18\x07 \x01(\x08\"x\n\x1aListEligibleOffersResponse\x12(\n\x06offers\x18\x01 \x03(\x0b\x32\x18.tariff.v1.EligibleOffer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x17\n\x0f\x63\x61talog_version\x18\x03 \x01(\r*\xa9\x01\n\x13QualificationResult\x12$\n QUALIFICATION_RESULT_UNSPECIFIED\x10\x00\x12\"\n\x1eQUALIFICATION_RESULT_QUALIFIED\x10\x01\x12$\n QUALIFICATION_RESULT_UNQUALIFIED\x10\x02\x12\"\n\x1eQUALIFICATION_RESULT_ALTERNATE\x10\x03*\x8d\x01\n\x0cProposalKind\x12\x1d\n\x19PROPOSAL_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17PROPOSAL_KIND_ADD_OFFER\x10\x01\x12\x1e\n\x1aPROPOSAL_KIND_REMOVE_OFFER\x10\x02\x12!\n\x1dPROPOSAL_KIND_ALTERNATE_OFFER\x10\x03*q\n\tOfferKind\x12\x1a\n\x16OFFER_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17OFFER_KIND_MAIN_PRODUCT\x10\x01\x12\x15\n\x11OFFER_KIND_ADD_ON\x10\x02\x12\x14\n\x10OFFER_KIND_COMBO\x10\x03\x32\xd6\x01\n\x14QualificationService\x12[\n\x10\x43heckEligibility\x12\".tariff.v1.CheckEligibilityRequest\x1a#.tariff.v1.CheckEligibilityResponse\x12\x61\n\x12ListEligibleOffers\x12$.tariff.v1.ListEligibleOffersRequest\x1a%.tariff.v1.ListEligibleOffersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%tariff/v1/qualification_service.proto\x12\ttariff.v1\x1a\x17google/type/money.proto\x1a\x16tariff/v1/common.proto\x1a\x1etariff/v1/offering_price.proto\x1a\x15tariff/v1/order.proto\"h\n\x11\x45ligibilityReason\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12 \n\x04rule\x18\x03 \x01(\x0b\x32\x12.tariff.v1.RuleRef\x12\x12\n\noffer_code\x18\x04 \x01(\t\"j\n\x08Proposal\x12%\n\x04kind\x18\x01 \x01(\x0e\x32\x17.tariff.v1.ProposalKind\x12\x12\n\noffer_code\x18\x02 \x01(\t\x12\x12\n\noffer_name\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\"c\n\tTraceStep\x12 \n\x04rule\x18\x01 \x01(\x0b\x32\x12.tariff.v1.RuleRef\x12\x11\n\tcondition\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\x08\x12\x10\n\x08observed\x18\x04 \x03(\t\"\x93\x02\n\x11ItemQualification\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x12\n\noffer_code\x18\x02 \x01(\t\x12.\n\x06result\x18\x03 \x01(\x0e\x32\x1e.tariff.v1.QualificationResult\x12-\n\x07reasons\x18\x04 \x03(\x0b\x32\x1c.tariff.v1.EligibilityReason\x12&\n\tproposals\x18\x05 \x03(\x0b\x32\x13.tariff.v1.Proposal\x12-\n\x07members\x18\x06 \x03(\x0b\x32\x1c.tariff.v1.ItemQualification\x12#\n\x05trace\x18\x07 \x03(\x0b\x32\x14.tariff.v1.TraceStep\"\xa5\x01\n\x17\x43heckEligibilityRequest\x12\'\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x16.tariff.v1.SaleContext\x12\"\n\x05items\x18\x02 \x03(\x0b\x32\x13.tariff.v1.CartItem\x12,\n\x08selector\x18\x03 \x01(\x0b\x32\x1a.tariff.v1.VersionSelector\x12\x0f\n\x07\x65xplain\x18\x04 \x01(\x08\"s\n\x18\x43heckEligibilityResponse\x12\x11\n\tqualified\x18\x01 \x01(\x08\x12+\n\x05items\x18\x02 \x03(\x0b\x32\x1c.tariff.v1.ItemQualification\x12\x17\n\x0f\x63\x61talog_version\x18\x03 \x01(\r\"u\n\x0cPriceSummary\x12$\n\x08one_time\x18\x01 \x01(\x0b\x32\x12.google.type.Money\x12%\n\trecurring\x18\x02 \x01(\x0b\x32\x12.google.type.Money\x12\x18\n\x10recurring_period\x18\x03 \x01(\t\"\xe9\x01\n\rEligibleOffer\x12\x12\n\noffer_code\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\"\n\x04kind\x18\x04 \x01(\x0e\x32\x14.tariff.v1.OfferKind\x12\'\n\x06prices\x18\x05 \x01(\x0b\x32\x17.tariff.v1.PriceSummary\x12#\n\x05trace\x18\x06 \x03(\x0b\x32\x14.tariff.v1.TraceStep\x12\x32\n\x0foffering_prices\x18\x07 \x01(\x0b\x32\x19.tariff.v1.OfferingPrices\"\x84\x02\n\x19ListEligibleOffersRequest\x12\'\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x16.tariff.v1.SaleContext\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\"\n\x04kind\x18\x03 \x01(\x0e\x32\x14.tariff.v1.OfferKind\x12\x11\n\tpage_size\x18\x04 \x01(\r\x12\x12\n\npage_token\x18\x05 \x01(\t\x12,\n\x08selector\x18\x06 \x01(\x0b\x32\x1a.tariff.v1.VersionSelector\x12\x0f\n\x07\x65xplain\x18\x07 \x01(\x08\x12\"\n\x04view\x18\x08 \x01(\x0e\x32\x14.tariff.v1.OfferView\"x\n\x1aListEligibleOffersResponse\x12(\n\x06offers\x18\x01 \x03(\x0b\x32\x18.tariff.v1.EligibleOffer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x17\n\x0f\x63\x61talog_version\x18\x03 \x01(\r*\xa9\x01\n\x13QualificationResult\x12$\n QUALIFICATION_RESULT_UNSPECIFIED\x10\x00\x12\"\n\x1eQUALIFICATION_RESULT_QUALIFIED\x10\x01\x12$\n QUALIFICATION_RESULT_UNQUALIFIED\x10\x02\x12\"\n\x1eQUALIFICATION_RESULT_ALTERNATE\x10\x03*\x8d\x01\n\x0cProposalKind\x12\x1d\n\x19PROPOSAL_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17PROPOSAL_KIND_ADD_OFFER\x10\x01\x12\x1e\n\x1aPROPOSAL_KIND_REMOVE_OFFER\x10\x02\x12!\n\x1dPROPOSAL_KIND_ALTERNATE_OFFER\x10\x03*q\n\tOfferKind\x12\x1a\n\x16OFFER_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17OFFER_KIND_MAIN_PRODUCT\x10\x01\x12\x15\n\x11OFFER_KIND_ADD_ON\x10\x02\x12\x14\n\x10OFFER_KIND_COMBO\x10\x03\x32\xd6\x01\n\x14QualificationService\x12[\n\x10\x43heckEligibility\x12\".tariff.v1.CheckEligibilityRequest\x1a#.tariff.v1.CheckEligibilityResponse\x12\x61\n\x12ListEligibleOffers\x12$.tariff.v1.ListEligibleOffersRequest\x1a%.tariff.v1.ListEligibleOffersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tariff.v1.qualification_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_QUALIFICATIONRESULT']._serialized_start=1655
-  _globals['_QUALIFICATIONRESULT']._serialized_end=1824
-  _globals['_PROPOSALKIND']._serialized_start=1827
-  _globals['_PROPOSALKIND']._serialized_end=1968
-  _globals['_OFFERKIND']._serialized_start=1970
-  _globals['_OFFERKIND']._serialized_end=2083
-  _globals['_ELIGIBILITYREASON']._serialized_start=124
-  _globals['_ELIGIBILITYREASON']._serialized_end=228
-  _globals['_PROPOSAL']._serialized_start=230
-  _globals['_PROPOSAL']._serialized_end=336
-  _globals['_TRACESTEP']._serialized_start=338
-  _globals['_TRACESTEP']._serialized_end=437
-  _globals['_ITEMQUALIFICATION']._serialized_start=440
-  _globals['_ITEMQUALIFICATION']._serialized_end=715
-  _globals['_CHECKELIGIBILITYREQUEST']._serialized_start=718
-  _globals['_CHECKELIGIBILITYREQUEST']._serialized_end=883
-  _globals['_CHECKELIGIBILITYRESPONSE']._serialized_start=885
-  _globals['_CHECKELIGIBILITYRESPONSE']._serialized_end=1000
-  _globals['_PRICESUMMARY']._serialized_start=1002
-  _globals['_PRICESUMMARY']._serialized_end=1119
-  _globals['_ELIGIBLEOFFER']._serialized_start=1122
-  _globals['_ELIGIBLEOFFER']._serialized_end=1303
-  _globals['_LISTELIGIBLEOFFERSREQUEST']._serialized_start=1306
-  _globals['_LISTELIGIBLEOFFERSREQUEST']._serialized_end=1530
-  _globals['_LISTELIGIBLEOFFERSRESPONSE']._serialized_start=1532
-  _globals['_LISTELIGIBLEOFFERSRESPONSE']._serialized_end=1652
-  _globals['_QUALIFICATIONSERVICE']._serialized_start=2086
-  _globals['_QUALIFICATIONSERVICE']._serialized_end=2300
+  _globals['_QUALIFICATIONRESULT']._serialized_start=1775
+  _globals['_QUALIFICATIONRESULT']._serialized_end=1944
+  _globals['_PROPOSALKIND']._serialized_start=1947
+  _globals['_PROPOSALKIND']._serialized_end=2088
+  _globals['_OFFERKIND']._serialized_start=2090
+  _globals['_OFFERKIND']._serialized_end=2203
+  _globals['_ELIGIBILITYREASON']._serialized_start=156
+  _globals['_ELIGIBILITYREASON']._serialized_end=260
+  _globals['_PROPOSAL']._serialized_start=262
+  _globals['_PROPOSAL']._serialized_end=368
+  _globals['_TRACESTEP']._serialized_start=370
+  _globals['_TRACESTEP']._serialized_end=469
+  _globals['_ITEMQUALIFICATION']._serialized_start=472
+  _globals['_ITEMQUALIFICATION']._serialized_end=747
+  _globals['_CHECKELIGIBILITYREQUEST']._serialized_start=750
+  _globals['_CHECKELIGIBILITYREQUEST']._serialized_end=915
+  _globals['_CHECKELIGIBILITYRESPONSE']._serialized_start=917
+  _globals['_CHECKELIGIBILITYRESPONSE']._serialized_end=1032
+  _globals['_PRICESUMMARY']._serialized_start=1034
+  _globals['_PRICESUMMARY']._serialized_end=1151
+  _globals['_ELIGIBLEOFFER']._serialized_start=1154
+  _globals['_ELIGIBLEOFFER']._serialized_end=1387
+  _globals['_LISTELIGIBLEOFFERSREQUEST']._serialized_start=1390
+  _globals['_LISTELIGIBLEOFFERSREQUEST']._serialized_end=1650
+  _globals['_LISTELIGIBLEOFFERSRESPONSE']._serialized_start=1652
+  _globals['_LISTELIGIBLEOFFERSRESPONSE']._serialized_end=1772
+  _globals['_QUALIFICATIONSERVICE']._serialized_start=2206
+  _globals['_QUALIFICATIONSERVICE']._serialized_end=2420
 # @@protoc_insertion_point(module_scope)

@@ -12,6 +12,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.type import money_pb2 as _money_pb2
 from tariff.v1 import common_pb2 as _common_pb2
+from tariff.v1 import offering_price_pb2 as _offering_price_pb2
 from tariff.v1 import order_pb2 as _order_pb2
 import builtins as _builtins
 import sys
@@ -396,6 +397,7 @@ class EligibleOffer(_message.Message):
     KIND_FIELD_NUMBER: _builtins.int
     PRICES_FIELD_NUMBER: _builtins.int
     TRACE_FIELD_NUMBER: _builtins.int
+    OFFERING_PRICES_FIELD_NUMBER: _builtins.int
     offer_code: _builtins.str
     """Product or combo code."""
     name: _builtins.str
@@ -412,6 +414,12 @@ class EligibleOffer(_message.Message):
     def trace(self) -> _containers.RepeatedCompositeFieldContainer[Global___TraceStep]:
         """Which conditions admitted it (only with explain)."""
 
+    @_builtins.property
+    def offering_prices(self) -> _offering_price_pb2.OfferingPrices:
+        """Its structured prices in the sale's area (only with view OFFER_VIEW_FULL): the plan in
+        force there.
+        """
+
     def __init__(
         self,
         *,
@@ -421,10 +429,11 @@ class EligibleOffer(_message.Message):
         kind: Global___OfferKind.ValueType = ...,
         prices: Global___PriceSummary | None = ...,
         trace: _abc.Iterable[Global___TraceStep] | None = ...,
+        offering_prices: _offering_price_pb2.OfferingPrices | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["prices", b"prices"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["offering_prices", b"offering_prices", "prices", b"prices"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "kind", b"kind", "name", b"name", "offer_code", b"offer_code", "prices", b"prices", "trace", b"trace"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "kind", b"kind", "name", b"name", "offer_code", b"offer_code", "offering_prices", b"offering_prices", "prices", b"prices", "trace", b"trace"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -443,6 +452,7 @@ class ListEligibleOffersRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     SELECTOR_FIELD_NUMBER: _builtins.int
     EXPLAIN_FIELD_NUMBER: _builtins.int
+    VIEW_FIELD_NUMBER: _builtins.int
     category: _builtins.str
     """Only this category; empty = all."""
     kind: Global___OfferKind.ValueType
@@ -453,6 +463,8 @@ class ListEligibleOffersRequest(_message.Message):
     """Token from a previous response's next_page_token."""
     explain: _builtins.bool
     """Return the deciding conditions of each offer."""
+    view: _offering_price_pb2.OfferView.ValueType
+    """OFFER_VIEW_FULL adds each offer's `offering_prices`; unset = BASIC."""
     @_builtins.property
     def context(self) -> _order_pb2.SaleContext:
         """Who, where, which channel, when."""
@@ -471,10 +483,11 @@ class ListEligibleOffersRequest(_message.Message):
         page_token: _builtins.str = ...,
         selector: _common_pb2.VersionSelector | None = ...,
         explain: _builtins.bool = ...,
+        view: _offering_price_pb2.OfferView.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["context", b"context", "selector", b"selector"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "context", b"context", "explain", b"explain", "kind", b"kind", "page_size", b"page_size", "page_token", b"page_token", "selector", b"selector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "context", b"context", "explain", b"explain", "kind", b"kind", "page_size", b"page_size", "page_token", b"page_token", "selector", b"selector", "view", b"view"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
