@@ -14,8 +14,11 @@ import dataclasses
 import logging
 import multiprocessing
 import os
+import zlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from threading import Lock
 
 from dsl import parser
 from dsl.diagnostics import Diagnostic, DslError
@@ -29,10 +32,24 @@ log = logging.getLogger(__name__)
 MIN_TEXTS = 600
 CHUNK = 100
 
-#: What a worker sends back for one text: ("m", node_codec JSON) for a module, ("e", the
-#: diagnostics' fields) for a failed parse, ("x", "") when the module cannot be encoded (the
-#: text is then parsed here when asked). Data only: no node object crosses the pipe.
-Sent = tuple[str, str | list[tuple[object, ...]]]
+#: What a worker sends back for one text: ("m", node_codec JSON, zlib-compressed) for a
+#: module, ("e", the diagnostics' fields) for a failed parse, ("x", "") when the module
+#: cannot be encoded (the text is then parsed here when asked). Data only: no node object
+#: crosses the pipe.
+Sent = tuple[str, bytes | str | list[tuple[object, ...]]]
+
+#: The compressed encodings the workers sent, by parse key, until `take_encoded` takes them
+#: (`rules.stored_parses` saves exactly these bytes: the store's body format) — so a cold
+#: install's save does not encode every module again. Bounded in bytes; the oldest go first.
+ENCODED_BYTES = 64 << 20
+_ENCODED: OrderedDict[str, bytes] = OrderedDict()
+_ENCODED_SIZE = 0
+_ENCODED_LOCK = Lock()
+
+
+def compress(text: str) -> bytes:
+    """A module's node_codec JSON as the store keeps it."""
+    return zlib.compress(text.encode("utf-8"), 6)
 
 
 def _parse_chunk(items: Sequence[tuple[str, str]]) -> list[Sent]:
@@ -45,7 +62,7 @@ def _parse_chunk(items: Sequence[tuple[str, str]]) -> list[Sent]:
             results.append(("e", [dataclasses.astuple(d) for d in error.diagnostics]))
             continue
         try:
-            results.append(("m", encode_module(module)))
+            results.append(("m", compress(encode_module(module))))
         except CodecError:
             results.append(("x", ""))
     return results
@@ -53,11 +70,43 @@ def _parse_chunk(items: Sequence[tuple[str, str]]) -> list[Sent]:
 
 def _received(sent: Sent) -> Module | tuple[Diagnostic, ...] | None:
     kind, body = sent
-    if kind == "m" and isinstance(body, str):
-        return decode_module(body)
+    if kind == "m" and isinstance(body, bytes):
+        try:
+            return decode_module(zlib.decompress(body))
+        except zlib.error as error:
+            raise CodecError("unreadable") from error
     if kind == "e" and isinstance(body, list):
         return tuple(Diagnostic(*fields) for fields in body)  # type: ignore[arg-type]
     return None
+
+
+def _keep_encoded(key: str, body: bytes) -> None:
+    global _ENCODED_SIZE
+    with _ENCODED_LOCK:
+        old = _ENCODED.pop(key, None)
+        _ENCODED_SIZE += len(body) - (len(old) if old is not None else 0)
+        _ENCODED[key] = body
+        while _ENCODED_SIZE > ENCODED_BYTES and _ENCODED:
+            _, dropped = _ENCODED.popitem(last=False)
+            _ENCODED_SIZE -= len(dropped)
+
+
+def take_encoded(key: str) -> bytes | None:
+    """The compressed encoding a worker sent for the module parsed under `key` (once: it is
+    forgotten here), or None."""
+    global _ENCODED_SIZE
+    with _ENCODED_LOCK:
+        body = _ENCODED.pop(key, None)
+        if body is not None:
+            _ENCODED_SIZE -= len(body)
+        return body
+
+
+def forget_encoded() -> None:
+    global _ENCODED_SIZE
+    with _ENCODED_LOCK:
+        _ENCODED.clear()
+        _ENCODED_SIZE = 0
 
 
 def workers() -> int:
@@ -86,6 +135,8 @@ def parse_all(items: Sequence[tuple[str, str]], processes: int | None = None) ->
                     result = _received(sent)
                     if result is not None:
                         parser.remember_parse(key, result)
+                    if isinstance(result, Module) and isinstance(sent[1], bytes):
+                        _keep_encoded(key, sent[1])
     except (OSError, RuntimeError, CodecError) as error:  # BrokenProcessPool: RuntimeError
         log.warning("parsing in worker processes failed (%s): parsing here", error)
         return 0

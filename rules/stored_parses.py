@@ -25,7 +25,7 @@ from typing import Protocol, TypeVar
 
 from catalog.content import CatalogContent
 from catalog.model import CatalogVersionInfo
-from dsl import parser
+from dsl import parse_pool, parser
 from dsl.diagnostics import Diagnostic
 from dsl.node_codec import FORMAT, CodecError, decode_module, encode_module
 from dsl.nodes import Module
@@ -217,10 +217,14 @@ class StoredParses:
             unknown.remove(check)
         for key in unknown:
             found = parser.cached_parse(key)
+            pooled = parse_pool.take_encoded(key)  # a worker's encoding: the same bytes
             if key in self._stored or not isinstance(found, Module):
                 continue  # stored already; or not parsed here, or a syntax error
+            if pooled is not None:
+                entries[key] = pooled
+                continue
             try:
-                entries[key] = zlib.compress(encode_module(found).encode("utf-8"), 6)
+                entries[key] = parse_pool.compress(encode_module(found))
             except CodecError:
                 continue
         self._store.put(entries, FORMAT)
