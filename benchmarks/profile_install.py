@@ -42,7 +42,8 @@ from dsl import nodes as n
 from dsl import parser
 from dsl.builder import ModuleBuilder
 from dsl.checker import check
-from dsl.compiler import clear_cache, compile_composition, compile_eligibility
+from dsl.compiler import compile_composition, compile_eligibility
+from dsl.loader import clear_cache
 from rules.checking import forget_checked
 from rules.names import names_from_content
 from rules.sale_catalog import SaleCatalog

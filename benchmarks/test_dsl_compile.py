@@ -18,7 +18,8 @@ import pytest
 from benchmarks.conftest import Measure
 from catalog.content import CatalogContent
 from dsl import nodes as n
-from dsl.compiler import clear_cache, compile_composition, compile_eligibility
+from dsl.compiler import compile_composition, compile_eligibility
+from dsl.loader import clear_cache
 from dsl.parser import clear_parse_cache
 from rules.checking import check_catalog
 from tariff.gen.catalogs import CatalogSpec, generate_catalog

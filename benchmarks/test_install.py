@@ -27,7 +27,7 @@ from catalog import migrations
 from catalog.codec import decode_content, dumps, encode_content
 from catalog.parse_store import ParsedRuleStore
 from catalog.sqlstore import create_engine_for
-from dsl.compiler import clear_cache, use_program_cache
+from dsl.loader import clear_cache, use_program_cache
 from dsl.parser import clear_parse_cache
 from rules.checking import forget_checked
 from rules.sale_catalog import SaleCatalog

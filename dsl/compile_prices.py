@@ -1,8 +1,8 @@
 """Compiled price plans: the quote engine's hot path, agreeing exactly with `dsl.eval_prices`.
 
 `compile_plan` turns a plan into generated code (`dsl.codegen_prices`), cached by content hash
-like every compiled unit (`dsl.compiler.build_program`) and exec'd once in a namespace that
-holds only the exports of `dsl.runtime` and `dsl.runtime_prices`. Per line, the generated
+like every compiled unit and exec'd once by `dsl.loader` in a namespace that holds only the
+exports of `dsl.runtime` and `dsl.runtime_prices`. Per line, the generated
 `run` resolves the options, tests the conditions and steps each price's amount exactly; it
 hands every price to `dsl.runtime_prices.Tables.finish` (tax, rounding where declared,
 timing) and this module sums the lines into the interpreter's own `PricedLine` and `Quote`,
@@ -18,16 +18,16 @@ and counted (`PricedLine.quantity`), so a quote's work never grows with a quanti
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import partial
 from typing import Any
 
+from dsl import loader
 from dsl import nodes as n
 from dsl.codegen_prices import Layout, layout, unit_source
-from dsl.compiler import Program, build_program, canonical
+from dsl.compiler import canonical
 from dsl.context import EMPTY, ItemFacts, SaleFacts
 from dsl.eval_prices_model import (
     ZERO,
@@ -41,6 +41,7 @@ from dsl.eval_prices_model import (
     quote_of,
 )
 from dsl.interpreter import DEFAULT_ENV, Env
+from dsl.loader import Program
 from dsl.runtime_prices import Clock, PriceInfo, Spelling, Tables, fresh_price_namespace
 from pricing.rounding import EXACT
 
@@ -64,17 +65,16 @@ class _Code:
     reads_item: bool
 
 
-_CODE: dict[str, _Code] = {}
+_CODE: dict[str, _Code] = loader.derived_cache({})
 
 
 def _code(key: str, filename: str, plan_layout: Layout, attributes: dict[str, str]) -> _Code:
-    digest = hashlib.sha256(key.encode()).hexdigest()
+    digest = loader.digest_of(key)
     code = _CODE.get(digest)
     if code is None:
         made = unit_source(plan_layout, attributes, filename.strip("<>"))
-        program = build_program(key, filename, lambda: (made.source, made.spans))
-        namespace: dict[str, Any] = fresh_price_namespace()
-        exec(program.code, namespace)  # generated from resolved symbols and repr()'d literals
+        program = loader.build_program(key, filename, lambda: (made.source, made.spans))
+        namespace: dict[str, Any] = loader.load(program, fresh_price_namespace())
         run, active = namespace["run"], namespace["active"]
         code = _CODE[digest] = _Code(program, run, active, made.chooses, made.reads_item)
     return code
@@ -138,7 +138,7 @@ class CompiledPlan:
 
     def span_for_line(self, line: int) -> n.Span | None:
         """The rule span a line of the generated source came from."""
-        return self.unit.code.program.line_spans.get(line)
+        return self.unit.code.program.span_for_line(line)
 
     def active_prices(
         self, line: n.CartLine, facts: SaleFacts, env: Env = DEFAULT_ENV

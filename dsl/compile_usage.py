@@ -10,7 +10,7 @@ finite decimal and every price is per a whole number of units, so with
 `scale = 10**k * lcm(per units)` every charge is an exact integer number of 1/scale; terms the
 interpreter refuses are marked None. `dsl.codegen_usage` writes the source from the settled
 blocks; it depends only on the plan's usage blocks, currency, rounding and the declared
-attribute types, so it is compiled once per content hash (`dsl.compiler.build_program`).
+attribute types, so it is compiled once per content hash (`dsl.loader`).
 Each compile then binds what the rule set resolves once: the zone table (a `ZoneFinder`),
 the bands and calendar (a `BandFinder`), and per block a `RateSelector` whose static answers
 - the rate of a (zone, band) no `when` decides - fill a dict the generated code reads first.
@@ -30,14 +30,15 @@ from fractions import Fraction
 from threading import Lock
 from typing import Any
 
-from dsl import eval_usage
+from dsl import eval_usage, loader
 from dsl import interpreter as ip
 from dsl import nodes as n
 from dsl.codegen_usage import usage_source
-from dsl.compiler import Program, build_program, canonical
+from dsl.compiler import canonical
 from dsl.context import SaleFacts
 from dsl.eval_usage import Counters, Rated, UsageEvent
 from dsl.eval_usage_setup import money, time_bands, units, usage_measure, zone_table
+from dsl.loader import Program
 from dsl.runtime_usage import (
     BandFinder,
     Deferred,
@@ -397,9 +398,8 @@ def compile_usage(
         header = f"usage of plan {plan.name} in {path}"
         return usage_source(plan, blocks, currency_of(plan), attributes, header)
 
-    program = build_program(key, f"<usage {path} {plan.name}>", build)
-    namespace: dict[str, Any] = usage_namespace({})
-    exec(program.code, namespace)  # generated from settled terms and escaped literals
+    program = loader.build_program(key, f"<usage {path} {plan.name}>", build)
+    namespace: dict[str, Any] = loader.load(program, usage_namespace({}))
 
     def interpret(
         event: UsageEvent, counters: Counters, facts: SaleFacts | None, env: ip.Env

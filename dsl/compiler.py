@@ -2,37 +2,32 @@
 
 Each unit becomes one small Python module: hoisted constants, then a plain function, a batch
 function whose loop runs inside the generated code, and (for eligibility) a separately
-compiled tracing variant, so tracing costs nothing when off. Source is compiled once per
-content hash of the node tree (spans left out) and exec'd into a fresh namespace holding only
-`dsl.runtime.EXPORTS` and empty builtins. The synthetic filename (`<rule PATH>`) is registered
-in `linecache`, and `line_spans` maps generated lines back to rule spans.
+compiled tracing variant, so tracing costs nothing when off. `dsl.loader` compiles it once per
+content key and execs it into a fresh namespace holding only `dsl.runtime.EXPORTS` and empty
+builtins; its `line_spans` map generated lines back to rule spans.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import linecache
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import CodeType
 from typing import Any, NamedTuple
 
 from dsl import interpreter as ip
+from dsl import loader
 from dsl import nodes as n
 from dsl.codegen import CompileError, Writer
 from dsl.codegen_composition import composition_source, describe
 from dsl.codegen_text import text_literal
 from dsl.context import EMPTY, SaleFacts
-from dsl.program_cache import ProgramCache
-from dsl.runtime import Recorder, fresh_namespace
+from dsl.loader import Program, load_namespace
+from dsl.runtime import Recorder
 
 __all__ = ["CompileError", "CompiledComposition", "CompiledEligibility", "CompiledExpr",
-           "Program", "build_program", "canonical", "clear_cache", "compile_composition",
-           "compile_eligibility", "compile_expr", "load_namespace",
-           "use_program_cache"]  # fmt: skip
+           "canonical", "compile_composition", "compile_eligibility",
+           "compile_expr"]  # fmt: skip
 
 Areas = Mapping[str, tuple[str, ...]]
 
@@ -42,17 +37,6 @@ class Line(NamedTuple):
     text: str
     span: n.Span | None = None
     result: bool = False  # `text` is the unit's answer: returned, or appended in a batch
-
-
-@dataclass(frozen=True, slots=True)
-class Program:
-    filename: str
-    source: str
-    code: CodeType
-    line_spans: Mapping[int, n.Span]
-
-
-_CACHE: dict[str, Program] = {}
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -117,66 +101,6 @@ def _render(functions: Sequence[Function], header: str) -> tuple[str, dict[int, 
     return "\n".join(out) + "\n", spans
 
 
-#: Where compiled programs are kept between processes (`use_program_cache`); None: nowhere.
-_DISK: ProgramCache | None = None
-
-
-def use_program_cache(directory: Path | None) -> ProgramCache | None:
-    """Keep compiled programs in `directory` (None: only in this process), so a restart or
-    another process on this machine loads them instead of compiling again. Returns the
-    cache, or None when the directory cannot be used safely (see `dsl.program_cache`)."""
-    global _DISK
-    _DISK = None if directory is None else ProgramCache.open(directory)
-    return _DISK
-
-
-def clear_cache() -> None:
-    """Forget every compiled program of this process (not the disk cache's): benchmarks time
-    cold compiles with it."""
-    _CACHE.clear()
-
-
-def build_program(
-    key: str, filename: str, build: Callable[[], tuple[str, Mapping[int, n.Span]]]
-) -> Program:
-    """The cached program for `key` (any text naming the unit and its canonical tree):
-    `build()` gives its source and line spans the first time, unless the disk cache has the
-    program already."""
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    program = _CACHE.get(digest)
-    if program is not None:
-        return program
-    disk = _DISK
-    stored_as = ProgramCache.key(key) if disk is not None else ""
-    found = disk.get(stored_as) if disk is not None else None
-    if found is not None and _registered_otherwise(found[0], found[1]):
-        found = None  # its filename shows another program here: compile one of our own
-    if found is not None:
-        filename, source, spans, code = found
-    else:
-        source, spans = build()
-        if _registered_otherwise(filename, source):
-            filename = f"{filename[:-1]}#{digest[:8]}>"
-        code = compile(source, filename, "exec")
-        if disk is not None:
-            disk.put(stored_as, (filename, source, spans, code))
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    program = _CACHE[digest] = Program(filename, source, code, spans)
-    return program
-
-
-def _registered_otherwise(filename: str, source: str) -> bool:
-    registered = "".join(linecache.getlines(filename))
-    return bool(registered) and registered != source
-
-
-def load_namespace(program: Program) -> dict[str, Any]:
-    """The program's functions, exec'd in a namespace holding only the runtime's exports."""
-    namespace = fresh_namespace()
-    exec(program.code, namespace)  # generated from resolved symbols and escaped literals
-    return namespace
-
-
 def _where(span: n.Span) -> str:
     return f"{int(span.line)}:{int(span.column)}"  # ints: nothing else reaches a comment
 
@@ -212,7 +136,7 @@ def compile_expr(
                           ("test_many", "areas=NO_AREAS", test, True, tester)]  # fmt: skip
         return _render(functions, f"expression from {path}")
 
-    program = build_program(key, f"<rule {path}>", build)
+    program = loader.build_program(key, f"<rule {path}>", build)
     ns = load_namespace(program)
     return CompiledExpr(program, ns["value"], ns.get("test"), ns.get("test_many"))
 
@@ -318,7 +242,7 @@ class CompiledEligibility:
 
     def span_for_line(self, line: int) -> n.Span | None:
         """The rule span a line of the generated source came from."""
-        return self.program.line_spans.get(line)
+        return self.program.span_for_line(line)
 
 
 def _tree_key(node: n.Node, unit: str) -> str:
@@ -349,7 +273,7 @@ def compile_eligibility(
         return _render(functions, f"eligible {block.mode} of {offer or '?'} in {path}")
 
     filename = f"<rule {path}{' ' + offer if offer else ''}>"
-    program = build_program(key, filename, build)
+    program = loader.build_program(key, filename, build)
     ns = load_namespace(program)
     return CompiledEligibility(block, program, ns["check"], ns["check_many"], ns["trace"])
 
@@ -389,7 +313,7 @@ class CompiledComposition:
 
     def span_for_line(self, line: int) -> n.Span | None:
         """The rule span a line of the generated source came from."""
-        return self.program.line_spans.get(line)
+        return self.program.span_for_line(line)
 
 
 def compile_composition(
@@ -402,6 +326,6 @@ def compile_composition(
     def build() -> tuple[str, dict[int, n.Span]]:
         return composition_source(block, f"composition in {path}")
 
-    program = build_program(key, f"<rule {path} composition>", build)
+    program = loader.build_program(key, f"<rule {path} composition>", build)
     ns = load_namespace(program)
     return CompiledComposition(block, program, ns["check"])

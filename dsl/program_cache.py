@@ -10,7 +10,8 @@ when it belongs to another user or others may write to it; each entry is written
 temporary file and renamed into place, so readers never see half an entry.
 
 An entry is `marshal` data — (tag, filename, source, line spans, code object) — under the
-SHA-256 of the compiler's own code, the interpreter's bytecode version and the unit's key
+SHA-256 of the code generated programs depend on (`dsl` and `pricing`, whose steps'
+emitted forms the usage generator writes), the bytecode version and the unit's key
 (its kind, path, names and canonical tree): any change to the code generators or to
 Python is a miss, never a stale program. An entry that is unreadable or of another shape is
 a miss and is written again. A cache must not stop a service: every failure to read or
@@ -41,14 +42,23 @@ _TAG = "tariff-program-1"
 Entry = tuple[str, str, Mapping[int, n.Span], CodeType]
 
 
+def compiler_sources() -> list[Path]:
+    """The files a generated program's text depends on: every module of `dsl` (the grammar,
+    nodes, checker, generators and runtimes) and of `pricing`, whose steps' emitted-source
+    forms the usage generator writes (`pricing.steps`), at any depth."""
+    here = Path(__file__).parent
+    pricing = here.parent / "pricing"
+    return [*sorted(here.rglob("*.py")), here / "grammar.lark", *sorted(pricing.rglob("*.py"))]
+
+
 @cache
 def compiler_digest() -> str:
-    """What a generated program depends on besides its unit: the code of `dsl` (the
-    grammar, nodes, checker, generators and runtimes) and the bytecode version."""
+    """What a generated program depends on besides its unit: `compiler_sources` and the
+    bytecode version."""
     digest = hashlib.sha256(_TAG.encode() + importlib.util.MAGIC_NUMBER)
-    here = Path(__file__).parent
-    for path in [*sorted(here.glob("*.py")), here / "grammar.lark"]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    root = Path(__file__).parent.parent
+    for path in compiler_sources():
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -65,7 +75,7 @@ def configured_directory(environ: Mapping[str, str] = os.environ) -> Path | None
 
 
 class ProgramCache:
-    """Entries by the digest `dsl.compiler.build_program` names a unit with."""
+    """Entries by the digest `dsl.loader.build_program` names a unit with."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory

@@ -7,7 +7,7 @@ pricing each of its members' plans under the combo's plan (the first line of a m
 others), which a quote would otherwise compile the first time a combo is quoted. A plan that
 does not compile is kept with its error, which every quote naming it answers.
 
-Compiled units are cached by content (`dsl.compiler.build_program`: in process, and on this
+Compiled units are cached by content (`dsl.loader.build_program`: in process, and on this
 machine's disk when a program cache is in use), keyed by their module's parse key and
 their place in it, so a version that shares most of its rule files with the last one
 compiles only what changed.

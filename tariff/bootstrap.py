@@ -18,8 +18,8 @@ from catalog.repository import UnitOfWork
 from catalog.services import CatalogService, utcnow
 from catalog.snapshot import SnapshotRegistry
 from catalog.sqlstore import SqlUnitOfWork, create_engine_for, storage_errors
-from dsl.compiler import use_program_cache
 from dsl.diagnostics import Diagnostic
+from dsl.loader import use_program_cache
 from dsl.program_cache import configured_directory
 from rules.publish_check import FailedExample, publish_findings
 from rules.sale_catalog import SaleCatalog

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from dsl import nodes as n
-from dsl.compiler import build_program, clear_cache, compile_eligibility, use_program_cache
+from dsl import program_cache
+from dsl.compiler import compile_eligibility
 from dsl.context import CustomerFacts, SaleFacts
+from dsl.loader import build_program, clear_cache, use_program_cache
 from dsl.parser import parse
-from dsl.program_cache import ProgramCache, configured_directory
+from dsl.program_cache import ProgramCache, compiler_sources, configured_directory
 
 RULES = """offer o {
   eligible all {
@@ -160,3 +162,11 @@ def test_the_configured_directory(tmp_path: Path) -> None:
     chosen = {"TARIFF_PROGRAM_CACHE": str(tmp_path / "p"), "XDG_CACHE_HOME": home}
     assert configured_directory(chosen) == tmp_path / "p"
     assert configured_directory({"TARIFF_PROGRAM_CACHE": "off"}) is None
+
+
+def test_the_key_covers_the_code_programs_are_written_from() -> None:
+    """The usage generator writes `pricing.steps`' emitted forms: a change there must miss."""
+    root = Path(program_cache.__file__).parents[1]
+    names = {path.relative_to(root).as_posix() for path in compiler_sources()}
+    assert {"dsl/codegen_usage.py", "dsl/loader.py", "dsl/grammar.lark"} <= names
+    assert {"pricing/steps/terms.py", "pricing/steps/tiers.py", "pricing/zones.py"} <= names

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from catalog.model import CatalogVersionInfo
-from dsl import compile_prices, compiler
+from dsl import compile_prices, loader
 from dsl import nodes as n
 from dsl.codegen import CompileError
 from dsl.context import CustomerFacts
@@ -50,8 +50,7 @@ def test_a_quote_compiles_nothing(catalog: SaleCatalog, monkeypatch: pytest.Monk
     def refuse(*args: object, **kwargs: object) -> object:
         raise AssertionError("compiled on the request path")
 
-    monkeypatch.setattr(compiler, "build_program", refuse)
-    monkeypatch.setattr(compile_prices, "build_program", refuse)
+    monkeypatch.setattr(loader, "build_program", refuse)
     monkeypatch.setattr(compile_prices, "_CODE", {})  # nor from the in-process table
     members = (
         CartItem("1.1", "fixed_line_basic"),
