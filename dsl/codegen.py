@@ -24,6 +24,7 @@ from typing import Any
 from dsl import interpreter
 from dsl import nodes as n
 from dsl.codegen_text import text_literal
+from dsl.errors import LanguageError
 from dsl.runtime import EvalError
 
 NUMERIC = frozenset({"int", "decimal"})
@@ -35,7 +36,7 @@ INVERSE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 ARITHMETIC = frozenset({"+", "-", "*", "/"})
 
 
-class CompileError(Exception):
+class CompileError(LanguageError):
     """A rule that cannot be compiled; `span` points at the offending node."""
 
     def __init__(self, message: str, span: n.Span) -> None:

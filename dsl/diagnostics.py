@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from dsl.errors import LanguageError
+
 Severity = Literal["error", "warning", "info"]
 
 
@@ -32,7 +34,7 @@ class Diagnostic:
     hint: str = ""
 
 
-class DslError(Exception):
+class DslError(LanguageError):
     """Raised when a source cannot be used; carries every problem found, not just the first."""
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:

@@ -23,6 +23,7 @@ from dsl.check_common import Reporter
 from dsl.check_time import _band_rule, build_calendar
 from dsl.context import CustomerFacts, SaleFacts
 from dsl.diagnostics import Diagnostic
+from dsl.errors import LanguageError
 from dsl.runtime import EvalError
 from dsl.symbols import CatalogNames, Scope
 from pricing.bands import BandRule, TimeBands
@@ -54,7 +55,7 @@ EVENT_KEY = "\x00event."
 Measure = str  # "duration" | "volume" | "count"
 
 
-class RatingError(Exception):
+class RatingError(LanguageError):
     """The event cannot be rated; `code` is the rejection reason."""
 
     def __init__(self, code: str, message: str) -> None:

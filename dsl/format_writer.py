@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from lark import Token, Tree
 
 from dsl import format_text as text
+from dsl.errors import LanguageError
 from dsl.format_layout import INDENT, Chunks, LarkTree, Layout, cat
 from dsl.parser import Comment
 
@@ -30,7 +31,7 @@ class Tables:
     exprs: dict[str, Expression]
 
 
-class FormatError(Exception):
+class FormatError(LanguageError):
     """The formatter could not write a source without changing it (a formatter bug)."""
 
 

@@ -24,13 +24,14 @@ from decimal import Decimal
 from typing import Any
 
 from dsl import nodes as n
+from dsl.errors import LanguageError
 
 #: Bump when the encoding or any node class changes shape: entries of another format are
 #: ignored (and replaced), never read.
 FORMAT = 1
 
 
-class CodecError(ValueError):
+class CodecError(LanguageError, ValueError):
     """The data is not a module this version of the code wrote."""
 
 

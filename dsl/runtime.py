@@ -28,6 +28,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from dsl.errors import LanguageError
+
 Money = tuple[Decimal, str]
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -35,7 +37,7 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NO_AREAS: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
 
-class EvalError(Exception):
+class EvalError(LanguageError):
     """A rule could not be evaluated with these facts (currency mismatch, a value of the
     wrong type in a free attribute). Division by zero is not one: it is unknown."""
 

@@ -28,6 +28,7 @@ from typing import Any
 from dsl import interpreter as ip
 from dsl import nodes as n
 from dsl.context import EMPTY, CustomerFacts, SaleFacts
+from dsl.errors import LanguageError
 from dsl.eval_usage import Counters, Number, Rated, RatedPart, UsageEvent
 from dsl.runtime import fresh_namespace
 from pricing.bands import BandPart, TimeBands
@@ -72,7 +73,7 @@ def epoch_ms(instant: datetime) -> int | None:
     return (instant - EPOCH) // _MS
 
 
-class Rejected(Exception):
+class Rejected(LanguageError):
     """The interpreter's rejection of this event: `code` and `message` as it gives them."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -81,7 +82,7 @@ class Rejected(Exception):
         self.message = message
 
 
-class Deferred(Exception):
+class Deferred(LanguageError):
     """The event needs the reference interpreter (see the module docstring)."""
 
 
