@@ -215,6 +215,8 @@ class _Reader:
             return Money(amount, value.currency or self.currency)
         if isinstance(value, n.PercentLit):
             return Percent(-value.value if negative else value.value)
+        if negative and isinstance(value, n.DecimalLit | n.IntLit):  # `-1.00`: money too
+            return Money(-Decimal(value.value), self.currency)
         return self.expression(node)
 
     def optional(self, node: n.Expr | None) -> Amount | None:

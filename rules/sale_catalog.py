@@ -29,9 +29,10 @@ from catalog.model import (
 )
 from catalog.snapshot import Offer, Snapshot
 from dsl import nodes as n
+from dsl.compile_prices import CompiledPlan, quote_compiled
 from dsl.context import CustomerFacts, SaleFacts
 from dsl.eval_prices import price_line
-from dsl.eval_prices_model import PricedLine, PriceError
+from dsl.eval_prices_model import PricedLine, PriceError, Quote
 from dsl.runtime import EvalError
 from pricing.zones import ZoneTable as ZoneLookup
 from rules.book import RuleBook, build_rule_book
@@ -54,7 +55,10 @@ _MISSING = object()
 @dataclass(frozen=True, slots=True)
 class PriceSummary:
     """List prices for a sales screen, tax included: the one-time total and the recurring
-    total of the first recurring period kind (e.g. monthly), for the default options."""
+    total of the first recurring period kind (e.g. monthly), for the default options. A
+    combo's are those of its default composition (`default_members`) after the bundle's
+    alterations, members included: a bundle whose plan only alters its members' prices
+    is not shown as free."""
 
     currency: str
     one_time: Decimal
@@ -96,6 +100,31 @@ def summarize(line: PricedLine) -> PriceSummary:
             period = price.period
             recurring += amount
     return PriceSummary(line.currency, one_time, recurring, _period_text(period))
+
+
+def summarize_quote(quote: Quote) -> PriceSummary:
+    """A combo's default composition priced (`summarize` for every line, final amounts:
+    what the bundle leaves of its members' prices)."""
+    one_time = Decimal(0)
+    recurring = Decimal(0)
+    period: n.PeriodLit | None = None
+    for line in quote.lines:
+        for price in line.prices:
+            amount = price.tax_included * line.quantity
+            if price.type == "one_time":
+                one_time += amount
+            elif period is None or price.period == period:
+                period = price.period
+                recurring += amount
+    return PriceSummary(quote.currency, one_time, recurring, _period_text(period))
+
+
+def _is_conditional(plan: n.PlanDecl) -> bool:
+    """Whether any price or alteration of the plan has a `when` (its summary then depends
+    on the sale's facts)."""
+    return _has_conditional_prices(plan) or any(
+        isinstance(item, n.Alteration) and item.condition is not None for item in plan.items
+    )
 
 
 def _has_conditional_prices(plan: n.PlanDecl) -> bool:
@@ -148,6 +177,9 @@ class SaleCatalog(Snapshot):
         self._summaries: dict[tuple[str, str], PriceSummary | None] = {}
         neutral = _neutral_facts()
         for offer in self.offers.values():
+            if isinstance(offer, Combo):
+                self._install_combo_summaries(offer, neutral)
+                continue
             for plan_name in {offer.tariff_plan, *(o.tariff_plan for o in offer.tariff_overrides)}:
                 plan = self.book.plans.get(plan_name)
                 if plan is not None and not _has_conditional_prices(plan):
@@ -188,14 +220,7 @@ class SaleCatalog(Snapshot):
 
     def summary(self, offer: Offer, sale: Sale, facts: SaleFacts) -> PriceSummary | None:
         """List prices where `sale` happens (None: the offer has no priceable plan)."""
-        plan_name = self.plan_name(offer, self.tree.lineage(sale.area))
-        key = (offer.code, plan_name)
-        if key in self._summaries:
-            return self._summaries[key]
-        plan = self.book.plans.get(plan_name)
-        if plan is None:
-            return None
-        return self._price_summary(offer.code, plan, facts)
+        return self.summary_in(offer, self.tree.lineage(sale.area), facts)
 
     def summary_in(
         self, offer: Offer, lineage: tuple[str, ...], facts: SaleFacts
@@ -206,6 +231,8 @@ class SaleCatalog(Snapshot):
         if offer.tariff_overrides:
             plan_name = self.plan_name(offer, lineage)
         found = self._summaries.get((offer.code, plan_name), _MISSING)
+        if found is _MISSING and isinstance(offer, Combo):
+            return self._combo_summary(offer, lineage, facts)
         if found is not _MISSING:
             return found  # type: ignore[return-value]
         plan = self.book.plans.get(plan_name)
@@ -225,6 +252,69 @@ class SaleCatalog(Snapshot):
         except (PriceError, EvalError):
             return None
         return summarize(line)
+
+    def default_members(self, combo: Combo, lineage: tuple[str, ...]) -> tuple[n.CartLine, ...]:
+        """A combo's default composition: each member slot at its default count (else its
+        minimum), each choice group at its minimum with its cheapest alternative where the
+        sale happens (by recurring, then one-time list price; the first on a tie)."""
+        lines = [
+            n.CartLine(offer=m.offer_code, quantity=m.default_count or m.min_count)
+            for m in combo.members
+            if (m.default_count or m.min_count) > 0 and m.offer_code in self.offers
+        ]
+        for group in combo.choice_groups:  # bounded by the combo
+            codes = [c for c in group.offer_codes if c in self.offers]
+            if group.min_count < 1 or not codes:
+                continue
+            cheapest = min(codes, key=lambda code: self._cost(code, lineage))
+            lines.append(n.CartLine(offer=cheapest, quantity=group.min_count))
+        return tuple(lines)
+
+    def _cost(self, code: str, lineage: tuple[str, ...]) -> tuple[Decimal, Decimal]:
+        """(recurring, one-time) list prices of an offer alone, for ordering alternatives
+        (an offer without prices costs nothing; one that cannot be priced, the most)."""
+        most = Decimal("Infinity")
+        offer = self.offers[code]
+        summary = self.summary_in(offer, lineage, _neutral_facts())
+        if summary is None:
+            plan = self.plan_for(offer, lineage)
+            return (most, most) if plan is not None else (Decimal(0), Decimal(0))
+        return summary.recurring, summary.one_time
+
+    def _install_combo_summaries(self, combo: Combo, neutral: SaleFacts) -> None:
+        """Kept at install when the summary cannot depend on the sale: no override of the
+        combo or of any member, no `when` in any of their plans."""
+        codes = (combo.code, *combo.member_codes())
+        offers = [self.offers[c] for c in codes if c in self.offers]
+        if any(o.tariff_overrides for o in offers):
+            return
+        plans = [self.book.plans.get(o.tariff_plan) for o in offers if o.tariff_plan]
+        if any(p is None or _is_conditional(p) for p in plans):
+            return
+        self._summaries[(combo.code, combo.tariff_plan)] = self._combo_summary(combo, (), neutral)
+
+    def _combo_summary(
+        self, combo: Combo, lineage: tuple[str, ...], facts: SaleFacts
+    ) -> PriceSummary | None:
+        """The default composition quoted on the compiled plans where the sale happens (None:
+        the combo has no plan, or a plan involved does not compile or cannot price it)."""
+        if self.plan_for(combo, lineage) is None:
+            return None
+        members = self.default_members(combo, lineage)
+        plans: dict[str, CompiledPlan] = {}
+        for code in (combo.code, *(m.offer for m in members)):
+            name = self.plan_name(self.offers[code], lineage)
+            if name in self.compiled.plan_errors:
+                return None
+            compiled = self.compiled.plans.get(name)
+            if compiled is not None:
+                plans[code] = compiled
+        line = n.CartLine(offer=combo.code, members=members)
+        try:
+            quote = quote_compiled([line], plans, facts, env=self.book.env)
+        except (PriceError, EvalError):
+            return None
+        return summarize_quote(quote)
 
     # -- candidates ----------------------------------------------------------------------
 

@@ -253,10 +253,13 @@ def quote_to_proto(
         first = pb.PriceAmount()
         first.tax_included_amount.CopyFrom(money_to_proto(quoted.first_bill, currency))
         totals.first_bill_estimate.CopyFrom(first)
-    if quoted.usage is not None and currency:
-        usage = pb.PriceAmount()
-        usage.tax_included_amount.CopyFrom(money_to_proto(quoted.usage.charge, currency))
-        totals.usage_estimate.CopyFrom(usage)
+    totals.usage_estimate_basis = pb.USAGE_ESTIMATE_BASIS_NONE
+    if quoted.usage is not None:
+        totals.usage_estimate_basis = pb.USAGE_ESTIMATE_BASIS_PROFILE
+        if currency:
+            usage = pb.PriceAmount()
+            usage.tax_included_amount.CopyFrom(money_to_proto(quoted.usage.charge, currency))
+            totals.usage_estimate.CopyFrom(usage)
     if quoted.eligibility is not None:
         for verdict in quoted.eligibility.items:
             response.trace.extend(trace_to_proto(step, texts) for step in verdict.trace)

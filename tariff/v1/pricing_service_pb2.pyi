@@ -156,6 +156,34 @@ DUE_TIME_EVERY_PERIOD: DueTime.ValueType  # 3
 """Billed every period from `starts`."""
 Global___DueTime: _TypeAlias = DueTime  # noqa: Y015
 
+class _UsageEstimateBasis:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _UsageEstimateBasisEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_UsageEstimateBasis.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    USAGE_ESTIMATE_BASIS_UNSPECIFIED: _UsageEstimateBasis.ValueType  # 0
+    """Not set; never sent by this server."""
+    USAGE_ESTIMATE_BASIS_PROFILE: _UsageEstimateBasis.ValueType  # 1
+    """The request's usage profile, rated as real usage is."""
+    USAGE_ESTIMATE_BASIS_NONE: _UsageEstimateBasis.ValueType  # 2
+    """No usage profile was given: no usage estimate (`usage_estimate` unset, the first bill
+    without usage).
+    """
+
+class UsageEstimateBasis(_UsageEstimateBasis, metaclass=_UsageEstimateBasisEnumTypeWrapper):
+    """The source of a quote's usage estimate."""
+
+USAGE_ESTIMATE_BASIS_UNSPECIFIED: UsageEstimateBasis.ValueType  # 0
+"""Not set; never sent by this server."""
+USAGE_ESTIMATE_BASIS_PROFILE: UsageEstimateBasis.ValueType  # 1
+"""The request's usage profile, rated as real usage is."""
+USAGE_ESTIMATE_BASIS_NONE: UsageEstimateBasis.ValueType  # 2
+"""No usage profile was given: no usage estimate (`usage_estimate` unset, the first bill
+without usage).
+"""
+Global___UsageEstimateBasis: _TypeAlias = UsageEstimateBasis  # noqa: Y015
+
 class _RatingStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -514,6 +542,11 @@ class QuoteTotals(_message.Message):
     MONTHLY_RECURRING_FIELD_NUMBER: _builtins.int
     USAGE_ESTIMATE_FIELD_NUMBER: _builtins.int
     FIRST_BILL_ESTIMATE_FIELD_NUMBER: _builtins.int
+    USAGE_ESTIMATE_BASIS_FIELD_NUMBER: _builtins.int
+    usage_estimate_basis: Global___UsageEstimateBasis.ValueType
+    """What `usage_estimate` is based on: USAGE_ESTIMATE_BASIS_NONE says there is none (no
+    usage profile was given) rather than leaving a client to read a missing field as zero.
+    """
     @_builtins.property
     def due_now(self) -> Global___PriceAmount:
         """Due with the order."""
@@ -539,10 +572,11 @@ class QuoteTotals(_message.Message):
         monthly_recurring: Global___PriceAmount | None = ...,
         usage_estimate: Global___PriceAmount | None = ...,
         first_bill_estimate: Global___PriceAmount | None = ...,
+        usage_estimate_basis: Global___UsageEstimateBasis.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["due_now", b"due_now", "first_bill_estimate", b"first_bill_estimate", "monthly_recurring", b"monthly_recurring", "usage_estimate", b"usage_estimate"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_now", b"due_now", "first_bill_estimate", b"first_bill_estimate", "monthly_recurring", b"monthly_recurring", "usage_estimate", b"usage_estimate"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_now", b"due_now", "first_bill_estimate", b"first_bill_estimate", "monthly_recurring", b"monthly_recurring", "usage_estimate", b"usage_estimate", "usage_estimate_basis", b"usage_estimate_basis"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -3,20 +3,22 @@ so quoting never compiles (issue 16)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from catalog.model import CatalogVersionInfo
+from catalog.model import CatalogVersionInfo, Combo
 from dsl import compile_prices, loader
 from dsl import nodes as n
 from dsl.codegen import CompileError
 from dsl.context import CustomerFacts
-from dsl.eval_prices import price_line
+from dsl.eval_prices import price_line, quote
 from rules.compiled import CompiledRuleSet
 from rules.quoting import QuoteError, compiled_plan, quote_cart
 from rules.sale import CartItem, Sale
-from rules.sale_catalog import SaleCatalog, _neutral_facts, summarize
+from rules.sale_catalog import SaleCatalog, _neutral_facts, summarize, summarize_quote
+from tariff.gen.catalogs import CatalogSpec, generate_catalog
 from tests.support.quote_catalog import quote_content
 
 CHINA = timezone(timedelta(hours=8))
@@ -64,15 +66,36 @@ def test_a_quote_compiles_nothing(catalog: SaleCatalog, monkeypatch: pytest.Monk
     assert len(quoted.quote.lines) >= 5
 
 
-def test_list_price_summaries_agree_with_the_interpreter(catalog: SaleCatalog) -> None:
+def generated() -> SaleCatalog:
+    """A generated catalog: its combos' plans have no `when`, so their summaries are kept."""
+    return SaleCatalog(INFO, generate_catalog(CatalogSpec(offers=60, areas=3, seed=7, combos=4)))
+
+
+@pytest.mark.parametrize("make", [lambda: SaleCatalog(INFO, quote_content()), generated])
+def test_list_price_summaries_agree_with_the_interpreter(make: Callable[[], SaleCatalog]) -> None:
+    catalog = make()
     facts = _neutral_facts()
     checked = 0
     for code, offer in catalog.offers.items():
         plan = catalog.book.plans.get(offer.tariff_plan)
         if plan is None or (code, plan.name) not in catalog._summaries:
             continue
-        line = price_line(plan, n.CartLine(offer=code), facts, env=catalog.book.env)
-        assert catalog._summaries[(code, plan.name)] == summarize(line)
+        if isinstance(offer, Combo):
+            members = catalog.default_members(offer, ())
+            plans = {
+                c: catalog.book.plans[o.tariff_plan]
+                for c in (code, *(m.offer for m in members))
+                if (o := catalog.offers[c]).tariff_plan
+            }
+            combo = n.CartLine(offer=code, members=members)
+            quoted = quote([combo], plans, facts, env=catalog.book.env)
+            summary = catalog._summaries[(code, plan.name)]
+            assert summary == summarize_quote(quoted)
+            assert summary is not None
+            assert summary.recurring > 0  # the bundle's rent and its discounted members
+        else:
+            priced = price_line(plan, n.CartLine(offer=code), facts, env=catalog.book.env)
+            assert catalog._summaries[(code, plan.name)] == summarize(priced)
         checked += 1
     assert checked >= 3
 
