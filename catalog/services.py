@@ -453,12 +453,19 @@ class CatalogService:
     def diff(self, before: Selector | None, after: Selector | None) -> list[Change]:
         """What differs between two catalogs; defaults: the version in force now (an empty
         catalog before any is) vs the draft."""
+        return diff(*self.diff_sides(before, after))
+
+    def diff_sides(
+        self, before: Selector | None, after: Selector | None
+    ) -> tuple[CatalogContent, CatalogContent]:
+        """The two catalogs a diff compares, with `diff`'s defaults. Raises NotFound for an
+        unknown version."""
         if before is None:
             in_force = self.timeline().in_force(self._clock())
             older = self.content(VersionNumber(in_force.number)) if in_force else CatalogContent()
         else:
             older = self.content(before)
-        return diff(older, self.content(after or DRAFT))
+        return older, self.content(after or DRAFT)
 
     # -- bundles ------------------------------------------------------------------------
 

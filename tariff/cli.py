@@ -309,6 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tariff.review_cli import add_review_command
 
     add_review_command(sub)
+    from tariff.diff_cli import add_diff_command
+
+    add_diff_command(sub)
     add_console_command(sub)
 
     health = sub.add_parser(

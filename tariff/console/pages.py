@@ -4,7 +4,6 @@ with its prices, the rule editor, simulations, review and publishing, version di
 from __future__ import annotations
 
 import asyncio
-import difflib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from catalog.audit import ReviewRefused
+from catalog.content import CatalogContent
 from catalog.errors import CatalogError, NotFound, ValidationError
 from catalog.lifecycle import TRANSITIONS
 from catalog.model import EntityKind, LifecycleStatus
 from catalog.versions import DRAFT, Selector, VersionNumber
+from rules.version_diff import version_diff
 from tariff.console.access import COOKIE
 from tariff.console.charts import difference_chart
 from tariff.console.labels import LANGUAGES, labels
@@ -152,34 +153,21 @@ async def diff_page(request: Request) -> Response:
     after = request.query_params.get("after") or "draft"
     try:
         older, newer = (_selector(x) for x in (before, after))
-        changes = await asyncio.to_thread(service.diff, older, newer)
-        a = await asyncio.to_thread(service.content, older) if older else None
+        a = await asyncio.to_thread(service.content, older) if older else CatalogContent()
         b = await asyncio.to_thread(service.content, newer or DRAFT)
     except (ConsoleRefusal, CatalogError) as error:
         return render_refusal(request, 400, str(error))
-    texts_a = {s.path: s.text for _, s in a.all_rule_sources()} if a else {}
-    texts_b = {s.path: s.text for _, s in b.all_rule_sources()}
-    tables = []
-    for path in sorted(texts_a.keys() | texts_b.keys()):
-        old, new = texts_a.get(path, ""), texts_b.get(path, "")
-        if old != new:
-            table = difflib.HtmlDiff(wrapcolumn=80).make_table(
-                old.splitlines(),
-                new.splitlines(),
-                f"{path} ({before})",
-                f"{path} ({after})",
-                context=True,
-                numlines=2,
-            )
-            tables.append((path, table))
+    found = await asyncio.to_thread(version_diff, a, b)  # as `tariff diff` and the RPC
     return page(
         request,
         "diff.html",
         versions=versions,
         before=before,
         after=after,
-        changes=changes,
-        tables=tables,
+        offers=found.offers,
+        changes=[c for c in found.entities if c.kind not in ("product", "combo")],
+        files=found.files,
+        empty=found.empty,
     )
 
 

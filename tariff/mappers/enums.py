@@ -5,6 +5,7 @@ from __future__ import annotations
 from catalog import model
 from catalog.diff import ChangeType
 from catalog.services import ImportMode
+from rules.version_diff import Aspect
 from tariff.mappers.common import EnumMap
 from tariff.v1 import catalog_pb2, catalog_service_pb2
 
@@ -18,3 +19,4 @@ CHANNEL_KIND = EnumMap(catalog_pb2.ChannelKind, "CHANNEL_KIND", model.ChannelKin
 ENTITY_KIND = EnumMap(catalog_pb2.EntityKind, "ENTITY_KIND", model.EntityKind)
 CHANGE_TYPE = EnumMap(catalog_service_pb2.ChangeType, "CHANGE_TYPE", ChangeType)
 IMPORT_MODE = EnumMap(catalog_service_pb2.ImportMode, "IMPORT_MODE", ImportMode)
+OFFER_ASPECT = EnumMap(catalog_service_pb2.OfferAspect, "OFFER_ASPECT", Aspect)

@@ -11,6 +11,7 @@ from catalog import model
 from catalog.diff import Change
 from catalog.services import ImportMode, ImportResult, Published
 from catalog.versions import DRAFT, AsOf, Selector, VersionNumber
+from rules.version_diff import VersionDiff
 from tariff.mappers.common import (
     REQUIRED,
     Problems,
@@ -21,7 +22,7 @@ from tariff.mappers.common import (
     selector_only,
     timestamp_to_datetime,
 )
-from tariff.mappers.enums import CHANGE_TYPE, IMPORT_MODE
+from tariff.mappers.enums import CHANGE_TYPE, IMPORT_MODE, OFFER_ASPECT
 from tariff.mappers.rules import finding_to_proto
 from tariff.v1 import catalog_pb2, catalog_service_pb2
 
@@ -126,6 +127,39 @@ def changes_to_proto(changes: Iterable[Change]) -> catalog_service_pb2.DiffCatal
     return catalog_service_pb2.DiffCatalogVersionsResponse(
         changes=[change_to_proto(c) for c in changes]
     )
+
+
+def version_diff_to_proto(found: VersionDiff) -> catalog_service_pb2.DiffCatalogVersionsResponse:
+    """The entity changes, then per offer and per rule file, all of `found`."""
+    response = changes_to_proto(found.entities)
+    response.offer_changes.extend(
+        catalog_service_pb2.OfferChange(
+            offer_code=offer.code,
+            kind=offer.kind,
+            change_type=CHANGE_TYPE.to_proto(offer.change_type),
+            items=[
+                catalog_service_pb2.OfferItemChange(
+                    aspect=OFFER_ASPECT.to_proto(item.aspect),
+                    item=item.item,
+                    change_type=CHANGE_TYPE.to_proto(item.change_type),
+                    before=item.before,
+                    after=item.after,
+                )
+                for item in offer.items
+            ],
+        )
+        for offer in found.offers
+    )
+    response.rule_file_changes.extend(
+        catalog_service_pb2.RuleFileChange(
+            path=file.path,
+            owner=file.owner,
+            change_type=CHANGE_TYPE.to_proto(file.change_type),
+            diff_lines=file.lines,
+        )
+        for file in found.files
+    )
+    return response
 
 
 # -- bundles ----------------------------------------------------------------------------------

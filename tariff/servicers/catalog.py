@@ -25,6 +25,7 @@ from catalog.snapshot import SnapshotRegistry
 from catalog.versions import DRAFT, Draft, Selector
 from rules.offering_prices import offering_prices
 from rules.sale_catalog import SaleCatalog
+from rules.version_diff import version_diff
 from tariff.mappers import catalog as m
 from tariff.mappers import masks
 from tariff.mappers import versions as vmap
@@ -325,8 +326,9 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
         self, request: pb.DiffCatalogVersionsRequest, context: Context
     ) -> pb.DiffCatalogVersionsResponse:
         before, after = vmap.diff_sides(request)
-        changes = await asyncio.to_thread(self._service.diff, before, after)
-        return vmap.changes_to_proto(changes)
+        older, newer = await asyncio.to_thread(self._service.diff_sides, before, after)
+        found = await asyncio.to_thread(version_diff, older, newer)
+        return vmap.version_diff_to_proto(found)
 
     async def _sign(self, *versions: catalog_pb2.CatalogVersion) -> None:
         """Who authored, approved and published each version."""

@@ -54,6 +54,38 @@ CHANGE_TYPE_MODIFIED: ChangeType.ValueType  # 3
 """Present in both with different content."""
 Global___ChangeType: _TypeAlias = ChangeType  # noqa: Y015
 
+class _OfferAspect:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _OfferAspectEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OfferAspect.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    OFFER_ASPECT_UNSPECIFIED: _OfferAspect.ValueType  # 0
+    """Not set."""
+    OFFER_ASPECT_PRICES: _OfferAspect.ValueType  # 1
+    """Its tariff plan, overrides and the items of the plans they name."""
+    OFFER_ASPECT_ELIGIBILITY: _OfferAspect.ValueType  # 2
+    """Its status, audience, areas, channels, validity, requirements and eligibility rules."""
+    OFFER_ASPECT_COMPOSITION: _OfferAspect.ValueType  # 3
+    """A combo's members, choice groups and composition rules."""
+    OFFER_ASPECT_DETAILS: _OfferAspect.ValueType  # 4
+    """Its name, description and other catalog fields."""
+
+class OfferAspect(_OfferAspect, metaclass=_OfferAspectEnumTypeWrapper):
+    """What part of an offer an item belongs to."""
+
+OFFER_ASPECT_UNSPECIFIED: OfferAspect.ValueType  # 0
+"""Not set."""
+OFFER_ASPECT_PRICES: OfferAspect.ValueType  # 1
+"""Its tariff plan, overrides and the items of the plans they name."""
+OFFER_ASPECT_ELIGIBILITY: OfferAspect.ValueType  # 2
+"""Its status, audience, areas, channels, validity, requirements and eligibility rules."""
+OFFER_ASPECT_COMPOSITION: OfferAspect.ValueType  # 3
+"""A combo's members, choice groups and composition rules."""
+OFFER_ASPECT_DETAILS: OfferAspect.ValueType  # 4
+"""Its name, description and other catalog fields."""
+Global___OfferAspect: _TypeAlias = OfferAspect  # noqa: Y015
+
 class _ImportMode:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -1487,22 +1519,155 @@ class DiffCatalogVersionsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CHANGES_FIELD_NUMBER: _builtins.int
+    OFFER_CHANGES_FIELD_NUMBER: _builtins.int
+    RULE_FILE_CHANGES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___EntityChange]:
         """Changes ordered by kind then code."""
+
+    @_builtins.property
+    def offer_changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___OfferChange]:
+        """Per offer (product or combo), what changed in its prices, eligibility and composition,
+        ordered by code.
+        """
+
+    @_builtins.property
+    def rule_file_changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___RuleFileChange]:
+        """The rule files that differ, line by line, ordered by path."""
 
     def __init__(
         self,
         *,
         changes: _abc.Iterable[Global___EntityChange] | None = ...,
+        offer_changes: _abc.Iterable[Global___OfferChange] | None = ...,
+        rule_file_changes: _abc.Iterable[Global___RuleFileChange] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "offer_changes", b"offer_changes", "rule_file_changes", b"rule_file_changes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DiffCatalogVersionsResponse: _TypeAlias = DiffCatalogVersionsResponse  # noqa: Y015
+
+@_typing.final
+class OfferItemChange(_message.Message):
+    """One item of an offer that differs: a catalog field or a rule."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ASPECT_FIELD_NUMBER: _builtins.int
+    ITEM_FIELD_NUMBER: _builtins.int
+    CHANGE_TYPE_FIELD_NUMBER: _builtins.int
+    BEFORE_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
+    aspect: Global___OfferAspect.ValueType
+    """The part of the offer."""
+    item: _builtins.str
+    """What names the item: a field ("channel_codes"), a rule ("rule age", "first[2]"), a plan
+    item ("price rent", "discount loyalty", "usage local_voice"; "GD: price rent" under an
+    area's override).
+    """
+    change_type: Global___ChangeType.ValueType
+    """Added, removed or modified."""
+    before: _builtins.str
+    """In `base`: a field as canonical JSON, a rule as written (comments dropped, whitespace
+    collapsed); empty when absent.
+    """
+    after: _builtins.str
+    """In `target`, the same way."""
+    def __init__(
+        self,
+        *,
+        aspect: Global___OfferAspect.ValueType = ...,
+        item: _builtins.str = ...,
+        change_type: Global___ChangeType.ValueType = ...,
+        before: _builtins.str = ...,
+        after: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "aspect", b"aspect", "before", b"before", "change_type", b"change_type", "item", b"item"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OfferItemChange: _TypeAlias = OfferItemChange  # noqa: Y015
+
+@_typing.final
+class OfferChange(_message.Message):
+    """One offer that differs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OFFER_CODE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    CHANGE_TYPE_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    offer_code: _builtins.str
+    """The product's or combo's code."""
+    kind: _builtins.str
+    """"product" or "combo"."""
+    change_type: Global___ChangeType.ValueType
+    """Added, removed or modified."""
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___OfferItemChange]:
+        """For MODIFIED, the items that differ: catalog fields, then eligibility rules, composition
+        rules and the items of its plans, in the order the rules declare them.
+        """
+
+    def __init__(
+        self,
+        *,
+        offer_code: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        change_type: Global___ChangeType.ValueType = ...,
+        items: _abc.Iterable[Global___OfferItemChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change_type", b"change_type", "items", b"items", "kind", b"kind", "offer_code", b"offer_code"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OfferChange: _TypeAlias = OfferChange  # noqa: Y015
+
+@_typing.final
+class RuleFileChange(_message.Message):
+    """One rule file that differs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PATH_FIELD_NUMBER: _builtins.int
+    OWNER_FIELD_NUMBER: _builtins.int
+    CHANGE_TYPE_FIELD_NUMBER: _builtins.int
+    DIFF_LINES_FIELD_NUMBER: _builtins.int
+    path: _builtins.str
+    """Its path."""
+    owner: _builtins.str
+    """"product:CODE", "combo:CODE" or "business:CODE"; empty for the catalog's own files."""
+    change_type: Global___ChangeType.ValueType
+    """Added, removed or modified."""
+    @_builtins.property
+    def diff_lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """A unified diff without its file header: "@@ -a,b +c,d @@" hunks of " ", "-" and "+"
+        lines.
+        """
+
+    def __init__(
+        self,
+        *,
+        path: _builtins.str = ...,
+        owner: _builtins.str = ...,
+        change_type: Global___ChangeType.ValueType = ...,
+        diff_lines: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change_type", b"change_type", "diff_lines", b"diff_lines", "owner", b"owner", "path", b"path"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RuleFileChange: _TypeAlias = RuleFileChange  # noqa: Y015
 
 @_typing.final
 class ImportCatalogBundleRequest(_message.Message):

@@ -57,6 +57,8 @@ def test_the_readme_tour_works_verbatim(
     assert "3,995" in text  # rated events of the sample usage (5 misdials rejected)
     assert (tmp_path / "rated.csv").stat().st_size > 0
     assert "+1.81%" in text  # mobile_39's revenue under the draft's dearer long distance
+    assert "product mobile_39: modified" in text  # tariff diff: the same change, by offer
+    assert "+    rate * *: 0.25 per minute increments 60s then 6s" in text
     assert "0 error(s)" in text
     assert "98 passed" in text
     assert (

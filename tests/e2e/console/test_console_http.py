@@ -142,3 +142,30 @@ def test_pages_speak_chinese(store: Store) -> None:
     page = store.client("alice", Role.READER).get("/?lang=zh")
     for word in ("业务", "产品", "组合产品", "已发布版本"):
         assert word in page.text
+
+
+def test_the_diff_page_shows_the_offer_change_and_the_file_lines(store: Store) -> None:
+    """The page shows rules.version_diff, as `tariff diff` and DiffCatalogVersions do."""
+    author = store.client("alice", Role.AUTHOR)
+    path = "products/mobile_39.tariff"
+    opened = author.get("/api/file", params={"path": path}).json()
+    old, new = "rate * *: 0.20 per minute", "rate * *: 0.25 per minute"
+    assert old in opened["text"]
+    saved = author.post(
+        "/api/save",
+        json={
+            "path": path,
+            "text": opened["text"].replace(old, new),
+            "revision": opened["revision"],
+        },
+    )
+    assert saved.status_code == 200
+    html = author.get("/diff", params={"before": "1", "after": "draft"}).text
+    offers = html.split('<table id="offers">')[1].split("</table>")[0]
+    assert "mobile_39" in offers
+    assert "0.20 per minute" in offers
+    assert "0.25 per minute" in offers
+    assert '<span class="add">+' in html
+    assert new in html.split('<pre class="filediff">')[1]
+    same = author.get("/diff", params={"before": "1", "after": "1"}).text
+    assert '<tr class="offer">' not in same

@@ -1,22 +1,34 @@
 """docs/dsl.md stays true: every `tariff` code block parses, the blocks together check without
-a single problem against a catalog declaring what they name, and the "Checks" table lists
-every diagnostic code the parser, the builder and the checker can report."""
+a single problem against a catalog declaring what they name and their examples all pass, a
+`tariff-error CODE` block is refused with that code, the `text` blocks are what the code
+prints and accepts, and the "Checks" table lists every diagnostic code the parser, the
+builder and the checker can report.
+
+The doc's tags: `tariff` (checked, examples run), `tariff-excerpt PATH` (a verbatim copy of a
+demo file, tests/unit/dsl/test_docs_demo_excerpts.py), `tariff-error CODE` (a mistake the
+text explains), `text synopsis` (command lines: every option is one the command has) and
+`text diagnostics` (what `tariff check` prints for the line it shows)."""
 
 from __future__ import annotations
 
+import argparse
 import ast
 import dataclasses
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 
 import pytest
 
 from dsl.checker import check
-from dsl.diagnostics import Diagnostic, DslError
+from dsl.diagnostics import Diagnostic, DslError, render
 from dsl.nodes import Module
 from dsl.parser import parse
 from dsl.types import CODE_KINDS
+from pricing.zones import ZoneTable
+from rules.examples import run_examples
+from tariff.cli import build_parser
 from tests.unit.dsl.test_checker_helpers import CATALOG
 
 ROOT = Path(__file__).parents[3]
@@ -41,8 +53,13 @@ def code_blocks(text: str) -> list[tuple[str, int, str]]:
 
 
 def tariff_blocks() -> list[tuple[int, str]]:
+    return tagged("tariff")
+
+
+def tagged(wanted: str) -> list[tuple[int, str]]:
+    """(line, body) of the blocks tagged exactly `wanted`."""
     return [
-        (line, body) for tag, line, body in code_blocks(DOC.read_text("utf-8")) if tag == "tariff"
+        (line, body) for tag, line, body in code_blocks(DOC.read_text("utf-8")) if tag == wanted
     ]
 
 
@@ -84,15 +101,18 @@ def show(diagnostics: list[Diagnostic]) -> str:
 # -- the examples ------------------------------------------------------------------------------
 
 
-def test_the_doc_has_tariff_blocks_and_only_tariff_or_text_blocks() -> None:
+KNOWN_TAGS = {"tariff", "text synopsis", "text diagnostics"}
+
+
+def test_the_doc_has_tariff_blocks_and_only_blocks_a_test_runs() -> None:
     blocks = code_blocks(DOC.read_text("utf-8"))
     assert len(tariff_blocks()) >= 10
     untagged = [
         line
         for tag, line, _ in blocks
-        if tag not in {"tariff", "text"} and not tag.startswith("tariff-excerpt ")
+        if tag not in KNOWN_TAGS and not tag.startswith(("tariff-excerpt ", "tariff-error "))
     ]
-    assert untagged == [], f"tag these blocks `tariff`, `text` or `tariff-excerpt PATH`: {untagged}"
+    assert untagged == [], f"tag these blocks as the module docstring says: {untagged}"
 
 
 @pytest.mark.parametrize(("line", "body"), tariff_blocks(), ids=lambda v: str(v)[:20])
@@ -110,6 +130,79 @@ def test_the_tariff_blocks_check_together_without_a_problem() -> None:
 def test_the_tariff_blocks_check_in_any_order() -> None:
     modules = [parse_block(line, body) for line, body in reversed(tariff_blocks())]
     assert check(modules, DOC_CATALOG) == []
+
+
+#: The zone table the doc's usage examples dial into (the checker catalog's `cn_zones`).
+DOC_ZONES = {
+    "cn_zones": ZoneTable(
+        [("0755", "local"), ("010", "domestic_ld"), ("0081", "intl_asia"), ("0044", "intl_europe")]
+    )
+}
+
+
+def test_the_examples_of_the_tariff_blocks_pass() -> None:
+    modules = [parse_block(line, body) for line, body in tariff_blocks()]
+    results = run_examples(modules, DOC_CATALOG, datetime(2026, 3, 2, tzinfo=UTC), DOC_ZONES)
+    assert len(results) >= 7
+    failed = [
+        f"docs/dsl.md:{int(r.path.rpartition('@')[2]) + r.span.line - 1}: example {r.name} "
+        f"{r.status}: expected {r.expected}, got {r.actual}"
+        for r in results
+        if r.status != "passed"
+    ]
+    assert failed == [], "\n".join(failed)
+
+
+@pytest.mark.parametrize(
+    ("tag", "line", "body"),
+    [
+        (tag, line, body)
+        for tag, line, body in code_blocks(DOC.read_text("utf-8"))
+        if tag.startswith("tariff-error ")
+    ],
+)
+def test_a_tariff_error_block_is_refused_with_its_code(tag: str, line: int, body: str) -> None:
+    code = tag.partition(" ")[2]
+    try:
+        found = check([parse(body, block_path(line))], DOC_CATALOG)
+    except DslError as error:
+        found = list(error.diagnostics)
+    assert found, f"docs/dsl.md:{line}: the block is accepted"
+    first = found[0]
+    assert first.code == code, found
+    assert first.hint, "the text says the hint explains the mistake"
+
+
+def _options(parser: argparse.ArgumentParser, command: str) -> set[str]:
+    """The option strings of `tariff COMMAND`."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {o for action in sub.choices[command]._actions for o in action.option_strings}
+
+
+def test_the_synopsis_names_real_commands_and_options() -> None:
+    parser = build_parser()
+    blocks = tagged("text synopsis")
+    assert blocks
+    for line, body in blocks:
+        for n_line, text in enumerate(body.splitlines(), start=line):
+            words = text.partition("#")[0].split()
+            if not words:
+                continue
+            assert words[0] == "tariff", f"docs/dsl.md:{n_line}: {text}"
+            unknown = {w for w in words if w.startswith("--")} - _options(parser, words[1])
+            assert not unknown, f"docs/dsl.md:{n_line}: `tariff {words[1]}` has no {unknown}"
+
+
+def test_the_shown_diagnostic_is_what_check_prints() -> None:
+    [(line, body)] = tagged("text diagnostics")
+    where, _, _ = body.partition(": ")
+    path, row, _ = where.split(":")
+    shown = body.splitlines()[1]
+    lines = ["offer youth_plan {", "  eligible all {", shown, "  }", "}", ""]
+    assert int(row) == 3, "the source around the shown line is built as line 3"
+    source = "\n".join(lines)
+    found = check([parse(source, path)], DOC_CATALOG)
+    assert [render(d, source) for d in found] == [body.rstrip("\n")], f"docs/dsl.md:{line}"
 
 
 # -- the "Checks" table ------------------------------------------------------------------------

@@ -5,8 +5,9 @@ loaded with the demo catalog answers.
 The document's conventions, read here: an RPC's section is headed "### `Service.Method`";
 its examples are fenced blocks tagged `json request`, then `json response` (or
 `json response-excerpt`, whose lists may leave elements out) or `json status` (the error, as
-google.rpc.Status). A documented response may leave fields out and may cut a string with a
-final "…", but every value it shows must be the real one.
+google.rpc.Status). A `json output` block is what the `sh` block above it prints (checked by
+tests/e2e/test_doc_blocks.py). A documented response may leave fields out and may cut a
+string with a final "…", but every value it shows must be the real one.
 """
 
 from __future__ import annotations
@@ -140,6 +141,8 @@ def read_doc() -> Doc:
                     doc.headings.append(rpc)
             continue
         assert block is not None
+        if block.tag == "output":  # what an `sh` block prints: tests/e2e/test_doc_blocks.py
+            continue
         if rpc is None:
             if block.tag:
                 doc.stray.append(block)
