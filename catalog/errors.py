@@ -35,6 +35,11 @@ class NotFound(CatalogError):
     """The entity, version or table named does not exist (NOT_FOUND)."""
 
 
+class NoVersionInForce(NotFound):
+    """No published version is in force at the instant asked: before the first publish, or
+    a time before the first version's effective_from (NOT_FOUND)."""
+
+
 class AlreadyExists(CatalogError):
     """An entity with that code already exists (ALREADY_EXISTS)."""
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from catalog.errors import NotFound, ValidationError, Violation
+from catalog.errors import NotFound, NoVersionInForce, ValidationError, Violation
 from catalog.model import CatalogVersionInfo
 
 
@@ -74,7 +74,9 @@ class Timeline:
             return found
         found = self.in_force(selector.instant)
         if found is None:
-            raise NotFound(f"no catalog version is in force at {selector.instant.isoformat()}")
+            raise NoVersionInForce(
+                f"no catalog version is in force at {selector.instant.isoformat()}"
+            )
         return found
 
     def check_next_effective(self, effective_from: datetime) -> None:

@@ -18,55 +18,90 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from catalog import errors as catalog_errors
+from catalog.audit import ReviewRefused
 from tariff.mappers.common import wire_error
 
 log = logging.getLogger(__name__)
 
 ERROR_DOMAIN = "tariff.v1"
 
-#: exception class -> status code; looked up along the exception's MRO.
-STATUS_BY_ERROR: dict[type[Exception], grpc.StatusCode] = {
-    catalog_errors.ValidationError: grpc.StatusCode.INVALID_ARGUMENT,
-    catalog_errors.NotFound: grpc.StatusCode.NOT_FOUND,
-    catalog_errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
-    catalog_errors.StaleRevision: grpc.StatusCode.ABORTED,
-    catalog_errors.ConcurrentWrite: grpc.StatusCode.ABORTED,
-    catalog_errors.LifecycleViolation: grpc.StatusCode.FAILED_PRECONDITION,
-    catalog_errors.PublishRejected: grpc.StatusCode.FAILED_PRECONDITION,
+#: exception class -> (status code, ErrorInfo.reason); looked up along the exception's MRO.
+#: Every reason is a row of docs/api.md's "Error reasons" table, with this code
+#: (tests/unit/tariff/test_error_reasons.py walks it both ways).
+ERRORS: dict[type[Exception], tuple[grpc.StatusCode, str]] = {
+    catalog_errors.ValidationError: (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
+    catalog_errors.NotFound: (grpc.StatusCode.NOT_FOUND, "NOT_FOUND"),
+    catalog_errors.NoVersionInForce: (grpc.StatusCode.NOT_FOUND, "NO_VERSION_IN_FORCE"),
+    catalog_errors.AlreadyExists: (grpc.StatusCode.ALREADY_EXISTS, "ALREADY_EXISTS"),
+    catalog_errors.StaleRevision: (grpc.StatusCode.ABORTED, "STALE_REVISION"),
+    catalog_errors.ConcurrentWrite: (grpc.StatusCode.ABORTED, "CONCURRENT_WRITE"),
+    catalog_errors.LifecycleViolation: (grpc.StatusCode.FAILED_PRECONDITION, "LIFECYCLE"),
+    ReviewRefused: (grpc.StatusCode.FAILED_PRECONDITION, "REVIEW_REFUSED"),
+    catalog_errors.PublishRejected: (grpc.StatusCode.FAILED_PRECONDITION, "PUBLISH_REJECTED"),
     # the database's faults, not bugs: retry later / free space (docs/operations.md)
-    catalog_errors.StorageUnavailable: grpc.StatusCode.UNAVAILABLE,
-    catalog_errors.StorageFull: grpc.StatusCode.RESOURCE_EXHAUSTED,
-    catalog_errors.StorageCorrupt: grpc.StatusCode.DATA_LOSS,
+    catalog_errors.StorageUnavailable: (grpc.StatusCode.UNAVAILABLE, "STORAGE_UNAVAILABLE"),
+    catalog_errors.StorageFull: (grpc.StatusCode.RESOURCE_EXHAUSTED, "STORAGE_FULL"),
+    catalog_errors.StorageCorrupt: (grpc.StatusCode.DATA_LOSS, "STORAGE_CORRUPT"),
 }
+
+NOT_ELIGIBLE = "NOT_ELIGIBLE"  # a Quote of a cart that does not qualify
+CANNOT_PRICE = "CANNOT_PRICE"  # a cart its plans cannot price
 
 
 class Refused(Exception):
     """A request the domain refuses for the state of things (FAILED_PRECONDITION), with its
     violations and extra detail messages packed into the status (e.g. an ineligible cart's
-    full CheckEligibility answer on a refused Quote)."""
+    full CheckEligibility answer on a refused Quote). `reason` says which refusal it is
+    (NOT_ELIGIBLE, CANNOT_PRICE: rows of the reasons table)."""
 
     def __init__(
-        self, message: str, violations: Sequence[Any] = (), details: Sequence[Any] = ()
+        self,
+        message: str,
+        violations: Sequence[Any] = (),
+        details: Sequence[Any] = (),
+        *,
+        reason: str,
     ) -> None:
         super().__init__(message)
         self.violations = list(violations)
         self.status_details = list(details)
+        self.reason = reason
 
 
-STATUS_BY_ERROR[Refused] = grpc.StatusCode.FAILED_PRECONDITION
+ERRORS[Refused] = (grpc.StatusCode.FAILED_PRECONDITION, NOT_ELIGIBLE)
+#: the reasons raised with an exception of a class whose own reason is only a default
+RAISED_REASONS: dict[str, grpc.StatusCode] = {
+    NOT_ELIGIBLE: grpc.StatusCode.FAILED_PRECONDITION,
+    CANNOT_PRICE: grpc.StatusCode.FAILED_PRECONDITION,
+}
 
 
-def register(error: type[Exception], code: grpc.StatusCode) -> None:
-    """Let another package (rules, pricing) map its own exceptions."""
-    STATUS_BY_ERROR[error] = code
+def register(error: type[Exception], code: grpc.StatusCode, reason: str) -> None:
+    """Let another package (rules, pricing) map its own exceptions, with their reason (a
+    row of the reasons table)."""
+    ERRORS[error] = (code, reason)
+
+
+def _lookup(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
+    for cls in type(exc).__mro__:
+        found = ERRORS.get(cls)
+        if found is not None:
+            return found
+    return None
 
 
 def status_for(exc: BaseException) -> grpc.StatusCode | None:
-    for cls in type(exc).__mro__:
-        code = STATUS_BY_ERROR.get(cls)
-        if code is not None:
-            return code
-    return None
+    found = _lookup(exc)
+    return found[0] if found is not None else None
+
+
+def reason_for(exc: BaseException) -> str:
+    """ErrorInfo.reason for a mapped exception: its class's (the most specific one), or the
+    one a Refused was raised with."""
+    if isinstance(exc, Refused):
+        return exc.reason
+    found = _lookup(exc)
+    return found[1] if found is not None else "INTERNAL"
 
 
 def _pack(message: Any) -> any_pb2.Any:
@@ -81,9 +116,10 @@ def rich_status(exc: Exception, code: grpc.StatusCode) -> status_pb2.Status:
     listing every violation (a lifecycle refusal is one, typed "catalog", subject
     "lifecycle"). Field paths go out as the client wrote them, in lowerCamelCase
     (`tariff.mappers.common.json_path`)."""
+    reason = reason_for(exc)
     if isinstance(exc, catalog_errors.ValidationError):
         exc = wire_error(exc)
-    info = error_details_pb2.ErrorInfo(reason=type(exc).__name__, domain=ERROR_DOMAIN)
+    info = error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN)
     if isinstance(exc, catalog_errors.StaleRevision):  # what to re-read, machine-readable
         info.metadata["expected_revision"] = str(exc.expected)
         info.metadata["current_revision"] = str(exc.current)

@@ -24,7 +24,7 @@ from catalog.snapshot import SnapshotRegistry
 from rules.projection import ProfileError
 from rules.quoting import CartNotEligible, QuoteError, option_problems, quote_cart
 from rules.sale_catalog import SaleCatalog
-from tariff.errors import Refused
+from tariff.errors import CANNOT_PRICE, NOT_ELIGIBLE, Refused
 from tariff.mappers import qualification as qm
 from tariff.mappers import quote as m
 from tariff.mappers.common import Problems
@@ -67,12 +67,12 @@ def answer_quote(
             for reason in item.reasons
         ]
         answer = qm.cart_to_proto(verdict, catalog.book.texts)
-        raise Refused(str(refused), violations, [answer]) from None
+        raise Refused(str(refused), violations, [answer], reason=NOT_ELIGIBLE) from None
     except ProfileError as error:
         field = f"usage_profile.entries[{error.index}]"
         raise ValidationError([Violation(field, str(error))]) from None
     except (QuoteError, WirePrecisionError) as error:
-        raise Refused(f"the catalog cannot price this cart: {error}") from None
+        raise Refused(f"the catalog cannot price this cart: {error}", reason=CANNOT_PRICE) from None
 
 
 class PricingServicer(pricing_service_pb2_grpc.PricingServiceServicer):

@@ -21,7 +21,8 @@ from catalog.errors import ValidationError, Violation
 from catalog.quotes import (
     DEFAULT_VALIDITY,
     MAX_VALIDITY,
-    QuoteNotAcceptable,
+    QuoteAlreadyAccepted,
+    QuoteExpired,
     QuoteRepository,
     QuoteState,
     StoredQuote,
@@ -37,8 +38,9 @@ class QuotesNotKept(Exception):
     """A server built without a quote store (UNIMPLEMENTED)."""
 
 
-register(QuoteNotAcceptable, grpc.StatusCode.FAILED_PRECONDITION)
-register(QuotesNotKept, grpc.StatusCode.UNIMPLEMENTED)
+register(QuoteExpired, grpc.StatusCode.FAILED_PRECONDITION, "QUOTE_EXPIRED")
+register(QuoteAlreadyAccepted, grpc.StatusCode.FAILED_PRECONDITION, "QUOTE_ALREADY_ACCEPTED")
+register(QuotesNotKept, grpc.StatusCode.UNIMPLEMENTED, "QUOTES_NOT_KEPT")
 
 _STATES = {
     QuoteState.APPROVED: pb.QUOTE_STATE_APPROVED,
@@ -118,7 +120,9 @@ class QuoteDesk:
         except ValidationError as error:  # paths of the QuoteRequest, now under `quote`
             raise ValidationError(_under("quote", error.violations), error.message) from None
         except Refused as refused:
-            raised = Refused(str(refused), _under("quote", refused.violations))
+            raised = Refused(
+                str(refused), _under("quote", refused.violations), reason=refused.reason
+            )
             raised.status_details = refused.status_details
             raise raised from None
         quote = StoredQuote(

@@ -24,7 +24,7 @@ from types import MappingProxyType
 
 import grpc
 
-from catalog.errors import NotFound, ValidationError
+from catalog.errors import NotFound, NoVersionInForce, ValidationError
 from catalog.snapshot import SnapshotRegistry
 from catalog.versions import AsOf, VersionNumber
 from rules.rating import (
@@ -81,7 +81,7 @@ class InForce:
             return self._catalog
         info = self._timeline.in_force(start)
         if info is None:
-            raise NotFound(f"no catalog version is in force at {start.isoformat()}")
+            raise NoVersionInForce(f"no catalog version is in force at {start.isoformat()}")
         index = bisect_right(self._starts, start)
         self._low = self._starts[index - 1]
         self._high = self._starts[index] if index < len(self._starts) else _END
@@ -267,7 +267,7 @@ class ResponseTooLarge(Exception):
         )
 
 
-register(ResponseTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED)
+register(ResponseTooLarge, grpc.StatusCode.RESOURCE_EXHAUSTED, "RESPONSE_TOO_LARGE")
 
 
 def _unsendable(error: ValueError) -> str:

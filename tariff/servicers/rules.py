@@ -153,7 +153,10 @@ class RulesServicer(rules_service_pb2_grpc.RulesServiceServicer):
             return pb.SimulationResult(catalog_version=catalog.number, list_eligible_offers=listed)
         except Refused as refused:  # e.g. an ineligible cart: the same refusal, named
             raise Refused(
-                f"{which}: {refused}", refused.violations, refused.status_details
+                f"{which}: {refused}",
+                refused.violations,
+                refused.status_details,
+                reason=refused.reason,
             ) from None
         except ValidationError as error:  # the inner request's paths, under its field
             raise ValidationError(

@@ -141,7 +141,7 @@ async def test_an_accepted_quote_keeps_its_prices_after_a_publish(
     with pytest.raises(grpc.aio.AioRpcError) as twice:
         await pricing.AcceptQuote(pb.AcceptQuoteRequest(id=created.id))
     assert twice.value.code() is grpc.StatusCode.FAILED_PRECONDITION
-    assert reason(twice.value) == "QuoteAlreadyAccepted"
+    assert reason(twice.value) == "QUOTE_ALREADY_ACCEPTED"
     assert "accepted already" in (twice.value.details() or "")
 
 
@@ -158,7 +158,7 @@ async def test_an_expired_quote_is_refused_and_stays_expired(stubs: Stubs, clock
     with pytest.raises(grpc.aio.AioRpcError) as late:
         await pricing.AcceptQuote(pb.AcceptQuoteRequest(id=created.id))
     assert late.value.code() is grpc.StatusCode.FAILED_PRECONDITION
-    assert reason(late.value) == "QuoteExpired"
+    assert reason(late.value) == "QUOTE_EXPIRED"
     assert "expired at" in (late.value.details() or "")
     assert (await pricing.GetQuote(pb.GetQuoteRequest(id=created.id))).quote.state == EXPIRED
 

@@ -48,5 +48,5 @@ async def test_domain_errors_carry_rich_details(channel: grpc.aio.Channel) -> No
     assert status is not None
     info = error_details_pb2.ErrorInfo()
     assert status.details[0].Unpack(info)
-    assert info.reason == "NotFound"
+    assert info.reason == "NOT_FOUND"
     assert info.domain == "tariff.v1"
