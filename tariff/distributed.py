@@ -49,6 +49,7 @@ from tariff.counter_tables import CounterTableError, counters_from_table, counte
 from tariff.gen.usage import USAGE_HEADER
 from tariff.rate_columns import read_chunk, result_arrays
 from tariff.rate_files import RESULT_SCHEMA, Chunk
+from tariff.usage_arrow import usage_batch
 
 #: Rows rated at once inside a partition (memory stays flat, as in `tariff rate`).
 BATCH_ROWS = 10_000
@@ -138,12 +139,6 @@ def dataset_files(path: Path) -> list[Path]:
     return files
 
 
-def _as_text(column: Any) -> Any:
-    if not pa.types.is_string(column.type) or column.null_count:
-        column = pc.fill_null(pc.cast(column, pa.string()), "")
-    return column
-
-
 def read_part(path: str, index: int) -> pa.Table:
     """One file's usage columns as text (as `tariff rate` reads Parquet), with its file
     index and each row's place."""
@@ -151,7 +146,10 @@ def read_part(path: str, index: int) -> pa.Table:
     missing = [name for name in USAGE_HEADER if name not in table.column_names]
     if missing:
         raise DatasetError(f"{path}: missing column(s) {', '.join(missing)}")
-    columns = [_as_text(table.column(name)) for name in USAGE_HEADER]
+    events, problems = usage_batch(table)  # by meaning, as `tariff rate` and RateBatch
+    if problems:
+        raise DatasetError(f"{path}: " + "; ".join(f"column {p.message}" for p in problems))
+    columns = list(events.columns)
     rows = table.num_rows
     columns += [pa.array(np.full(rows, index, dtype=np.int64)), pa.array(np.arange(rows))]
     return pa.Table.from_arrays(columns, names=[*USAGE_HEADER, FILE, ROW])

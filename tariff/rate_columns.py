@@ -28,6 +28,7 @@ from rules.usage_rows import FALSE, QUANTITY_COLUMN, TRUE, RowError, record_from
 from tariff.gen.usage import USAGE_HEADER
 from tariff.rate_files import RESULT_SCHEMA, Chunk
 from tariff.rate_report import Shadow, Summary
+from tariff.usage_arrow import text_of
 
 __all__ = ["ReadChunk", "compare", "read_chunk", "result_arrays", "tally"]
 
@@ -50,10 +51,7 @@ class ReadChunk:
 
 
 def _text(batch: Any, name: str) -> Any:
-    column = batch.column(name)
-    if not pa.types.is_string(column.type) or column.null_count:
-        column = pc.fill_null(pc.cast(column, pa.string()), "")
-    return column
+    return text_of(name, batch.column(name))
 
 
 def _matches(column: Any, pattern: str) -> Any:

@@ -2,8 +2,11 @@
 and `tariff shadow` hold one batch at a time whatever the size of the file.
 
 Formats go by extension: `.csv`, `.csv.gz` and `.parquet`. CSV columns are all read as text
-(exactly what rules.usage_rows expects; an event id like `E0001` keeps its zeros); Parquet
-columns of other types are cast to text per batch (timestamps as ISO 8601 with their offset).
+(exactly what rules.usage_rows expects; an event id like `E0001` keeps its zeros); typed
+Parquet columns are read by their meaning (tariff.usage_arrow, as RateBatch reads Arrow):
+a file whose column cannot mean what it must (a destination typed double, a naive
+timestamp) is refused before anything is rated or written, naming the column, the type
+found and the type wanted.
 A CSV line that does not split into the header's columns is not an abort: it comes out in its
 place as a row of its own (`Chunk.broken` holds the reason instead of the fields).
 
@@ -26,11 +29,11 @@ from types import TracebackType
 from typing import Any, Literal
 
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
-import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.csv as pa_csv  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
 
 from tariff.gen.usage import USAGE_HEADER
+from tariff.usage_arrow import column_problems, text_of
 
 Format = Literal["csv", "csv.gz", "parquet"]
 SUFFIXES: dict[str, Format] = {".csv": "csv", ".csv.gz": "csv.gz", ".parquet": "parquet"}
@@ -108,12 +111,12 @@ class _Broken:
 
 
 class UsageReader:
-    """A usage file opened for streaming. Raises UsageFileError (or pyarrow's ValueError /
-    OSError) when the file cannot be rated at all."""
+    """A usage file opened for streaming. Raises FileNotFoundError for a missing one, and
+    UsageFileError (or pyarrow's ValueError / OSError) when it cannot be rated at all."""
 
     def __init__(self, path: Path) -> None:
         if not path.exists():
-            raise UsageFileError(f"{path}: no such file")
+            raise FileNotFoundError(f"{path}: no such file")  # exit 3, not found
         if not path.is_file():
             raise UsageFileError(f"{path}: not a file")
         self.path = path
@@ -151,12 +154,10 @@ class UsageReader:
                 ),
             )
             self.schema = self._csv.schema
-        for name in USAGE_HEADER:
-            kind = self.schema.field(name).type
-            try:
-                pc.cast(pa.array([], kind), pa.string())
-            except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-                raise UsageFileError(f"{path}: column {name} ({kind}) cannot be read") from None
+        problems = column_problems(self.schema)  # by meaning, as RateBatch reads Arrow
+        if problems:
+            said = "; ".join(f"column {p.message}" for p in problems)
+            raise UsageFileError(f"{path}: {said}")
 
     def __enter__(self) -> UsageReader:
         return self
@@ -262,12 +263,7 @@ def _check_columns(path: Path, names: Sequence[str]) -> None:
 
 def _text_rows(batch: Any) -> list[Mapping[str, str]]:
     """The usage columns of a batch as text, one dict per row."""
-    columns = []
-    for name in USAGE_HEADER:
-        column = batch.column(name)
-        if not pa.types.is_string(column.type) or column.null_count:
-            column = pc.fill_null(pc.cast(column, pa.string()), "")
-        columns.append(column.to_pylist())
+    columns = [text_of(name, batch.column(name)).to_pylist() for name in USAGE_HEADER]
     return [dict(zip(USAGE_HEADER, values, strict=True)) for values in zip(*columns, strict=True)]
 
 

@@ -1,5 +1,6 @@
-"""Usage events from a typed Arrow table (RateBatch), as the text columns the columnar
-reader (tariff.rate_columns.read_chunk) takes from a usage file.
+"""Usage events from typed Arrow columns, as the text columns the columnar reader
+(tariff.rate_columns.read_chunk) takes: the one reader of typed usage, for RateBatch's
+Arrow tables, `tariff rate`'s Parquet (and CSV) files and the Dask jobs' Parquet parts.
 
 Each column is read by its meaning, never by whatever its type happens to hold: codes and
 numbers dialled are text (a destination typed as a number has lost its leading zeros, so it
@@ -77,6 +78,37 @@ def _reader(name: str, kind: Any) -> Callable[[Any], Any] | str:
     return "string"
 
 
+def column_problems(schema: Any) -> list[ColumnProblem]:
+    """Each usage column of `schema` that cannot mean what it must: the column, the type
+    found and the types wanted. (Whether a column is there at all is the caller's rule.)"""
+    problems = []
+    for name in USAGE_HEADER:
+        index = schema.get_field_index(name)
+        if index < 0:
+            continue
+        kind = schema.field(index).type
+        reader = _reader(name, kind)
+        if isinstance(reader, str):
+            problems.append(ColumnProblem(name, f"{name!r} is {kind}; wanted {reader}"))
+    return problems
+
+
+def text_of(name: str, column: Any) -> Any:
+    """A usage column as the text the columnar reader takes, read by its meaning (a column
+    `column_problems` accepted; ValueError for one it refuses)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    kind = column.type
+    if pa.types.is_string(kind) and not column.null_count:
+        return column  # CSV's columns, and most of Parquet's: already what is wanted
+    reader = _reader(name, kind)
+    if isinstance(reader, str):
+        raise ValueError(f"{name!r} is {kind}; wanted {reader}")
+    if pa.types.is_dictionary(kind):
+        column = pc.cast(column, kind.value_type)
+    return reader(column)
+
+
 def usage_batch(table: pa.Table) -> tuple[pa.RecordBatch, list[ColumnProblem]]:
     """The usage columns of `table` as text (USAGE_HEADER order), or the problems with its
     columns (then the batch is empty). Other columns are ignored."""
@@ -85,20 +117,14 @@ def usage_batch(table: pa.Table) -> tuple[pa.RecordBatch, list[ColumnProblem]]:
         for name in REQUIRED
         if name not in table.column_names
     ]
-    columns: list[Any] = []
-    rows = table.num_rows
-    for name in USAGE_HEADER:
-        if name not in table.column_names:
-            columns.append(pa.array([""] * rows, pa.string()))
-            continue
-        column = table.column(name)
-        reader = _reader(name, column.type)
-        if isinstance(reader, str):
-            problems.append(ColumnProblem(name, f"{name!r} is {column.type}; wanted {reader}"))
-            continue
-        if pa.types.is_dictionary(column.type):
-            column = pc.cast(column, column.type.value_type)
-        columns.append(reader(column.combine_chunks()))
+    problems += column_problems(table.schema)
     if problems:
         return pa.RecordBatch.from_arrays([], names=[]), problems
+    rows = table.num_rows
+    columns = [
+        text_of(name, table.column(name))
+        if name in table.column_names
+        else pa.array([""] * rows, pa.string())
+        for name in USAGE_HEADER
+    ]
     return pa.RecordBatch.from_arrays(columns, names=list(USAGE_HEADER)), []
