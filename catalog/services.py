@@ -46,13 +46,14 @@ from catalog.publishing import plan_publish
 from catalog.queries import CatalogFilter, matches, paginate
 from catalog.repository import CatalogRepository, UnitOfWork
 from catalog.validation import (
-    DefinitionChecker,
     check_areas,
     check_code,
     check_publishable,
     check_rule_sources,
     check_zone_table,
     source_owners,
+    validate_catalog,
+    validate_definition,
 )
 from catalog.versions import DRAFT, AsOf, Draft, Selector, Timeline, VersionNumber
 
@@ -480,12 +481,7 @@ class CatalogService:
         obsoleted: list[str] = []
         with self._uow() as uow:
             repo = uow.catalog
-            problems = check_areas(bundle.areas.values(), repo.list_areas())
-            for name, table in bundle.zone_tables.items():
-                problems += [
-                    Violation(f"zone table {name!r}: {v.field}", v.description)
-                    for v in check_zone_table(table)
-                ]
+            problems: list[Violation] = []
             existing = {(e.kind, e.code): e for e in repo.list_entries()}
             planned: dict[EntityKey, Entry] = {}
             for key, incoming in bundle.entities.items():
@@ -518,17 +514,11 @@ class CatalogService:
                     )
                     obsoleted.append(f"{key[0].value}:{key[1]}")
             merged = _merged_content(draft_content(repo), bundle, planned, mode)
-            checker = DefinitionChecker(merged)
-            for key in planned:
-                if key in bundle.entities:
-                    problems += [
-                        Violation(f"{key[0].value}:{key[1]}: {v.field}", v.description)
-                        for v in checker.check(bundle.entities[key].definition)
-                    ]
-            problems += [
-                Violation(f"catalog: {v.field}", v.description)
-                for v in check_rule_sources(bundle.rule_sources, "rule_sources", {})
-            ]
+            changed = [key for key in planned if key in bundle.entities]
+            problems = (
+                validate_catalog(merged, bundle, changed, existing_areas=repo.list_areas())
+                + problems
+            )
             if problems:
                 raise ValidationError(problems, "the bundle cannot be imported")
             if dry_run:
@@ -589,7 +579,7 @@ class CatalogService:
         return f"{other.value} {code!r}" if (other, code) in existing else ""
 
     def _validate(self, repo: CatalogRepository, definition: Definition) -> None:
-        problems = DefinitionChecker(draft_content(repo)).check(definition)
+        problems = validate_definition(draft_content(repo), definition)
         if problems:
             raise ValidationError(problems)
 
@@ -708,3 +698,17 @@ def _merged_content(
 def _parents_first(areas: Iterable[Area]) -> list[Area]:
     order = {"nation": 0, "province": 1, "city": 2}
     return sorted(areas, key=lambda a: (order[a.level.value], a.code))
+
+
+def check_bundle(bundle: CatalogContent) -> list[Violation]:
+    """What importing `bundle` into an empty store refuses: the import itself, run as a dry
+    run on an in-memory store, so `tariff check BUNDLE` accepts exactly what `tariff bundle
+    import` into a new store does (one validation path: `validate_catalog`)."""
+    from catalog.repository import InMemoryUnitOfWork
+
+    store = InMemoryUnitOfWork()
+    try:
+        CatalogService(lambda: store).import_content(bundle, ImportMode.REPLACE, dry_run=True)
+    except ValidationError as refused:
+        return list(refused.violations)
+    return []

@@ -424,15 +424,61 @@ def check_zone_table(table: ZoneTable) -> list[Violation]:
     return found
 
 
-def check_publishable(content: CatalogContent) -> list[Violation]:
-    """Every entity of a version being built must be consistent with that version alone."""
-    checker = DefinitionChecker(content, for_publish=True)
-    found: list[Violation] = []
-    for (kind, code), entity in content.entities.items():
-        for violation in checker.check(entity.definition):
-            field = violation.field.split(".", 1)[-1]
-            found.append(Violation(f"{kind.value} {code!r}.{field}", violation.description))
+def validate_definition(content: CatalogContent, definition: Definition) -> list[Violation]:
+    """One definition as the draft RPCs write it, checked against `content` (the draft) by
+    the checker `validate_catalog` runs on every entity; paths as the request names them."""
+    return DefinitionChecker(content).check(definition)
+
+
+def validate_catalog(
+    content: CatalogContent,
+    incoming: CatalogContent | None = None,
+    keys: Iterable[EntityKey] | None = None,
+    *,
+    existing_areas: Iterable[Area] = (),
+    for_publish: bool = False,
+) -> list[Violation]:
+    """The one validator of catalog data, collecting every violation.
+
+    `content` is the catalog as it will be (the draft after an import, the version being
+    published); `incoming` is what is written into it (a bundle; default: all of `content`),
+    whose areas (merged into `existing_areas`), zone tables and rule sources are checked;
+    `keys` are the entities whose definitions are checked against `content` (default: every
+    entity of `incoming`). Import calls it on the merged draft, `tariff check BUNDLE` on the
+    bundle as an import into an empty store would (`catalog.services.check_bundle`), publish
+    on the version being built (`for_publish`: only published things may be referred to);
+    the draft RPCs check their one definition with the same checker (`validate_definition`).
+    """
+    incoming = content if incoming is None else incoming
+    found = check_areas(incoming.areas.values(), existing_areas)
+    for name, table in incoming.zone_tables.items():
+        found += [
+            Violation(f"zone table {name!r}: {v.field}", v.description)
+            for v in check_zone_table(table)
+        ]
+    checker = DefinitionChecker(content, for_publish=for_publish)
+    for key in incoming.entities if keys is None else keys:
+        kind, code = key
+        found += [
+            Violation(f"{kind.value}:{code}: {v.field}", v.description)
+            for v in checker.check(content.entities[key].definition)
+        ]
+    offers = {code for kind, code in incoming.entities if kind is EntityKind.PRODUCT}
+    for kind, code in incoming.entities:
+        if kind is EntityKind.COMBO and code in offers:
+            found.append(Violation(f"combo:{code}", f"code is already used by product {code!r}"))
+    found += [
+        Violation(f"catalog: {v.field}", v.description)
+        for v in check_rule_sources(incoming.rule_sources, "rule_sources", {})
+    ]
+    if for_publish:
+        found += _shared_source_paths(content)
+    return found
+
+
+def _shared_source_paths(content: CatalogContent) -> list[Violation]:
     owners: dict[str, str] = {}
+    found: list[Violation] = []
     for key, source in content.all_rule_sources():
         owner = "the catalog" if key is None else f"{key[0].value} {key[1]!r}"
         if source.path in owners:
@@ -444,3 +490,9 @@ def check_publishable(content: CatalogContent) -> list[Violation]:
             )
         owners[source.path] = owner
     return found
+
+
+def check_publishable(content: CatalogContent) -> list[Violation]:
+    """Every entity of a version being built must be consistent with that version alone
+    (`validate_catalog` with `for_publish`)."""
+    return validate_catalog(content, for_publish=True)

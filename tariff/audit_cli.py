@@ -14,14 +14,13 @@ from datetime import UTC
 
 import grpc
 from google.protobuf import json_format
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from catalog import codec
 from catalog.audit import AuditEntry
+from tariff import exits
 from tariff.eligible_cli import rpc_error_line
 from tariff.mappers.governance import entry_to_proto
+from tariff.output import Listing, add_output_option, mode_of, show
 from tariff.security.client import add_client_arguments, channel_for
 from tariff.v1 import governance_service_pb2 as pb
 from tariff.v1 import governance_service_pb2_grpc
@@ -31,7 +30,7 @@ def _from_store(args: argparse.Namespace) -> list[pb.AuditEntry]:
     from tariff.bootstrap import bootstrap
     from tariff.cli import settings_from
 
-    app = bootstrap(settings_from(args))
+    app = bootstrap(settings_from(args), existing=True)
     try:
         entries: list[AuditEntry] = app.catalog.governance.audit_entries(
             0, args.limit, args.principal or ""
@@ -54,18 +53,10 @@ def run_audit(args: argparse.Namespace) -> int:
         entries = _from_server(args) if args.server else _from_store(args)
     except grpc.RpcError as error:
         print(f"tariff: error: {rpc_error_line(error)}", file=sys.stderr)
-        return 1
-    if args.json:
-        for entry in entries:
-            document = json_format.MessageToDict(entry)
-            print(json.dumps(document, ensure_ascii=False))
-        return 0
-    table = Table(title="Audit log (newest first)")
-    for column in ("id", "time", "principal", "method", "action", "entity", "rev", "outcome"):
-        table.add_column(column)
-    table.add_column("detail", overflow="fold")
-    for e in entries:
-        cells = (
+        return exits.for_rpc(error.code())
+    columns = ("id", "time", "principal", "method", "action", "entity", "rev", "outcome", "detail")
+    rows = [
+        (
             str(e.id),
             codec.format_instant(e.time.ToDatetime(tzinfo=UTC)),
             e.principal,
@@ -76,9 +67,12 @@ def run_audit(args: argparse.Namespace) -> int:
             e.outcome,
             e.detail,
         )
-        table.add_row(*(Text(c) for c in cells))
-    Console().print(table)
-    return 0
+        for e in entries
+    ]
+    lines = [json.dumps(json_format.MessageToDict(e), ensure_ascii=False) for e in entries]
+    listing = Listing("Audit log (newest first)", columns, rows, numeric=frozenset({"id", "rev"}))
+    show([listing], mode_of(args), document="\n".join(lines))  # json: one object a line
+    return exits.OK
 
 
 def add_audit_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,7 +83,7 @@ def add_audit_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     audit.add_argument("--limit", type=int, default=100, help="newest N entries (at most 1000)")
     audit.add_argument("--principal", help="only this principal's entries")
-    audit.add_argument("--json", action="store_true", help="one JSON object a line")
+    add_output_option(audit)  # json: one JSON object a line
     audit.add_argument("--timeout", type=float, default=30.0, help="seconds (server)")
     add_client_arguments(audit)
     audit.set_defaults(run=run_audit)

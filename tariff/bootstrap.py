@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from catalog import bundle, codec, migrations
 from catalog.content import CatalogContent
+from catalog.errors import NotFound
 from catalog.model import CatalogVersionInfo
 from catalog.parse_store import ParsedRuleStore
 from catalog.repository import UnitOfWork
@@ -64,9 +66,37 @@ class App:
         self.engine.dispose()
 
 
-def bootstrap(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App:
+class NoStore(NotFound):
+    """A command that reads the catalog was pointed at a store that does not exist (creating
+    an empty one in the working directory would only hide the mistake)."""
+
+
+def missing_store(url: str) -> Path | None:
+    """The SQLite file `url` names when it does not exist (None: it does, or the URL is a
+    server's or in memory, which opening cannot create by mistake)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    name = parsed.database or ""
+    if name in ("", ":memory:") or name.startswith("file:"):
+        return None
+    path = Path(name)
+    return None if path.exists() else path
+
+
+def bootstrap(
+    settings: Settings, clock: Callable[[], datetime] = utcnow, *, existing: bool = False
+) -> App:
     """Open the database (migrating it unless told not to) and load the published snapshots.
-    Raises StorageUnavailable or StorageFull when the database cannot serve."""
+    `existing`: for a command that only reads, a SQLite file that is not there is NoStore,
+    not created. Raises StorageUnavailable or StorageFull when the database cannot serve."""
+    missing = missing_store(settings.database_url) if existing else None
+    if missing is not None:
+        raise NoStore(
+            f"no catalog store at {missing}: create one with `tariff bundle import BUNDLE` "
+            "(or `tariff db upgrade` for an empty one, `tariff serve --demo` for the demo), "
+            "or point --database-url / TARIFF_DATABASE_URL at an existing one"
+        )
     engine = create_engine_for(settings.database_url)
     if settings.migrate:
         with storage_errors(engine.url):

@@ -1,7 +1,7 @@
 """The `tariff` command: run the service and administer the catalog store.
 
 Every failure ends with a one-line message on stderr and a non-zero exit status, never a
-traceback (exit 1: the request was refused; exit 2: bad usage).
+traceback; the statuses are one table for every command (tariff.exits, README).
 """
 
 from __future__ import annotations
@@ -13,20 +13,23 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
+import grpc
 from pydantic import ValidationError as SettingsError
 from sqlalchemy.exc import SQLAlchemyError
 
 from catalog import bundle, codec
 from catalog.errors import CatalogError, ValidationError
 from catalog.services import ImportMode
+from tariff import exits
 from tariff.console.cli import (
     add_console_command,
     add_console_options,
     check_console_security,
     console_address,
 )
+from tariff.instants import instant_argument
 from tariff.security.options import SERVE_SETTINGS as SECURITY_SETTINGS
 from tariff.security.options import add_serve_options
 from tariff.settings import Settings
@@ -111,10 +114,10 @@ def _health(args: argparse.Namespace) -> int:
             )
         except grpc.RpcError as error:
             print(f"tariff: {args.server}: {error.code().name}: {error.details()}", file=sys.stderr)
-            return 1
+            return exits.for_rpc(error.code())
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
     print(f"{args.service or 'server'}: {status}")
-    return 0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1
+    return exits.OK if reply.status == health_pb2.HealthCheckResponse.SERVING else exits.FINDINGS
 
 
 def free_port(host: str, port: int) -> None:
@@ -198,7 +201,7 @@ def _bundle_export(args: argparse.Namespace) -> int:
     from catalog.versions import DRAFT, VersionNumber
     from tariff.bootstrap import bootstrap
 
-    app = bootstrap(settings_from(args))
+    app = bootstrap(settings_from(args), existing=True)
     try:
         content = app.catalog.content(VersionNumber(args.version) if args.version else DRAFT)
     finally:
@@ -215,8 +218,8 @@ def _bundle_export(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     from tariff.bootstrap import bootstrap
 
-    effective = codec.parse_instant(args.effective_from) if args.effective_from else None
-    app = bootstrap(settings_from(args))
+    effective = args.effective_from  # tariff.instants.instant_argument: parsed, or None
+    app = bootstrap(settings_from(args), existing=True)  # an empty one has nothing to publish
     try:
         published = app.catalog.publish(effective, args.description)
     finally:
@@ -235,10 +238,20 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, saying a usage error on one line (exit 2, tariff.exits.USAGE) with
+    where to read more, instead of the whole usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(exits.USAGE, f"tariff: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tariff", description="Telecom tariff engine.")
+    parser = Parser(prog="tariff", description="Telecom tariff engine.")
     parser.add_argument("--version", action="version", version=f"tariff {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(  # type: ignore[assignment]
+        dest="command", required=True
+    )
 
     serve = sub.add_parser("serve", help="run the gRPC service")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
@@ -316,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     health = sub.add_parser(
         "health",
-        help="is a server SERVING (exit 0) or not (exit 1)",
+        help="is a server SERVING (exit 0) or not (exit 1; 4: no server answers)",
         description="Asks the gRPC health service; for container and load-balancer checks.",
     )
     health.add_argument("--server", default="127.0.0.1:50051", help="HOST:PORT")
@@ -328,7 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     health.set_defaults(run=_health)
 
     publish = sub.add_parser("publish", help="publish the draft as a new catalog version")
-    publish.add_argument("--effective-from", help="RFC 3339 instant (default: now)")
+    publish.add_argument(
+        "--effective-from",
+        type=instant_argument,
+        metavar="INSTANT",
+        help="when it takes effect: 2026-03-10, 2026-03-10T10:00:00+08:00 or +1d (default: now)",
+    )
     publish.add_argument("--description", default="", help="release notes")
     _add_store_options(publish)
     publish.set_defaults(run=_publish)
@@ -365,17 +383,25 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version (0) or bad usage (2, said on one line)
+        return done.code if isinstance(done.code, int) else exits.USAGE
     run: Command = args.run
     try:
         return run(args)
     except (CatalogError, SettingsError, OSError, ValueError) as exc:
         print(f"tariff: error: {_one_line(exc)}", file=sys.stderr)
-        return 1
+        return exits.for_error(exc)
+    except grpc.RpcError as exc:  # a call to --server that no command caught itself
+        from tariff.eligible_cli import rpc_error_line
+
+        print(f"tariff: error: {rpc_error_line(exc)}", file=sys.stderr)
+        return exits.for_error(exc)
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
         print(f"tariff: database error: {_one_line(cause)}", file=sys.stderr)
-        return 1
+        return exits.UNREACHABLE
     except KeyboardInterrupt:
         return 130
 

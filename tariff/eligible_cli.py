@@ -24,16 +24,16 @@ import grpc
 from google.protobuf import json_format
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from catalog import codec
+from catalog.errors import ValidationError
 from catalog.snapshot import SnapshotRegistry, registry_of
 from rules.sale_catalog import SaleCatalog
+from tariff import exits
 from tariff.bootstrap import bundle_catalog
-from tariff.mappers.common import datetime_to_timestamp
+from tariff.instants import instant_argument
+from tariff.mappers.common import datetime_to_timestamp, wire_error
 from tariff.mappers.money import money_text
+from tariff.output import Listing, add_output_option, mode_of, show
 from tariff.security.client import add_client_arguments, channel_for
 from tariff.servicers.pricing import PricingServicer
 from tariff.servicers.qualification import QualificationServicer
@@ -78,7 +78,7 @@ _ITEM = re.compile(
 )
 _MEMBER = re.compile(r"^(?:(?P<count>[0-9]+)\*)?(?P<code>[^,*\s]+)$")
 MAX_COUNT = 100
-NOT_QUALIFIED = 3  # `check`'s exit status for a cart that does not qualify (scripts test it)
+NOT_QUALIFIED = exits.FINDINGS  # `check`'s exit status for a cart that does not qualify
 PAGE = 1000
 
 
@@ -131,7 +131,7 @@ def sale_context(args: argparse.Namespace) -> order_pb2.SaleContext:
         customer=customer, area_code=args.area, channel_code=args.channel
     )
     if args.time:
-        stamp = datetime_to_timestamp(codec.parse_instant(args.time))
+        stamp = datetime_to_timestamp(args.time)  # parsed by tariff.instants
         assert stamp is not None
         context.time.CopyFrom(stamp)
     return context
@@ -173,7 +173,10 @@ def ask(args: argparse.Namespace, method: str, request: Any, service: str = "qua
             local = PricingServicer(registry, lambda: datetime.now(UTC), settings.zone)
         else:
             local = QualificationServicer(registry, lambda: datetime.now(UTC), settings.zone)
-        return asyncio.run(getattr(local, method)(request, _Context()))
+        try:
+            return asyncio.run(getattr(local, method)(request, _Context()))
+        except ValidationError as error:  # the paths the server would send: lowerCamelCase
+            raise wire_error(error) from None
     with channel_for(args, args.server) as channel:
         stub: Any
         if service == "pricing":
@@ -206,10 +209,8 @@ def rpc_error_line(error: grpc.RpcError) -> str:
 # -- printing -------------------------------------------------------------------------------
 
 
-def print_offers(console: Console, offers: Sequence[pb.EligibleOffer], version: int) -> None:
-    table = Table(title=f"Eligible offers (catalog version {version})")
-    for column in ("offer", "name", "kind", "category", "one-time", "recurring"):
-        table.add_column(column, justify="right" if column in ("one-time", "recurring") else "left")
+def offers_listing(offers: Sequence[pb.EligibleOffer], version: int) -> Listing:
+    rows = []
     for offer in offers:
         currency = offer.prices.recurring.currency_code or offer.prices.one_time.currency_code
         recurring = money_text(offer.prices.recurring)
@@ -217,38 +218,50 @@ def print_offers(console: Console, offers: Sequence[pb.EligibleOffer], version: 
             recurring += f" {currency}"
         if recurring and offer.prices.recurring_period:
             recurring += f" / {offer.prices.recurring_period}"
-        cells = (
-            offer.offer_code,
-            offer.name,
-            KIND_NAMES.get(offer.kind, "?"),
-            offer.category,
-            f"{money_text(offer.prices.one_time)} {currency}".strip(),
-            recurring,
+        rows.append(
+            (
+                offer.offer_code,
+                offer.name,
+                KIND_NAMES.get(offer.kind, "?"),
+                offer.category,
+                f"{money_text(offer.prices.one_time)} {currency}".strip(),
+                recurring,
+            )
         )
-        table.add_row(*(Text(c) for c in cells))  # text, not markup: names may hold [brackets]
-    console.print(table)
-    console.print(f"{len(offers)} offer(s)")
+    return Listing(
+        f"Eligible offers (catalog version {version})",
+        ("offer", "name", "kind", "category", "one-time", "recurring"),
+        rows,
+        numeric=frozenset({"one-time", "recurring"}),
+        caption=f"{len(rows)} offer(s)",
+    )
 
 
-def print_check(console: Console, response: pb.CheckEligibilityResponse) -> None:
-    verdict = "qualified" if response.qualified else "not qualified"
-    console.print(f"Cart {verdict} (catalog version {response.catalog_version})")
-    table = Table()
-    for column in ("item", "offer", "result", "reasons", "proposals"):
-        table.add_column(column, overflow="fold")
+def check_listing(response: pb.CheckEligibilityResponse) -> Listing:
+    rows: list[tuple[str, ...]] = []
     for item in response.items:
-        _item_rows(table, item, "")
-    console.print(table)
+        _item_rows(rows, item, "")
+    return Listing("", ("item", "offer", "result", "reasons", "proposals"), rows)
+
+
+def check_heading(response: pb.CheckEligibilityResponse) -> str:
+    verdict = "qualified" if response.qualified else "not qualified"
+    return f"Cart {verdict} (catalog version {response.catalog_version})"
+
+
+def trace_lines(response: pb.CheckEligibilityResponse) -> list[str]:
+    lines = []
     for item in response.items:
         for step in item.trace:
             where = f"{step.rule.location.path}:{step.rule.location.line}"
             outcome = "true" if step.outcome else "not true"
             seen = ", ".join(step.observed)
             line = f"  {item.item_id} {step.rule.name} ({where}): {step.condition} -> {outcome}"
-            console.print(line + (f"  [{seen}]" if seen else ""), soft_wrap=True, markup=False)
+            lines.append(line + (f"  [{seen}]" if seen else ""))
+    return lines
 
 
-def _item_rows(table: Table, item: pb.ItemQualification, indent: str) -> None:
+def _item_rows(rows: list[tuple[str, ...]], item: pb.ItemQualification, indent: str) -> None:
     reasons = "\n".join(
         f"{r.code}: {r.message}"
         + (f" ({r.rule.location.path}:{r.rule.location.line})" if r.rule.location.path else "")
@@ -257,16 +270,11 @@ def _item_rows(table: Table, item: pb.ItemQualification, indent: str) -> None:
     proposals = "\n".join(
         f"{PROPOSALS.get(p.kind, '?')} {p.offer_code} ({p.offer_name})" for p in item.proposals
     )
-    cells = (
-        indent + item.item_id,
-        item.offer_code,
-        RESULTS.get(item.result, "?"),
-        reasons,
-        proposals,
+    rows.append(
+        (indent + item.item_id, item.offer_code, RESULTS.get(item.result, "?"), reasons, proposals)
     )
-    table.add_row(*(Text(c) for c in cells))
     for member in item.members:
-        _item_rows(table, member, indent + "  ")
+        _item_rows(rows, member, indent + "  ")
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -292,7 +300,6 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _answer(args: argparse.Namespace, method: str, request: Any) -> int:
-    console = Console()
     try:
         response = ask(args, method, request)
         pages = [response]
@@ -301,18 +308,26 @@ def _answer(args: argparse.Namespace, method: str, request: Any) -> int:
             pages.append(ask(args, method, request))
     except grpc.RpcError as error:
         print(f"tariff: error: {rpc_error_line(error)}", file=sys.stderr)
-        return 1
-    if args.json:
-        for page in pages:
-            print(json_format.MessageToJson(page, ensure_ascii=False, indent=2))
-        qualified = method == "ListEligibleOffers" or response.qualified
-        return 0 if qualified else NOT_QUALIFIED
+        return exits.for_rpc(error.code())
+    mode = mode_of(args)
     if method == "ListEligibleOffers":
-        offers = [o for page in pages for o in page.offers]
-        print_offers(console, offers, pages[0].catalog_version)
-        return 0
-    print_check(console, response)
-    return 0 if response.qualified else NOT_QUALIFIED
+        whole = pb.ListEligibleOffersResponse()
+        whole.CopyFrom(pages[0])
+        for page in pages[1:]:
+            whole.offers.extend(page.offers)
+        whole.next_page_token = ""
+        document = json_format.MessageToJson(whole, ensure_ascii=False, indent=2)
+        show([offers_listing(whole.offers, whole.catalog_version)], mode, document=document)
+        return exits.OK
+    document = json_format.MessageToJson(response, ensure_ascii=False, indent=2)
+    show(
+        [check_listing(response)],
+        mode,
+        document=document,
+        heading=check_heading(response),
+        notes=trace_lines(response),
+    )
+    return exits.OK if response.qualified else NOT_QUALIFIED
 
 
 def add_eligible_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -328,7 +343,7 @@ def add_eligible_command(sub: argparse._SubParsersAction[argparse.ArgumentParser
         "check",
         help="is this cart eligible, and why not",
         description=f"Exit status 0: the cart qualifies; {NOT_QUALIFIED}: it does not; "
-        "1: the request was refused.",
+        "2: the request is invalid; 4: no server answers (README, Exit statuses).",
     )
     check.add_argument(
         "items", nargs="+", metavar="ITEM", help="[ACTION:]OFFER[=MEMBER,...][@GROUP=CHOICE,...]"
@@ -353,8 +368,13 @@ def add_sale_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--credit", help="credit class, e.g. A")
     parser.add_argument("--held", action="append", help="an offer already held (repeatable)")
     parser.add_argument("--attr", action="append", help="customer attribute NAME=VALUE")
-    parser.add_argument("--time", help="RFC 3339 instant of the sale (default: now)")
+    parser.add_argument(
+        "--time",
+        type=instant_argument,
+        metavar="INSTANT",
+        help="the sale's instant: 2026-03-10, 2026-03-10T10:00:00+08:00 or +1d (default: now)",
+    )
     parser.add_argument("--explain", action="store_true", help="show the conditions")
-    parser.add_argument("--json", action="store_true", help="print the response as JSON")
+    add_output_option(parser)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds (server)")
     add_client_arguments(parser)

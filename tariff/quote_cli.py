@@ -15,10 +15,8 @@ from decimal import Decimal
 
 import grpc
 from google.protobuf import json_format
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
+from tariff import exits
 from tariff.eligible_cli import (
     UsageError,
     add_sale_arguments,
@@ -29,6 +27,7 @@ from tariff.eligible_cli import (
 )
 from tariff.errors import Refused
 from tariff.mappers.money import money_text
+from tariff.output import Listing, mode_of, show
 from tariff.v1 import pricing_service_pb2 as pb
 
 PRICE_TYPES = {
@@ -77,39 +76,36 @@ def parse_usage(text: str) -> pb.UsageProfile.Entry:
     return entry
 
 
-def print_quote(console: Console, response: pb.QuoteResponse) -> None:
-    currency = response.currency_code
-    console.print(f"Quote in {currency or '-'} (catalog version {response.catalog_version})")
-    table = Table()
-    for column in (
-        "item",
-        "offer",
-        "price",
-        "type",
-        "list",
-        "price (tax incl.)",
-        "duty free",
-        "tax",
-        "alterations",
-    ):
-        table.add_column(column, overflow="fold")
+def quote_listings(response: pb.QuoteResponse) -> list[Listing]:
+    """The priced lines, then the totals (tax included)."""
+    rows: list[tuple[str, ...]] = []
     for item in response.items:
-        _rows(table, item, "")
-    console.print(table)
+        _rows(rows, item, "")
     totals = response.totals
-    summary = Table(title="Totals (tax included)")
-    for column in ("due now", "monthly", "usage estimate", "first bill"):
-        summary.add_column(column, justify="right")
-    summary.add_row(
-        money_text(totals.due_now.tax_included_amount),
-        money_text(totals.monthly_recurring.tax_included_amount),
-        money_text(totals.usage_estimate.tax_included_amount),
-        money_text(totals.first_bill_estimate.tax_included_amount),
-    )
-    console.print(summary)
+    return [
+        Listing(
+            "",
+            ("item", "offer", "price", "type", "list", "incl. tax", "excl. tax", "tax", "steps"),
+            rows,
+            numeric=frozenset({"list", "incl. tax", "excl. tax", "tax"}),
+        ),
+        Listing(
+            "Totals (tax included)",
+            ("due now", "monthly", "usage estimate", "first bill"),
+            [
+                (
+                    money_text(totals.due_now.tax_included_amount),
+                    money_text(totals.monthly_recurring.tax_included_amount),
+                    money_text(totals.usage_estimate.tax_included_amount),
+                    money_text(totals.first_bill_estimate.tax_included_amount),
+                )
+            ],
+            numeric=frozenset({"due now", "monthly", "usage estimate", "first bill"}),
+        ),
+    ]
 
 
-def _rows(table: Table, item: pb.QuoteItem, indent: str) -> None:
+def _rows(rows: list[tuple[str, ...]], item: pb.QuoteItem, indent: str) -> None:
     first = True
     for price in item.prices:
         kind = PRICE_TYPES.get(price.price_type, "?")
@@ -121,24 +117,24 @@ def _rows(table: Table, item: pb.QuoteItem, indent: str) -> None:
             if listed.HasField("tax_included_amount")
             else listed.duty_free_amount
         )
-        steps = "\n".join(_step(a) for a in price.alterations)
-        cells = (
-            indent + item.item_id if first else "",
-            item.offer_code if first else "",
-            price.name if price.quantity <= 1 else f"{price.name} × {price.quantity:,}",
-            kind,
-            money_text(amount),
-            money_text(price.price.tax_included_amount),
-            money_text(price.price.duty_free_amount),
-            _percent(price.price.tax_rate.value),
-            steps,
+        rows.append(
+            (
+                indent + item.item_id if first else "",
+                item.offer_code if first else "",
+                price.name if price.quantity <= 1 else f"{price.name} × {price.quantity:,}",
+                kind,
+                money_text(amount),
+                money_text(price.price.tax_included_amount),
+                money_text(price.price.duty_free_amount),
+                _percent(price.price.tax_rate.value),
+                "\n".join(_step(a) for a in price.alterations),
+            )
         )
-        table.add_row(*(Text(c) for c in cells))
         first = False
     if first:
-        table.add_row(Text(indent + item.item_id), Text(item.offer_code), Text("(no prices)"))
+        rows.append((indent + item.item_id, item.offer_code, "(no prices)", *[""] * 6))
     for member in item.members:
-        _rows(table, member, indent + "  ")
+        _rows(rows, member, indent + "  ")
 
 
 def _percent(fraction: str) -> str:
@@ -173,17 +169,20 @@ def run_quote(args: argparse.Namespace) -> int:
         response = ask(args, "Quote", request, service="pricing")
     except grpc.RpcError as error:
         print(f"tariff: error: {rpc_error_line(error)}", file=sys.stderr)
-        return 1
-    except Refused as refused:
+        return exits.for_rpc(error.code())
+    except Refused as refused:  # in process (--bundle): what FAILED_PRECONDITION says
         first = refused.violations[0] if refused.violations else None
         detail = f": {first.field}: {first.description}" if first is not None else ""
         print(f"tariff: error: {refused}{detail}", file=sys.stderr)
-        return 1
-    if args.json:
-        print(json_format.MessageToJson(response, ensure_ascii=False, indent=2))
-        return 0
-    print_quote(Console(), response)
-    return 0
+        return exits.FINDINGS
+    currency = response.currency_code or "-"
+    show(
+        quote_listings(response),
+        mode_of(args),
+        document=json_format.MessageToJson(response, ensure_ascii=False, indent=2),
+        heading=f"Quote in {currency} (catalog version {response.catalog_version})",
+    )
+    return exits.OK
 
 
 def add_quote_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -45,6 +45,8 @@ from rules.sale_catalog import SaleCatalog
 from tariff import rate_dataset as dataset
 from tariff.bootstrap import bundle_catalog, draft_catalog
 from tariff.cli import settings_from
+from tariff.instants import instant_argument
+from tariff.output import add_output_option, mode_of, show
 from tariff.rate_columns import compare, read_chunk, result_arrays, tally
 from tariff.rate_files import (
     RatedWriter,
@@ -57,9 +59,9 @@ from tariff.rate_report import (
     TOP,
     Shadow,
     Summary,
-    print_rate,
-    print_shadow,
+    rate_listings,
     rate_report,
+    shadow_listings,
     shadow_report,
 )
 
@@ -115,7 +117,7 @@ class Store:
         if self._app is None:
             from tariff.bootstrap import bootstrap  # late: a bundle needs no SQLAlchemy engine
 
-            self._app = bootstrap(settings_from(self._args))
+            self._app = bootstrap(settings_from(self._args), existing=True)
         return self._app
 
     def version(self, number: int) -> SaleCatalog:
@@ -149,9 +151,9 @@ def rate_source(args: argparse.Namespace, store: Store) -> Source:
     if args.version is not None:
         return Source.pinned(store.version(args.version), f"version {args.version}")
     if args.as_of:
-        instant = codec.parse_instant(args.as_of)
-        catalog = store.app.snapshots.get(AsOf(instant))
-        return Source.pinned(catalog, f"version {catalog.number} (in force at {args.as_of})")
+        catalog = store.app.snapshots.get(AsOf(args.as_of))  # parsed by tariff.instants
+        when = codec.format_instant(args.as_of)
+        return Source.pinned(catalog, f"version {catalog.number} (in force at {when})")
     return store.in_force()
 
 
@@ -280,12 +282,10 @@ def run_rate(args: argparse.Namespace) -> int:
         with Meter(not args.no_progress, f"rating {source.name}") as meter:
             summary = rate_file(source, out, catalogs, tz, meter)
         seconds = time.perf_counter() - started
-    report = rate_report(summary, source, out, catalogs.label)
-    if args.json:
-        report |= {"seconds": round(seconds, 3)}
-        print(json.dumps(report, ensure_ascii=False, indent=2))
-    else:
-        print_rate(Console(), report, seconds, args.top)
+    report = rate_report(summary, source, out, catalogs.label) | {"seconds": round(seconds, 3)}
+    heading, listings = rate_listings(report, seconds, args.top)
+    document = json.dumps(report, ensure_ascii=False, indent=2)
+    show(listings, mode_of(args), document=document, heading=heading)
     return 0
 
 
@@ -303,17 +303,15 @@ def run_shadow(args: argparse.Namespace) -> int:
                 source, Source.pinned(a, label_a), Source.pinned(b, label_b), tz, meter
             )
         seconds = time.perf_counter() - started
-    report = shadow_report(shadow, source, (label_a, label_b))
-    if args.json:
-        report |= {"seconds": round(seconds, 3)}
-        print(json.dumps(report, ensure_ascii=False, indent=2))
-    else:
-        print_shadow(Console(), report, args.top)
+    report = shadow_report(shadow, source, (label_a, label_b)) | {"seconds": round(seconds, 3)}
+    heading, listings = shadow_listings(report, args.top)
+    document = json.dumps(report, ensure_ascii=False, indent=2)
+    show(listings, mode_of(args), document=document, heading=heading)
     return 0
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_output_option(parser)
     parser.add_argument(
         "--top", type=int, default=TOP, help=f"rows per table (default {TOP}; 0 = all)"
     )
@@ -347,7 +345,9 @@ def add_rate_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     pin.add_argument(
         "--as-of",
         metavar="INSTANT",
-        help="rate every event under the version in force at this RFC 3339 instant",
+        type=instant_argument,
+        help="rate every event under the version in force then: 2026-03-10, "
+        "2026-03-10T10:00:00+08:00 or -1d",
     )
     _common(rate)
     dataset.add_dataset_arguments(rate)

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from catalog import bundle, codec
+from catalog import bundle
 from catalog.errors import NotFound
 from catalog.versions import AsOf
 from tariff.distributed import Catalogs, dataset_files, read_counters, run_job
+from tariff.output import Listing, mode_of, show
 
 
 def wanted(args: argparse.Namespace) -> bool:
@@ -39,7 +40,7 @@ def job_catalogs(args: argparse.Namespace, store: Any) -> Catalogs:
         raise NotFound("the store has no published catalog version (or rate with --bundle)")
     pinned = args.version
     if args.as_of:
-        pinned = app.snapshots.get(AsOf(codec.parse_instant(args.as_of))).number
+        pinned = app.snapshots.get(AsOf(args.as_of)).number
     chosen = [i for i in infos if pinned is None or i.number == pinned]
     if not chosen:
         raise NotFound(f"catalog version {pinned} does not exist")
@@ -78,9 +79,9 @@ def run_dataset(args: argparse.Namespace, store: Any, zone: str) -> int:
     started = time.perf_counter()
     try:
         print(f"tariff: Dask dashboard at {client.dashboard_link}", file=sys.stderr)
-        show = None if args.no_progress else _progress
+        meter = None if args.no_progress else _progress
         rows, rejected = run_job(client, files, out, catalogs, zone, partitioned=args.partitioned,
-                                 carried=carried, progress=show)  # fmt: skip
+                                 carried=carried, progress=meter)  # fmt: skip
     finally:
         client.close()
         if cluster is not None:
@@ -95,11 +96,16 @@ def run_dataset(args: argparse.Namespace, store: Any, zone: str) -> int:
         "seconds": round(seconds, 3),
         "events_per_second": round(rows / seconds) if seconds else None,
     }
-    if args.json:
+    mode = mode_of(args)
+    if mode == "json":
         print(json.dumps(report, indent=2))
     else:
-        print(f"tariff: rated {rows:,} events from {len(files)} file(s) in {seconds:.1f} s "
-              f"({rejected:,} rejected): {out}/rated, {out}/rejected, {out}/counters")  # fmt: skip
+        listing = Listing("", tuple(report), [tuple(str(v) for v in report.values())])
+        said = (
+            f"tariff: rated {rows:,} events from {len(files)} file(s) in {seconds:.1f} s "
+            f"({rejected:,} rejected): {out}/rated, {out}/rejected, {out}/counters"
+        )
+        show([listing] if mode == "csv" else [], mode, heading=said)
     return 0
 
 

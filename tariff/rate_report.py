@@ -10,12 +10,9 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from dsl.eval_usage import Rated
 from pricing.rounding import EXACT
+from tariff.output import Listing
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -191,24 +188,22 @@ def shadow_report(shadow: Shadow, source: Path, labels: tuple[str, str]) -> dict
     }
 
 
-def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], top: int) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        numeric = column in ("count", "events", "total", "difference", "%")
-        numeric = numeric or column.startswith(("A ", "B "))
-        table.add_column(column, justify="right" if numeric else "left")
+_NUMERIC = frozenset({"count", "events", "total", "difference", "%", "A", "B"})
+
+
+def _listing(
+    title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], top: int
+) -> Listing:
     shown = rows if top <= 0 else rows[:top]
-    for row in shown:
-        table.add_row(*(Text(cell) for cell in row))  # text, not markup: codes may hold [ ]
-    if len(shown) < len(rows):
-        table.caption = f"{len(rows) - len(shown)} more (--top 0 or --json for all)"
-    return table
+    more = len(rows) - len(shown)
+    caption = f"{more} more (--top 0 or --output json for all)" if more else ""
+    return Listing(title, tuple(columns), shown, _NUMERIC & set(columns), caption)
 
 
-def print_rate(console: Console, report: Mapping[str, Any], seconds: float, top: int) -> None:
+def rate_listings(report: Mapping[str, Any], seconds: float, top: int) -> tuple[str, list[Listing]]:
+    """`tariff rate`'s summary: a heading line and its tables (tariff.output prints them)."""
     events = report["events"]
-    title = f"Rated {report['file']} -> {report['out']} with {report['catalog']}"
-    console.print(title, markup=False, highlight=False)  # paths may hold [brackets]
+    heading = f"Rated {report['file']} -> {report['out']} with {report['catalog']}"
     speed = f"{events / seconds:,.0f} rows/s" if seconds > 0 else "-"
     overview = [
         ("events", f"{events:,}"),
@@ -217,10 +212,10 @@ def print_rate(console: Console, report: Mapping[str, Any], seconds: float, top:
         ("time", f"{seconds:,.1f} s ({speed})"),
         ("versions", ", ".join(f"{v}: {n:,}" for v, n in report["versions"].items())),
     ]
-    console.print(_table("Events", ("", "count"), overview, 0))
+    listings = [_listing("Events", ("", "count"), overview, 0)]
     if report["rejected"]:
         reasons = [(r, f"{n:,}") for r, n in report["rejected"].items()]
-        console.print(_table("Rejected by reason", ("reason", "events"), reasons, 0))
+        listings.append(_listing("Rejected by reason", ("reason", "events"), reasons, 0))
     for title, name, rows in (
         ("Charge by currency", "", report["charge"]),
         ("Charge by product", "offer", report["by_product"]),
@@ -236,13 +231,14 @@ def print_rate(console: Console, report: Mapping[str, Any], seconds: float, top:
             for r in rows
         ]
         columns = (*((name,) if name else ()), "currency", "events", "total")
-        console.print(_table(title, columns, cells, top))
+        listings.append(_listing(title, columns, cells, top))
+    return heading, listings
 
 
-def print_shadow(console: Console, report: Mapping[str, Any], top: int) -> None:
+def shadow_listings(report: Mapping[str, Any], top: int) -> tuple[str, list[Listing]]:
+    """`tariff shadow`'s comparison: a heading naming A and B, and its tables."""
     a, b = report["a"], report["b"]
-    title = f"Shadow rating of {report['file']}: A = {a}, B = {b}"
-    console.print(title, markup=False, highlight=False)
+    heading = f"Shadow rating of {report['file']}: A = {a}, B = {b}"
     overview = [
         ("events", f"{report['events']:,}"),
         ("rated by A", f"{report['rated']['a']:,}"),
@@ -250,11 +246,11 @@ def print_shadow(console: Console, report: Mapping[str, Any], top: int) -> None:
         ("status differs", f"{report['status_differs']:,}"),
         ("charge differs", f"{report['charge_differs']:,}"),
     ]
-    console.print(_table("Events", ("", "count"), overview, 0))
+    listings = [_listing("Events", ("", "count"), overview, 0)]
     if report["changes"]:
         changes = [(c["a"], c["b"], f"{c['events']:,}") for c in report["changes"]]
-        console.print(_table("Outcome changes", ("A", "B", "events"), changes, top))
-    columns = ("currency", f"A {a}", f"B {b}", "difference", "%")
+        listings.append(_listing("Outcome changes", ("A", "B", "events"), changes, top))
+    columns = ("currency", "A", "B", "difference", "%")
     for title, name, rows in (
         ("Revenue", "", report["totals"]),
         ("Revenue by product", "offer", report["by_product"]),
@@ -272,4 +268,5 @@ def print_shadow(console: Console, report: Mapping[str, Any], top: int) -> None:
             )
             for r in rows
         ]
-        console.print(_table(title, ((name,) if name else ()) + columns, cells, top))
+        listings.append(_listing(title, ((name,) if name else ()) + columns, cells, top))
+    return heading, listings

@@ -17,6 +17,7 @@ from datetime import UTC
 import grpc
 
 from catalog import codec
+from tariff import exits
 from tariff.eligible_cli import rpc_error_line
 from tariff.security.client import add_client_arguments, channel_for
 from tariff.v1 import governance_service_pb2 as pb
@@ -48,7 +49,7 @@ def run_review(args: argparse.Namespace) -> int:
             reply = getattr(stub, method)(request(), timeout=args.timeout)
         except grpc.RpcError as error:
             print(f"tariff: error: {rpc_error_line(error)}", file=sys.stderr)
-            return 1
+            return exits.for_rpc(error.code())
     if not reply.HasField("review"):
         print("tariff: the draft has not been submitted for review")
         return 0

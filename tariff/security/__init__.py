@@ -71,12 +71,17 @@ def check(settings: Settings) -> None:
         load_subjects(settings.client_subjects)
 
 
+_WARNED: set[tuple[str, str]] = set()  # the --insecure warnings this process has logged
+
+
 def _policy(settings: Settings) -> None:
     if settings.client_subjects is not None and settings.tls_client_ca is None:
         raise SecurityConfigError("--client-subjects needs --tls-client-ca (mTLS)")
     if is_loopback(settings.host) or settings.insecure:
-        if settings.insecure and not is_loopback(settings.host):
-            log.warning("--insecure: serving %s as %s", settings.host, mode(settings))
+        said = (settings.host, mode(settings))
+        if settings.insecure and not is_loopback(settings.host) and said not in _WARNED:
+            _WARNED.add(said)  # `check` runs at start-up and again in `interceptors`: say it once
+            log.warning("--insecure: serving %s as %s", *said)
         return
     if settings.tls_cert is None:
         raise SecurityConfigError(

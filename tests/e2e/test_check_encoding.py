@@ -105,11 +105,11 @@ def test_check_of_such_a_bundle_is_one_located_line(
 ) -> None:
     folder = bundle_with_bad_rule_file(tmp_path)
     for path in (folder, zipped(folder, tmp_path / "b.zip")):
-        assert main([command, str(path)]) == 1
+        assert main([command, str(path)]) == 2  # unreadable input (README, Exit statuses)
         [line] = capsys.readouterr().err.strip().splitlines()
         assert line.startswith("tariff: error: eligibility.tariff: line ")
         assert " column 6: not valid UTF-8" in line
     loose = tmp_path / "ok.tariff"
     loose.write_text("offer youth_plan {\n}\n", encoding="utf-8")
-    assert main([command, str(loose), "--catalog", str(folder)]) == 1
+    assert main([command, str(loose), "--catalog", str(folder)]) == 2
     assert " column 6: not valid UTF-8" in capsys.readouterr().err

@@ -4,12 +4,15 @@ catalog left as it was when a command is refused."""
 from __future__ import annotations
 
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from catalog.versions import VersionNumber
+from tariff import exits
 from tariff.cli import main
+from tariff.instants import FORMATS
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTER = ROOT / "examples" / "starter"
@@ -47,10 +50,10 @@ def test_a_malformed_bundle_is_one_line_and_imports_nothing(
     bad = tmp_path / "bad.zip"
     with zipfile.ZipFile(bad, "w") as archive:
         archive.writestr("../../etc/evil.tariff", "x")
-    assert main(["bundle", "import", str(bad), *db]) == 1
+    assert main(["bundle", "import", str(bad), *db]) == exits.USAGE
     assert ".." in _one_error_line(capsys)
-    assert main(["bundle", "export", str(tmp_path / "empty"), *db]) == 0
-    assert not list((tmp_path / "empty").glob("products/*"))
+    assert main(["bundle", "export", str(tmp_path / "empty"), *db]) == exits.NOT_FOUND
+    assert "no catalog store" in _one_error_line(capsys)  # not even an empty one was made
 
 
 def test_publishing_nothing_new_is_refused(
@@ -59,18 +62,72 @@ def test_publishing_nothing_new_is_refused(
     assert main(["bundle", "import", str(STARTER), *db]) == 0
     assert main(["publish", *db]) == 0
     capsys.readouterr()
-    assert main(["publish", *db]) == 1
+    assert main(["publish", *db]) == exits.FINDINGS
     assert "nothing to publish" in _one_error_line(capsys)
 
 
 def test_bad_instants_and_unreachable_databases_are_one_line(
     db: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["publish", "--effective-from", "tomorrow", *db]) == 1
-    assert "tomorrow" in _one_error_line(capsys)
+    assert main(["bundle", "import", str(STARTER), *db]) == 0
+    for bad in ("tomorrow", "2026-03-10T10:00:00", "10/03/2026", "+1y"):
+        assert main(["publish", "--effective-from", bad, *db]) == exits.USAGE
+        line = _one_error_line(capsys)
+        assert f"argument --effective-from: {bad!r}" in line
+        assert FORMATS in line  # which formats are accepted
+        assert "Invalid isoformat" not in line
+    assert main(["bundle", "export", "--version", "1", "v1.zip", *db]) == exits.NOT_FOUND
+    assert "version 1" in _one_error_line(capsys)  # nothing was published
     unreachable = ["--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/none"]
-    assert main(["db", "upgrade", *unreachable]) == 1
+    assert main(["db", "upgrade", *unreachable]) == exits.UNREACHABLE
     assert "the catalog database is unavailable: " in _one_error_line(capsys)
+
+
+def test_instants_are_dates_zoned_times_or_offsets_from_now(
+    db: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bundle", "import", str(STARTER), *db]) == 0
+    assert main(["publish", "--effective-from", "2026-01-01", *db]) == 0
+    # midnight in the operator's zone (Asia/Shanghai)
+    assert "in force from 2025-12-31T16:00:00Z" in capsys.readouterr().out
+    other = ["--database-url", f"sqlite:///{tmp_path / 'other.sqlite'}"]
+    assert main(["bundle", "import", str(STARTER), *other]) == 0
+    before = datetime.now(UTC)
+    assert main(["publish", "--effective-from", "+1d", *other]) == 0
+    stamp = capsys.readouterr().out.strip().rsplit(" ", 1)[-1]
+    effective = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    assert before + timedelta(days=1) - timedelta(seconds=1) <= effective
+    assert effective <= datetime.now(UTC) + timedelta(days=1)
+
+
+READ_ONLY = {
+    "bundle export": ["bundle", "export", "out"],
+    "publish": ["publish"],
+    "check loose files": ["check", "rules.tariff"],
+    "test loose files": ["test", "rules.tariff"],
+    "rate": ["rate", "usage.csv", "--no-progress"],
+    "shadow": ["shadow", "usage.csv", "--version", "1", "--version", "draft", "--no-progress"],
+    "audit": ["audit"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(READ_ONLY))
+def test_reading_a_store_that_is_not_there_creates_nothing(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TARIFF_DATABASE_URL", raising=False)
+    (tmp_path / "rules.tariff").write_text("offer youth_plan {\n}\n", encoding="utf-8")
+    (tmp_path / "usage.csv").write_bytes((ROOT / "tariff" / "demo" / "usage.csv").read_bytes())
+    assert main(READ_ONLY[command]) == exits.NOT_FOUND
+    line = _one_error_line(capsys)
+    assert "no catalog store at tariff.sqlite" in line
+    assert "tariff bundle import BUNDLE" in line  # how to create one
+    assert not (tmp_path / "tariff.sqlite").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rules.tariff", "usage.csv"]
 
 
 def test_check_a_bundle_and_loose_files(
@@ -106,7 +163,7 @@ def test_check_speaks_json_for_editors(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_check_of_a_missing_path_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", "/no/such/rules.tariff", "--catalog", str(STARTER)]) == 1
+    assert main(["check", "/no/such/rules.tariff", "--catalog", str(STARTER)]) == exits.NOT_FOUND
     assert "no such file" in _one_error_line(capsys)
 
 

@@ -182,5 +182,5 @@ def test_tariff_rate_of_a_dataset_directory_on_a_local_cluster(
     for folder in ("rated", "rejected", "counters"):
         assert len(dataset_files(tmp_path / "out" / folder)) == report["files"]
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert again.returncode == 1
+    assert again.returncode == 2
     assert again.stderr.strip().endswith("the output directory must be empty or new")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tariff import exits
 from tariff.cli import main
 from tariff.eligible_cli import NOT_QUALIFIED, UsageError, parse_item
 from tariff.v1 import order_pb2
@@ -109,15 +110,16 @@ def test_bad_codes_are_one_line_errors(capsys: pytest.CaptureFixture[str]) -> No
         main(
             ["eligible", "check", "--bundle", STARTER, "--area", "XX", "--channel", "hall", "nope"]
         )
-        == 1
+        == exits.USAGE
     )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
-    assert err[0].startswith("tariff: error: context.area_code: unknown area 'XX'")
+    # the paths a server would send (lowerCamelCase), not the Python fields'
+    assert err[0].startswith("tariff: error: context.areaCode: unknown area 'XX'")
 
 
 def test_a_malformed_item_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["eligible", "check", "--bundle", STARTER, *SHENZHEN, "a=2*"]) == 1
+    assert main(["eligible", "check", "--bundle", STARTER, *SHENZHEN, "a=2*"]) == exits.USAGE
     assert "is not [N*]OFFER" in capsys.readouterr().err
 
 
@@ -160,7 +162,33 @@ def test_the_same_questions_against_a_server(
     assert "addon_without_base" in capsys.readouterr().out
     assert (
         main(["eligible", "check", "--server", server, "--area", "XX", "--channel", "hall", "nope"])
-        == 1
+        == exits.USAGE
     )
     err = capsys.readouterr().err
     assert "context.areaCode: unknown area 'XX'\n" in err  # the unknown offer is an item result
+
+
+def test_quote_and_eligible_exit_alike_for_a_cart_that_does_not_qualify(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = ["--segment", "youth", "--age", "40", "--customer-type", "personal", "youth_plan"]
+    eligible = main(["eligible", "check", "--bundle", STARTER, *SHENZHEN, *old])
+    quote = main(["quote", "--bundle", STARTER, *SHENZHEN, *old])
+    assert eligible == quote == exits.FINDINGS
+    assert "age_out_of_range" in capsys.readouterr().err
+
+
+def test_a_server_that_is_not_there_exits_4(capsys: pytest.CaptureFixture[str]) -> None:
+    nowhere = ["--server", "127.0.0.1:1", "--timeout", "5"]
+    for command in (["eligible", "list"], ["eligible", "check"], ["quote"]):
+        items = [] if command == ["eligible", "list"] else ["youth_plan"]
+        assert main([*command, *nowhere, *SHENZHEN, *YOUTH, *items]) == exits.UNREACHABLE
+        assert "UNAVAILABLE" in capsys.readouterr().err
+
+
+def test_a_bad_sale_time_names_the_accepted_formats(capsys: pytest.CaptureFixture[str]) -> None:
+    sale = ["--area", "GD_SZ", "--channel", "hall", "--time", "tomorrow"]
+    assert main(["eligible", "list", "--bundle", STARTER, *sale]) == exits.USAGE
+    err = capsys.readouterr().err
+    assert "argument --time: 'tomorrow' is not an instant" in err
+    assert "+1d" in err

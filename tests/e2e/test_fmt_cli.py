@@ -79,7 +79,7 @@ def test_a_syntax_error_is_reported_and_the_file_left_untouched(
 
 
 def test_a_missing_path_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["fmt", str(tmp_path / "nope.tariff")]) == 1
+    assert main(["fmt", str(tmp_path / "nope.tariff")]) == 3  # not found
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "no such file or directory" in err[0]

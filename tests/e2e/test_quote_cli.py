@@ -8,6 +8,7 @@ import json
 import pytest
 
 from catalog import bundle
+from tariff import exits
 from tariff.cli import main
 from tariff.eligible_cli import UsageError
 from tariff.quote_cli import parse_usage
@@ -121,6 +122,7 @@ def test_an_ineligible_cart_is_a_one_line_refusal(
 
 def test_a_bad_option_is_a_one_line_error(catalog: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert (
-        main(["quote", "--bundle", catalog, *SALE, *FAMILY, "broadband_100m@payment=weekly"]) == 1
+        main(["quote", "--bundle", catalog, *SALE, *FAMILY, "broadband_100m@payment=weekly"])
+        == exits.USAGE
     )
     assert "items[0].options['payment']" in capsys.readouterr().err

@@ -28,7 +28,7 @@ from catalog.model import CatalogVersionInfo
 from rules.rating import RatedRecord, RatingSession
 from rules.sale_catalog import SaleCatalog
 from rules.usage_rows import record_from_row
-from tariff import rate_files
+from tariff import exits, rate_files
 from tariff.cli import main
 from tariff.gen.catalogs import CatalogSpec, generate_catalog
 from tariff.gen.usage import USAGE_HEADER, UsageSpec, iter_rows, write_usage
@@ -113,8 +113,10 @@ def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, A
     return report
 
 
-def one_line_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    assert main([*argv, *QUIET]) == 1
+def one_line_error(
+    argv: list[str], capsys: pytest.CaptureFixture[str], status: int = exits.USAGE
+) -> str:
+    assert main([*argv, *QUIET]) == status
     captured = capsys.readouterr()
     assert captured.err.startswith("tariff: error: ")
     assert captured.err.count("\n") == 1
@@ -222,6 +224,86 @@ def test_typed_parquet_columns_are_read_as_text(
     assert binary["rejected"] == text["rejected"]
 
 
+def test_typed_columns_rate_by_their_meaning(
+    catalog_dir: Path, usage_csv: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Durations as Arrow durations, starts as zoned timestamps (another zone than the
+    file's text), roaming as booleans: the same charges as the CSV's text."""
+    text = read_csv_text(usage_csv)
+    starts = pa.array(
+        [datetime.fromisoformat(s) for s in text.column("start_time").to_pylist()],
+        pa.timestamp("ms", tz="Europe/London"),
+    )
+    durations = pa.array(
+        [int(v or 0) for v in text.column("duration_ms").to_pylist()], pa.int64()
+    ).cast(pa.duration("ms"))
+    roaming = pa.array([v == "true" for v in text.column("roaming").to_pylist()], pa.bool_())
+    volume = pa.array([int(v or 0) for v in text.column("volume_bytes").to_pylist()], pa.int32())
+    typed = (
+        text.set_column(text.schema.get_field_index("start_time"), "start_time", starts)
+        .set_column(text.schema.get_field_index("duration_ms"), "duration_ms", durations)
+        .set_column(text.schema.get_field_index("roaming"), "roaming", roaming)
+        .set_column(text.schema.get_field_index("volume_bytes"), "volume_bytes", volume)
+    )
+    path = workdir / "meaning.parquet"
+    pq.write_table(typed, path)
+    expected = run_json(["rate", str(usage_csv), "--bundle", str(catalog_dir)], capsys)
+    found = run_json(["rate", str(path), "--bundle", str(catalog_dir)], capsys)
+    assert found["charge"] == expected["charge"]
+    assert found["rejected"] == expected["rejected"]
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "found", "wanted"),
+    [
+        ("destination", pa.float64(), "double", "string"),
+        ("destination", pa.int64(), "int64", "string"),
+        ("origin_area_code", pa.int32(), "int32", "string"),
+        ("start_time", pa.timestamp("ms"), "timestamp[ms]", "timestamp with a time zone"),
+        ("duration_ms", pa.float64(), "double", "integer or duration"),
+        ("subscriber_id", pa.int64(), "int64", "string"),
+        ("roaming", pa.int8(), "int8", "boolean or string"),
+    ],
+)
+def test_a_column_that_cannot_mean_what_it_must_is_refused(
+    catalog_dir: Path,
+    usage_csv: Path,
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    column: str,
+    values: Any,
+    found: str,
+    wanted: str,
+) -> None:
+    """A Parquet destination typed double was rated as another number, exit 0: now the file
+    is refused before anything is written, with the column, the type found and wanted."""
+    table = read_csv_text(usage_csv).slice(0, 50)
+    index = table.schema.get_field_index(column)
+    original = table.column(column).to_pylist()
+    if pa.types.is_timestamp(values):
+        typed = pa.array([datetime.fromisoformat(v).replace(tzinfo=None) for v in original], values)
+    elif column == "roaming":
+        typed = pa.array([int(v == "true") for v in original], values)
+    elif column == "subscriber_id":
+        typed = pa.array([int(v.lstrip("S")) for v in original], values)
+    elif column == "origin_area_code":
+        typed = pa.array([len(v) for v in original], values)
+    else:
+        typed = pa.array([float(v) if v else None for v in original], pa.float64()).cast(
+            values, safe=False
+        )
+    path = workdir / f"typed-{column}.parquet"
+    pq.write_table(table.set_column(index, column, typed), path)
+    out = workdir / f"typed-{column}.rated.csv"
+    error = one_line_error(
+        ["rate", str(path), "--bundle", str(catalog_dir), "--out", str(out)], capsys
+    )
+    assert f"column '{column}' is {found}; wanted " in error
+    assert wanted in error.split("wanted", 1)[1]
+    assert not out.exists()
+    assert not list(workdir.glob(f".typed-{column}*partial"))
+
+
 def test_gzipped_csv_and_a_rich_summary(
     catalog_dir: Path, usage_csv: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -308,7 +390,7 @@ def test_one_line_errors(
     bundle_args = ["--bundle", str(catalog_dir)]
     missing = workdir / "nothing.csv"
     assert "nothing.csv: no such file" in one_line_error(
-        ["rate", str(missing), *bundle_args], capsys
+        ["rate", str(missing), *bundle_args], capsys, exits.NOT_FOUND
     )
     lean = workdir / "lean.csv"
     text = usage_csv.read_text(encoding="utf-8").splitlines()[:5]
@@ -432,7 +514,7 @@ def test_shadow_and_rate_against_the_store(
     pinned = run_json(["rate", str(usage_csv), "--out", str(out), "--version", "1", *store], capsys)
     assert pinned["by_product"] == by_bundle["by_product"]
     assert "does not exist" in one_line_error(
-        ["rate", str(usage_csv), "--version", "7", *store], capsys
+        ["rate", str(usage_csv), "--version", "7", *store], capsys, exits.NOT_FOUND
     )
 
 

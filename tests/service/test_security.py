@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 from asyncio.subprocess import PIPE
 from pathlib import Path
 from typing import Any
@@ -307,7 +308,7 @@ async def test_the_cli_calls_a_tls_server_with_a_token(
     assert await asyncio.to_thread(main, argv) == 1  # no token: refused
     assert "UNAUTHENTICATED" in capsys.readouterr().err
     reader = token(keys[1], "shop", Role.READER)
-    assert await asyncio.to_thread(main, [*argv, "--token", reader]) == 1  # authenticated:
+    assert await asyncio.to_thread(main, [*argv, "--token", reader]) == 3  # authenticated:
     assert "NOT_FOUND" in capsys.readouterr().err  # the empty catalog has no version
 
 
@@ -365,8 +366,17 @@ async def test_tariff_serve_refuses_unsafe_or_broken_security_in_one_line_before
         sys.executable, "-m", "tariff.cli", *argv, *flags, stdout=PIPE, stderr=PIPE, env=_env()
     )
     _, raw = await process.communicate()
-    assert process.returncode == 1
+    assert process.returncode == 2  # bad settings: README, Exit statuses
     err = raw.decode()
     assert words in err
     assert len(err.strip().splitlines()) == 1
     assert not database.exists()
+
+
+def test_insecure_is_warned_once_per_start(caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(host="192.0.2.18", insecure=True)  # TEST-NET: never bound here
+    with caplog.at_level(logging.WARNING, logger="tariff.security"):
+        security.check(settings)  # as `tariff serve` does before loading the catalog
+        security.interceptors(settings)  # as create_server does
+    said = [r for r in caplog.records if "--insecure" in r.getMessage()]
+    assert len(said) == 1, [r.getMessage() for r in said]
