@@ -62,7 +62,7 @@ def run_diff(args: argparse.Namespace) -> int:
         if _needs_store(args.base) or _needs_store(args.target):
             from tariff.bootstrap import bootstrap
 
-            app = bootstrap(settings_from(args))
+            app = bootstrap(settings_from(args), existing=True)  # read only: never create
         store = app.catalog if app is not None else None
         before, after = _side(args.base, store), _side(args.target, store)
     except BadSide as error:

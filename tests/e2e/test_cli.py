@@ -108,6 +108,7 @@ READ_ONLY = {
     "rate": ["rate", "usage.csv", "--no-progress"],
     "shadow": ["shadow", "usage.csv", "--version", "1", "--version", "draft", "--no-progress"],
     "audit": ["audit"],
+    "diff": ["diff", "live", "draft"],
 }
 
 
