@@ -30,6 +30,7 @@ from tariff.console.cli import (
     console_address,
 )
 from tariff.instants import instant_argument
+from tariff.output import add_output_option, mode_of, show_record
 from tariff.security.options import SERVE_SETTINGS as SECURITY_SETTINGS
 from tariff.security.options import add_serve_options
 from tariff.settings import Settings
@@ -116,7 +117,8 @@ def _health(args: argparse.Namespace) -> int:
             print(f"tariff: {args.server}: {error.code().name}: {error.details()}", file=sys.stderr)
             return exits.for_rpc(error.code())
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
-    print(f"{args.service or 'server'}: {status}")
+    record = {"service": args.service, "status": status}
+    show_record(record, f"{args.service or 'server'}: {status}", mode_of(args))
     return exits.OK if reply.status == health_pb2.HealthCheckResponse.SERVING else exits.FINDINGS
 
 
@@ -190,10 +192,17 @@ def _bundle_import(args: argparse.Namespace) -> int:
     finally:
         app.close()
     verb = "would import" if args.dry_run else "imported"
-    print(
+    line = (
         f"tariff: {verb} {len(result.created)} new, {len(result.updated)} changed, "
         f"{len(result.obsoleted)} obsoleted"
     )
+    record = {
+        "dry_run": args.dry_run,
+        "created": list(result.created),
+        "updated": list(result.updated),
+        "obsoleted": list(result.obsoleted),
+    }
+    show_record(record, line, mode_of(args))
     return 0
 
 
@@ -225,10 +234,14 @@ def _publish(args: argparse.Namespace) -> int:
     finally:
         app.close()
     info = published.info
-    print(
-        f"tariff: published version {info.number}, in force from "
-        f"{codec.format_instant(info.effective_from)}"
-    )
+    effective = codec.format_instant(info.effective_from)
+    record = {
+        "version": info.number,
+        "effective_from": effective,
+        "content_hash": info.content_hash,
+    }
+    line = f"tariff: published version {info.number}, in force from {effective}"
+    show_record(record, line, mode_of(args))
     return 0
 
 
@@ -287,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("path")
     load.add_argument("--replace", action="store_true", help="the draft becomes the bundle")
     load.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    add_output_option(load)
     _add_store_options(load)
     load.set_defaults(run=_bundle_import)
     dump = bundle_sub.add_parser("export", help="write the draft or a version as a bundle")
@@ -335,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--server", default="127.0.0.1:50051", help="HOST:PORT")
     health.add_argument("--service", default="", help="one service (default: the server)")
     health.add_argument("--timeout", type=float, default=5.0, help="seconds")
+    add_output_option(health)
     from tariff.security.client import add_client_arguments
 
     add_client_arguments(health)
@@ -348,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="when it takes effect: 2026-03-10, 2026-03-10T10:00:00+08:00 or +1d (default: now)",
     )
     publish.add_argument("--description", default="", help="release notes")
+    add_output_option(publish)
     _add_store_options(publish)
     publish.set_defaults(run=_publish)
     return parser

@@ -22,6 +22,8 @@ from catalog.content import CatalogContent
 from catalog.errors import NotFound
 from catalog.versions import DRAFT, VersionNumber
 from rules.version_diff import render_text, to_dict, version_diff
+from tariff import exits
+from tariff.output import Listing, add_output_option, mode_of, show
 
 if TYPE_CHECKING:
     from catalog.services import CatalogService
@@ -67,20 +69,31 @@ def run_diff(args: argparse.Namespace) -> int:
         before, after = _side(args.base, store), _side(args.target, store)
     except BadSide as error:
         print(f"tariff: error: {error}", file=sys.stderr)
-        return 2
+        return exits.USAGE
     except NotFound as error:
         print(f"tariff: error: {error}", file=sys.stderr)
-        return 3
+        return exits.NOT_FOUND
     finally:
         if app is not None:
             app.close()
     found = version_diff(before, after)
-    if args.format == "json":
+    mode = args.output or ("json" if args.format == "json" else mode_of(args))
+    if mode == "json":
         print(json.dumps(to_dict(found), ensure_ascii=False, indent=2))
-    else:
+    elif mode == "csv":  # one row per changed item of an offer (one for an offer without)
+        columns = ("offer", "kind", "change", "aspect", "item", "item change", "before", "after")
+        rows: list[tuple[str, ...]] = []
+        for o in found.offers:
+            head = (o.code, o.kind, o.change_type.value)
+            rows += [
+                (*head, i.aspect.value, i.item, i.change_type.value, i.before, i.after)
+                for i in o.items
+            ] or [(*head, "", "", "", "", "")]
+        show([Listing("", columns, rows)], "csv")
+    else:  # table and plain: the report, offers first, then the rule files line by line
         for line in render_text(found, args.base, args.target):
             print(line)
-    return 0 if found.empty else 1
+    return exits.OK if found.empty else exits.FINDINGS
 
 
 def add_diff_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -91,7 +104,8 @@ def add_diff_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     diff.add_argument("base", nargs="?", default="live", help=f"the older side: {SIDES}")
     diff.add_argument("target", nargs="?", default="draft", help="the newer side (default draft)")
-    diff.add_argument("--format", choices=["text", "json"], default="text")
+    diff.add_argument("--format", choices=["text", "json"], help="older spelling of --output")
+    add_output_option(diff, json_flag=False)
     diff.add_argument(
         "--database-url", help="SQLAlchemy URL (default: TARIFF_DATABASE_URL or tariff.sqlite)"
     )

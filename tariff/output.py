@@ -144,3 +144,18 @@ def show(
         screen.print(table_of(listing))
     for note in notes:
         screen.print(Text(note), soft_wrap=True)  # a trace line is copied whole, not wrapped
+
+
+def show_record(record: dict[str, Any], line: str, mode: str) -> None:
+    """A command's one-line result (an import's counts, a publish, a health status): the
+    line for people (table, plain), the record as JSON, or a header and a row of CSV."""
+    if mode == "json":
+        print(json.dumps(record, ensure_ascii=False, indent=2), flush=True)
+    elif mode == "csv":
+        cells = [
+            ";".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+            for v in record.values()
+        ]
+        show([Listing("", tuple(record), [cells])], "csv")
+    else:
+        print(line, flush=True)

@@ -15,10 +15,12 @@ import sys
 from datetime import UTC
 
 import grpc
+from google.protobuf import json_format
 
 from catalog import codec
 from tariff import exits
 from tariff.eligible_cli import rpc_error_line
+from tariff.output import add_output_option, mode_of, show_record
 from tariff.security.client import add_client_arguments, channel_for
 from tariff.v1 import governance_service_pb2 as pb
 from tariff.v1 import governance_service_pb2_grpc
@@ -50,11 +52,13 @@ def run_review(args: argparse.Namespace) -> int:
         except grpc.RpcError as error:
             print(f"tariff: error: {rpc_error_line(error)}", file=sys.stderr)
             return exits.for_rpc(error.code())
+    mode = mode_of(args)
     if not reply.HasField("review"):
-        print("tariff: the draft has not been submitted for review")
-        return 0
-    print(f"tariff: {describe(reply.review)}")
-    return 0
+        show_record({"review": None}, "tariff: the draft has not been submitted for review", mode)
+        return exits.OK
+    record = json_format.MessageToDict(reply.review)
+    show_record(record, f"tariff: {describe(reply.review)}", mode)
+    return exits.OK
 
 
 def add_review_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,5 +73,6 @@ def add_review_command(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         command = commands.add_parser(name, help=text)
         command.add_argument("--server", required=True, help="HOST:PORT of a running server")
         command.add_argument("--timeout", type=float, default=30.0, help="seconds")
+        add_output_option(command)
         add_client_arguments(command)
         command.set_defaults(run=run_review)

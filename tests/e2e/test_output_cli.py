@@ -196,3 +196,27 @@ def test_exit_statuses_are_one_table(
         found[name] = main(argv)
         capsys.readouterr()
     assert found == {name: status for name, (_, status) in cases.items()}
+
+
+def test_store_commands_speak_every_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = ["--database-url", f"sqlite:///{tmp_path / 'store.sqlite'}"]
+    assert main(["bundle", "import", str(STARTER), *db, "--dry-run", "--output", "csv"]) == 0
+    [header, row] = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert header == ["dry_run", "created", "updated", "obsoleted"]
+    assert "product:youth_plan" in row[1].split(";")
+    assert main(["bundle", "import", str(STARTER), *db, "--output", "json"]) == 0
+    assert "product:youth_plan" in json.loads(capsys.readouterr().out)["created"]
+    assert main(["diff", "live", "draft", *db, "--output", "csv"]) == exits.FINDINGS
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0][:3] == ["offer", "kind", "change"]
+    assert any(row[0] == "youth_plan" for row in rows[1:])
+    assert main(["diff", "live", "draft", *db, "--output", "json"]) == exits.FINDINGS
+    assert json.loads(capsys.readouterr().out)["offers"]
+    publish = ["publish", "--effective-from", "2026-01-01", *db, "--output", "json"]
+    assert main(publish) == 0
+    published = json.loads(capsys.readouterr().out)
+    assert (published["version"], published["effective_from"]) == (1, "2025-12-31T16:00:00Z")
+    assert main(["publish", *db]) == exits.FINDINGS  # nothing new
+    assert main(["diff", "live", "draft", *db, "--output", "plain"]) == exits.OK
