@@ -40,6 +40,9 @@ class ExampleResult:
     actual: str = ""
     trace: tuple[str, ...] = ()  # rendered for people
     steps: tuple[ip.TraceEntry, ...] = ()  # the same, structured for the API
+    #: What the run exercised: ("offer:CODE" or "plan:NAME", span) of each rule, branch,
+    #: composition rule, price, alteration and rate it evaluated (`tariff lint`'s coverage).
+    covered: tuple[tuple[str, n.Span], ...] = ()
 
 
 def run_examples(
@@ -76,6 +79,20 @@ def _run(
     now: datetime,
     zone_tables: Mapping[str, ZoneTable],
 ) -> ExampleResult:
+    seen: list[tuple[str, n.Span]] = []
+    result = _outcome(example, path, scope, names, now, zone_tables, seen)
+    return replace(result, covered=tuple(seen))
+
+
+def _outcome(
+    example: n.Example,
+    path: str,
+    scope: Scope,
+    names: CatalogNames,
+    now: datetime,
+    zone_tables: Mapping[str, ZoneTable],
+    seen: list[tuple[str, n.Span]],
+) -> ExampleResult:
     base = ExampleResult(example.name, path, example.span, "not_run")
     kinds = {e.kind for e in example.expect}
     try:
@@ -87,19 +104,19 @@ def _run(
         env = ip.Env(areas={code: names.lineage(code) for code in names.areas})
         for expectation in example.expect:
             if expectation.kind in ELIGIBILITY:
-                verdicts.append(_eligibility(expectation, example, facts, env, scope))
+                verdicts.append(_eligibility(expectation, example, facts, env, scope, seen))
     if kinds & NEEDS_QUOTES:
         plans = {
             code: scope.plans[offer.plan]
             for code, offer in names.offers.items()
             if offer.plan in scope.plans
         }
-        status, expected, actual = price_verdict(example, plans, scope, facts)
+        status, expected, actual = price_verdict(example, plans, scope, facts, seen=seen)
         verdicts.append(_Verdict(status, expected, actual))
     if kinds - ELIGIBILITY - NEEDS_QUOTES:
         env = ip.Env(areas={code: names.lineage(code) for code in names.areas})
         status, expected, actual = usage_verdict(
-            example, scope.plans, scope, zone_tables, now, env=env
+            example, scope.plans, scope, zone_tables, now, env=env, seen=seen
         )
         verdicts.append(_Verdict(status, expected, actual))
     for status in ("failed", "not_run"):
@@ -134,6 +151,7 @@ def _eligibility(
     facts: SaleFacts,
     env: ip.Env,
     scope: Scope,
+    seen: list[tuple[str, n.Span]],
 ) -> _Verdict:
     offer = expectation.subject
     decl = scope.offers.get(offer)
@@ -160,7 +178,9 @@ def _eligibility(
             outcome = ip.eligibility(decl.eligibility, sale, env, trace=True)
             failures.extend(outcome.reasons)
             steps.extend(outcome.trace or ())
+        seen.extend((f"offer:{offer}", entry.span) for entry in steps)
         if decl is not None and decl.composition is not None:
+            seen.extend((f"offer:{offer}", rule.span) for rule in decl.composition.rules)
             counts = _counts(item.members) if item else {}
             failures.extend(
                 ip.composition(decl.composition, counts, facts.customer.products, facts.cart)

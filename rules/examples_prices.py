@@ -36,10 +36,13 @@ def price_verdict(
     plans_by_offer: Mapping[str, n.PlanDecl],
     scope: Scope,
     facts: SaleFacts,
+    *,
+    seen: list[tuple[str, n.Span]] | None = None,
 ) -> tuple[Status, str, str]:
     """(status, expected, actual) of the example's price expectations; other kinds are left
     to the caller. `not_run` when it has none. An offer missing from `plans_by_offer` falls
-    back to a plan of the same name in `scope`. Pricing and compile errors make it `failed`."""
+    back to a plan of the same name in `scope`. Pricing and compile errors make it `failed`.
+    `seen` receives ("plan:NAME", span) of every price and alteration the cart applied."""
     wanted = [e for e in example.expect if e.kind in PRICE_KINDS]
     if not wanted:
         return "not_run", "", "no price expectation"
@@ -58,6 +61,11 @@ def price_verdict(
         priced = quote_compiled(example.cart, compiled, facts)
     except EvalError as error:
         return "failed", expected_all, f"cannot price the cart: {error}"
+    if seen is not None:
+        for priced_line in priced.lines:
+            for price in priced_line.prices:
+                seen.append((f"plan:{priced_line.plan}", price.span))
+                seen.extend((f"plan:{a.plan}", a.span) for a in price.alterations)
     home = _home_currency(example, scope) or priced.currency
     expected_parts: list[str] = []
     actual_parts: list[str] = []

@@ -56,9 +56,11 @@ def usage_verdict(
     now: datetime,
     *,
     env: ip.Env = ip.DEFAULT_ENV,
+    seen: list[tuple[str, n.Span]] | None = None,
 ) -> tuple[Status, str, str]:
     """(status, expected, actual) of the example's usage expectations; `not_run` when it has
-    none. `env` gives the area tree `event.origin within …` needs."""
+    none. `env` gives the area tree `event.origin within …` needs; `seen` receives
+    ("plan:NAME", span) of every rate that priced an event."""
     wanted = [e for e in example.expect if e.kind in USAGE_KINDS]
     if not wanted:
         return "not_run", "", "no usage expectations"
@@ -67,7 +69,7 @@ def usage_verdict(
         return "failed", expected, "no `given event` to rate"
     try:
         event_names, facts = _givens(example, now)
-        outcome = _rate_all(example, plans, scope, zone_tables, now, event_names, facts, env)
+        outcome = _rate_all(example, plans, scope, zone_tables, now, event_names, facts, env, seen)
     except (GivenError, RatingError, EvalError) as error:
         return "failed", expected, str(error)
     verdicts = [_check(e, outcome) for e in wanted]
@@ -103,6 +105,7 @@ def _rate_all(
     event_names: dict[str, Any],
     facts: SaleFacts,
     env: ip.Env,
+    seen: list[tuple[str, n.Span]] | None = None,
 ) -> _Outcome:
     counters = Counters()
     results: list[Rated] = []
@@ -133,6 +136,9 @@ def _rate_all(
             raise RatingError(result.reason, f"event rejected: {result.reason}: {result.message}")
         results.append(result)
         counters = result.counters
+        if seen is not None:
+            seen.append((f"plan:{plan.name}", result.rate_span))
+            seen.extend((f"plan:{plan.name}", part.span) for part in result.parts)
     used: dict[str, int] = {}
     for result in results:
         for name, amount in result.allowance_used.items():

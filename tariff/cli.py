@@ -339,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tariff.diff_cli import add_diff_command
 
     add_diff_command(sub)
+    from tariff.lint_cli import add_lint_command
+
+    add_lint_command(sub)
     add_console_command(sub)
 
     health = sub.add_parser(
