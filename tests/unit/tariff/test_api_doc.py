@@ -412,3 +412,20 @@ async def test_example_is_the_real_answer(example: Example, channel: grpc.aio.Ch
 def test_the_executed_rpcs_have_examples() -> None:
     executed = {e.rpc for e in DOCUMENT.examples if e.rpc in EXECUTED}
     assert executed == set(EXECUTED)
+
+
+def test_the_tax_rate_is_described_as_the_server_sends_it() -> None:
+    """docs/api.md once called taxRate a percent ("9"); the server sends a fraction."""
+    text = DOC.read_text(encoding="utf-8")
+    [sentence] = [line for line in text.splitlines() if line.startswith("`taxRate` is")]
+    described = re.findall(r'\{"value": "([\d.]+)"\}', sentence)
+    sent = {
+        price["listPrice"]["taxRate"]["value"]
+        for example in DOCUMENT.examples
+        if example.rpc == "PricingService.Quote" and example.answers[0].tag == "response"
+        for item in json.loads(example.answers[0].text).get("items", [])
+        for price in item.get("prices", [])
+        if "taxRate" in price.get("listPrice", {})
+    }
+    assert described, sentence
+    assert set(described) <= sent, (described, sent)
