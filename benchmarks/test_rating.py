@@ -474,8 +474,8 @@ def interpreted(catalog: SaleCatalog, records: Sequence[UsageRecord]) -> list[Ra
 
 def charge(result: Lean | Rated) -> tuple[Decimal, str] | None:
     """A result's charge and currency, None when rejected."""
-    if isinstance(result, tuple):
-        return result[1], result[2]
+    if isinstance(result, Lean):
+        return result.charge, result.currency
     return (result.charge, result.currency) if result.status == "rated" else None
 
 

@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 
 from catalog.areas import AreaTree
 from catalog.content import CatalogContent
+from catalog.errors import NoVersionInForce
 from catalog.model import (
     Business,
     CatalogVersionInfo,
@@ -177,6 +178,35 @@ class SnapshotRegistry(Generic[S]):
             newest = sorted(snapshots, reverse=True)[: self._keep]
             snapshots = {n: snapshots[n] for n in snapshots if n in newest or n in pinned}
         self._state = _State(timeline, MappingProxyType(snapshots))
+
+
+class InForce(Generic[S]):
+    """The snapshot in force at an instant, for a run of many instants (a rating batch, a
+    file, a Dask partition): the timeline is read once, when made, so a publish during the
+    run does not split it, and the last answer's stretch is kept, so instants of one stretch
+    cost two comparisons. `edges` are the instants at which the answer changes. Safe to
+    share between threads (the stretch is replaced in one assignment)."""
+
+    __slots__ = ("_last", "_registry", "_timeline", "edges")
+
+    def __init__(self, registry: SnapshotRegistry[S]) -> None:
+        self._registry = registry
+        self._timeline = registry.timeline
+        self.edges: tuple[datetime, ...] = self._timeline.edges
+        self._last: tuple[datetime, datetime, S] | None = None
+
+    def __call__(self, instant: datetime) -> S:
+        """Raises NoVersionInForce (a NotFound) when no version is in force at `instant`."""
+        last = self._last
+        if last is not None and last[0] <= instant < last[1]:
+            return last[2]
+        found = self._timeline.stretch(instant)
+        if found is None:
+            raise NoVersionInForce(f"no catalog version is in force at {instant.isoformat()}")
+        info, low, high = found
+        snapshot = self._registry.get(VersionNumber(info.number))
+        self._last = (low, high, snapshot)
+        return snapshot
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from catalog.errors import NotFound, NoVersionInForce, ValidationError, Violation
 from catalog.model import CatalogVersionInfo
@@ -30,6 +30,7 @@ class VersionNumber:
 
 Selector = Draft | AsOf | VersionNumber
 DRAFT = Draft()
+_END = datetime.max.replace(tzinfo=UTC)
 
 
 class Timeline:
@@ -58,9 +59,25 @@ class Timeline:
         """The last published version (greatest number), in force or not yet."""
         return self._by_number[max(self._by_number)] if self._by_number else None
 
+    @property
+    def edges(self) -> tuple[datetime, ...]:
+        """The instants at which the version in force changes, in order."""
+        return tuple(sorted(set(self._starts)))
+
     def in_force(self, instant: datetime) -> CatalogVersionInfo | None:
+        """The version in force at `instant`: the latest to take effect at or before it
+        (None: none yet). The one place the choice is made (issue 16)."""
         i = bisect.bisect_right(self._starts, instant)
         return self._by_number[self._numbers[i - 1]] if i else None
+
+    def stretch(self, instant: datetime) -> tuple[CatalogVersionInfo, datetime, datetime] | None:
+        """`in_force(instant)` and the stretch [from, until) in which it stays in force
+        (`until` is `datetime.max` in UTC when no later version is published)."""
+        i = bisect.bisect_right(self._starts, instant)
+        if not i:
+            return None
+        until = self._starts[i] if i < len(self._starts) else _END  # a later start (bisect_right)
+        return self._by_number[self._numbers[i - 1]], self._starts[i - 1], until
 
     def get(self, number: int) -> CatalogVersionInfo | None:
         return self._by_number.get(number)

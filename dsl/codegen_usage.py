@@ -300,7 +300,7 @@ def _block(m: _Module, block: Block, b: int, names: str, currency: str) -> None:
                   f"{names}[rate], SPANS_{b}[rate], (), total")  # fmt: skip
     _rounding_lines(m, block, b, 1)
     _caps(m, block)
-    m.add(1, f"return {result}")
+    m.add(1, f"return tuple_new(Lean, ({result}))")
     m.add(0, "")
     m.add(0, "")
     m.add(0, f"def block_{b}(event, start, counters, values, facts, env):", usage.span)

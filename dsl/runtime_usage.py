@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from dsl import interpreter as ip
 from dsl import nodes as n
@@ -300,25 +300,26 @@ def counters_of(values: dict[str, Number]) -> Counters:
     return counters
 
 
-#: A compiled rating without the result objects (`lean_one` in generated code): (new counter
-#: values, charge, currency, zone, band, billed units, paid units, allowance units used by
-#: name, rate name, rate span, parts (empty unless the event was split at band edges), the
-#: exact unrounded charge as an integer on the block's scale). `billed - paid` is what the
-#: allowances took. The values are a fresh dict nothing else holds.
-Lean = tuple[
-    dict[str, Number],
-    Decimal,
-    str,
-    str,
-    str,
-    int,
-    int,
-    dict[str, int],
-    str,
-    n.Span,
-    tuple[RatedPart, ...],
-    int,
-]
+class Lean(NamedTuple):
+    """A compiled rating without the result objects (`lean_one` in generated code): the new
+    counter values (a fresh dict nothing else holds), the charge, the currency, zone and
+    band, the billed and paid units (`billed - paid` is what allowances took), the
+    allowance units used by name, the rate's name and span, the parts (empty unless the
+    event was split at band edges) and the exact unrounded charge as an integer on the
+    block's scale. Generated code builds it with `tuple_new(Lean, (...))`."""
+
+    values: dict[str, Number]
+    charge: Decimal
+    currency: str
+    zone: str
+    band: str
+    billed: int
+    paid: int
+    used: dict[str, int]
+    rate: str
+    rate_span: n.Span
+    parts: tuple[RatedPart, ...]
+    exact: int
 
 
 def new_rejected(counters: Counters, reason: str, message: str) -> Rated:
@@ -481,6 +482,8 @@ USAGE_EXPORTS: Mapping[str, object] = MappingProxyType(
         "new_rated": new_rated,
         "new_rejected": new_rejected,
         "new_part": new_part,
+        "Lean": Lean,
+        "tuple_new": tuple.__new__,  # tuple_new(Lean, values): the NamedTuple without its __new__
     }
 )
 

@@ -55,6 +55,7 @@ from rules.columnar_terms import (
     vector_block,
 )
 from rules.columnar_zones import MALFORMED, NO_ZONE, ZoneIndex
+from rules.per_version import PerVersion
 from rules.rating import (
     NO_VERSION,
     CounterKey,
@@ -384,16 +385,30 @@ class _Blocks:
         return found
 
 
+@dataclass(slots=True, eq=False)
+class _Tables:
+    """What the engine derives from a version once (`rules.per_version`): each plan's vector
+    blocks, and each (offer, origin, business)'s resolution."""
+
+    blocks: dict[tuple[str, int], VectorBlock] = field(default_factory=dict)
+    resolved: dict[tuple[str, str, str], tuple[_Resolved, VectorBlock | None]] = field(
+        default_factory=dict
+    )
+
+
+_TABLES: PerVersion[_Tables] = PerVersion(lambda _catalog: _Tables())
+
+
 def _vector_block(catalog: SaleCatalog, plan: str, rater: CompiledUsage, index: int) -> VectorBlock:
-    key = ("columnar_block", plan, index)
-    found = catalog.memo.get(key)
-    if isinstance(found, VectorBlock):
+    blocks = _TABLES(catalog).blocks
+    found = blocks.get((plan, index))
+    if found is not None:
         return found
     tables = dict(catalog.zone_lookups())
     made = vector_block(
         rater.plan, rater.blocks[index], catalog.book.scope, tables, currency_of(rater.plan)
     )
-    catalog.memo[key] = made
+    blocks[plan, index] = made
     return made
 
 
@@ -516,12 +531,12 @@ class _Batch:
     ) -> _Resolved:
         if isinstance(found, NotFound):
             return _Resolved(reason=NO_VERSION, message=str(found))
-        key = ("columnar_resolve", offer_code, origin, business)
-        known = found.memo.get(key)
-        if not isinstance(known, tuple):  # what the version says, once per combination
-            known = found.memo[key] = _resolution(found, offer_code, origin, business)
-        resolved: _Resolved = known[0]
-        block: VectorBlock | None = known[1]
+        key = (offer_code, origin, business)
+        table = _TABLES(found).resolved
+        known = table.get(key)
+        if known is None:  # what the version says, once per combination
+            known = table[key] = _resolution(found, offer_code, origin, business)
+        resolved, block = known
         if block is None:
             return resolved
         number = self.blocks.add(block) if block.vector else -2

@@ -2,10 +2,12 @@
 path reads them and never compiles.
 
 `CompiledRuleSet` holds each offer's compiled `eligible` and `composition` blocks (the rule
-book's), every price plan compiled (`dsl.compile_prices`), and for every combo the units
-pricing each of its members' plans under the combo's plan (the first line of a member and the
-others), which a quote would otherwise compile the first time a combo is quoted. A plan that
-does not compile is kept with its error, which every quote naming it answers.
+book's), every price plan compiled (`dsl.compile_prices`), for every combo the units pricing
+each of its members' plans under the combo's plan (the first line of a member and the
+others), which a quote would otherwise compile the first time a combo is quoted, and every
+plan's usage tariffs compiled into a rater (`dsl.compile_usage`), which rating, shadow rating
+and quotes' usage estimates read. A plan that does not compile is kept with its error, which
+every quote or rating naming it answers.
 
 Compiled units are cached by content (`dsl.loader.build_program`: in process, and on this
 machine's disk when a program cache is in use), keyed by their module's parse key and
@@ -15,8 +17,8 @@ compiles only what changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from catalog.model import Combo
@@ -25,6 +27,8 @@ from dsl import nodes as n
 from dsl import parser
 from dsl.codegen import CompileError
 from dsl.compile_prices import CompiledPlan, compile_plan
+from dsl.compile_usage import CompiledUsage, compile_usage
+from pricing.zones import ZoneTable
 from rules.book import OfferRules, RuleBook
 
 
@@ -35,6 +39,9 @@ class CompiledRuleSet:
     offers: Mapping[str, OfferRules]
     plans: Mapping[str, CompiledPlan]
     plan_errors: Mapping[str, CompileError]  # a plan that does not compile -> why
+    #: plan name -> its usage rater, for each plan that rates usage
+    raters: Mapping[str, CompiledUsage] = field(default_factory=lambda: MappingProxyType({}))
+    rater_errors: Mapping[str, CompileError] = field(default_factory=lambda: MappingProxyType({}))
 
     def plan(self, name: str) -> CompiledPlan | None:
         """The compiled plan (None: the version declares no such plan). Raises CompileError
@@ -43,6 +50,16 @@ class CompiledRuleSet:
         if error is not None:
             raise CompileError(error.message, error.span)
         return self.plans.get(name)
+
+    def usage_rater(self, name: str) -> CompiledUsage | None:
+        """The plan's usage rater (None: no such plan, or it rates nothing). Raises
+        CompileError for a plan whose usage does not compile."""
+        found = self.raters.get(name)
+        if found is None:
+            error = self.rater_errors.get(name)
+            if error is not None:
+                raise CompileError(error.message, error.span)
+        return found
 
 
 def plan_units(modules: Iterable[n.Module], plans: Mapping[str, n.PlanDecl]) -> dict[str, str]:
@@ -59,11 +76,20 @@ def plan_units(modules: Iterable[n.Module], plans: Mapping[str, n.PlanDecl]) -> 
     return units
 
 
+def rates_usage(plan: n.PlanDecl) -> bool:
+    return any(isinstance(item, n.Usage) for item in plan.items)
+
+
 def compile_rule_set(
-    book: RuleBook, offers: Mapping[str, Offer], modules: Iterable[n.Module] = ()
+    book: RuleBook,
+    offers: Mapping[str, Offer],
+    modules: Iterable[n.Module],
+    zone_tables: Callable[[], Mapping[str, ZoneTable]],
 ) -> CompiledRuleSet:
-    """Compile every plan of `book` and the member pairings of every combo of `offers`
-    (`modules`: the parsed modules, whose parse keys name the plans for the caches)."""
+    """Compile every plan of `book`, the member pairings of every combo of `offers`
+    (`modules`: the parsed modules, whose parse keys name the plans for the caches) and,
+    given the version's `zone_tables` (asked for only when some plan rates usage), every
+    plan's usage rater."""
     units = plan_units(modules, book.plans)
     plans: dict[str, CompiledPlan] = {}
     errors: dict[str, CompileError] = {}
@@ -77,10 +103,24 @@ def compile_rule_set(
     for offer in offers.values():
         if isinstance(offer, Combo):
             _pair_members(offer, offers, plans)
+    raters: dict[str, CompiledUsage] = {}
+    rater_errors: dict[str, CompileError] = {}
+    rating = [name for name, decl in book.plans.items() if rates_usage(decl)]
+    if rating:
+        tables = zone_tables()
+        for name in rating:
+            try:
+                raters[name] = compile_usage(
+                    book.plans[name], book.scope, tables, book.plan_path(name)
+                )
+            except CompileError as error:
+                rater_errors[name] = error
     return CompiledRuleSet(
         offers=book.offers,
         plans=MappingProxyType(plans),
         plan_errors=MappingProxyType(errors),
+        raters=MappingProxyType(raters),
+        rater_errors=MappingProxyType(rater_errors),
     )
 
 

@@ -16,15 +16,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from types import MappingProxyType
-from typing import cast
 
 from catalog.errors import NotFound
 from dsl import interpreter as ip
-from dsl import nodes as n
-from dsl.compile_usage import CompiledUsage, compile_usage
+from dsl.compile_usage import CompiledUsage
 from dsl.context import SaleFacts
 from dsl.eval_usage import Counters, Number, Rated, UsageEvent
 from dsl.runtime_usage import Lean
+from rules.per_version import PerVersion
 from rules.sale_catalog import SaleCatalog
 
 CounterKey = tuple[str, str]  # (subscriber, period)
@@ -60,20 +59,10 @@ def period_of(start: datetime, tz: tzinfo) -> str:
 
 
 def usage_rater(catalog: SaleCatalog, plan_name: str) -> CompiledUsage | None:
-    """The plan's compiled rater, built on first use and kept with the version (None when
-    the version has no such plan or the plan rates nothing)."""
-    key = ("usage_rater", plan_name)
-    if key in catalog.memo:
-        found = catalog.memo[key]
-        return found if isinstance(found, CompiledUsage) else None
-    plan = catalog.book.plans.get(plan_name)
-    rater: CompiledUsage | None = None
-    if plan is not None and any(isinstance(i, n.Usage) for i in plan.items):
-        rater = compile_usage(
-            plan, catalog.book.scope, catalog.zone_lookups(), catalog.book.plan_path(plan_name)
-        )
-    catalog.memo[key] = rater
-    return rater
+    """The plan's compiled rater, compiled when the version was installed (None when the
+    version has no such plan or the plan rates nothing). Raises CompileError for a plan
+    whose usage did not compile (a code generator bug)."""
+    return catalog.compiled.usage_rater(plan_name)
 
 
 Versions = Callable[[datetime], SaleCatalog]
@@ -195,6 +184,10 @@ _Rater = tuple[str, LeanRater | None, ip.Env] | Rated  # (plan, rater, env) or w
 _EMPTY: Values = MappingProxyType({})
 
 
+#: Each version's decisions per (offer, origin), shared by every EventRating on it.
+_LEAN_RATERS: PerVersion[dict[tuple[str, str], _Rater]] = PerVersion(lambda _catalog: {})
+
+
 @dataclass(slots=True)
 class EventRating:
     """RatingSession's decisions - version, plan, period, counters - with the compiled
@@ -222,10 +215,7 @@ class EventRating:
         environment), or the rejection; kept with the version (each batch of Rate starts
         an engine)."""
         if catalog is not self._catalog:
-            raters = catalog.memo.get("lean_raters")
-            if raters is None:
-                raters = catalog.memo["lean_raters"] = {}
-            self._catalog, self._raters = catalog, cast("dict[tuple[str, str], _Rater]", raters)
+            self._catalog, self._raters = catalog, _LEAN_RATERS(catalog)
         found = self._raters.get((offer_code, origin))
         if found is None:
             planned = plan_rater(catalog, offer_code, origin)
@@ -276,8 +266,8 @@ class EventRating:
 
     def keep(self, key: CounterKey, result: Lean | Rated) -> None:
         """Store a result's new values (a rejection's are the old ones)."""
-        if isinstance(result, tuple):
-            self.counters[key] = result[0]
+        if isinstance(result, Lean):
+            self.counters[key] = result.values
         elif result.status == "rated":
             self.counters[key] = result.counters
 
@@ -294,8 +284,8 @@ class EventRating:
                 append(_rejected(Counters(), NO_VERSION, str(error)))
                 continue
             key, _plan, result = rate(catalog, record.subscriber_id, record.offer_code, usage)
-            if isinstance(result, tuple):
-                counters[key] = result[0]
+            if isinstance(result, Lean):
+                counters[key] = result.values
             elif result.status == "rated":
                 counters[key] = result.counters
             append(result)

@@ -1,9 +1,11 @@
 """A published version as the sales path sees it: the snapshot's indexes plus the compiled
-rule book, the plan each offer uses in each area, list price summaries and a cache of the
-candidate offers for a sale context.
+rule book and rule set (eligibility, prices and usage raters), the plan each offer uses in
+each area, list price summaries and a cache of the candidate offers for a sale context.
 
 Everything here is computed when the version is installed (or on the first request of a
 context, for candidates) and never changes: requests only read it, so no lock is needed.
+What a caller derives from a version (protobuf parts, the engines' per-combination
+decisions) it keeps itself, by the version (`rules.per_version`).
 """
 
 from __future__ import annotations
@@ -142,6 +144,7 @@ class SaleCatalog(Snapshot):
     """A Snapshot with what eligibility, listing and quoting need, built at install."""
 
     __slots__ = (
+        "__weakref__",  # what callers derive from a version is kept by them (rules.per_version)
         "_candidate",
         "_candidates",
         "_lock",
@@ -151,7 +154,6 @@ class SaleCatalog(Snapshot):
         "compiled",
         "excluded_by",
         "kinds",
-        "memo",
         "offering_prices",
         "rank",
         "rule_reasons",
@@ -164,9 +166,11 @@ class SaleCatalog(Snapshot):
     def _install(self, info: CatalogVersionInfo, content: CatalogContent) -> None:
         super().__init__(info, content)
         self.book: RuleBook = build_rule_book(content)
+        self._lock = Lock()
+        self._zone_lookups: Mapping[str, ZoneLookup] | None = None
         #: Every compiled unit of the version: requests read it and never compile.
         self.compiled: CompiledRuleSet = compile_rule_set(
-            self.book, self.offers, checked_catalog(content).modules
+            self.book, self.offers, checked_catalog(content).modules, self.zone_lookups
         )
         #: The plans' prices as data (TMF620), each made when first read.
         self.offering_prices = OfferingPriceBook(
@@ -194,15 +198,9 @@ class SaleCatalog(Snapshot):
         #: offer code -> the codes of the offers that exclude it (the reverse of `excludes`)
         self.excluded_by = {code: frozenset(by) for code, by in excluded_by.items()}
         self._candidates: OrderedDict[tuple[object, ...], _Window] = OrderedDict()
-        self._lock = Lock()
-        self._zone_lookups: Mapping[str, ZoneLookup] | None = None
         #: The reasons of a written rule's answer (offer code, answer), built once per
         #: version and answer (`rules.offer_checks`).
         self.rule_reasons: dict[tuple[str, Hashable], Checked] = {}
-        #: Per-version memo for the gRPC edge's response parts and the usage engines' raters
-        #: (tariff.mappers, rules.rating, rules.columnar): it dies with the version, so
-        #: nothing in it can outlive the catalog it was built from.
-        self.memo: dict[Hashable, object] = {}
 
     # -- plans and prices ----------------------------------------------------------------
 
@@ -359,8 +357,9 @@ class SaleCatalog(Snapshot):
         return kept
 
     def zone_lookups(self) -> Mapping[str, ZoneLookup]:
-        """The version's zone tables built for longest-prefix lookups, once, on first use
-        (a million-prefix table takes about a second: not at install)."""
+        """The version's zone tables built for longest-prefix lookups, once: at install
+        when some plan rates usage (its rater binds them), else on first use (a
+        million-prefix table takes about a second)."""
         found = self._zone_lookups
         if found is None:
             with self._lock:

@@ -26,7 +26,6 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,8 +38,8 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
 from catalog import codec
 from catalog.content import CatalogContent
 from catalog.model import CatalogVersionInfo
-from catalog.snapshot import SnapshotRegistry
-from catalog.versions import AsOf, VersionNumber
+from catalog.snapshot import InForce, SnapshotRegistry
+from catalog.versions import VersionNumber
 from dsl.eval_usage import Counters
 from rules.columnar import Versions, rate_columns
 from rules.rating import CounterKey
@@ -113,12 +112,8 @@ def _built(catalogs: Catalogs) -> _Built:
         chosen = registry.get(VersionNumber(catalogs.pinned))
         versions = Versions(lambda _start: chosen)
     else:
-
-        def pick(start: datetime) -> SaleCatalog:
-            return registry.get(AsOf(start))  # NotFound: none in force then
-
-        edges = tuple(sorted({i.effective_from for i in infos}))
-        versions = Versions(pick, edges)
+        in_force = InForce(registry)  # NotFound: none in force then
+        versions = Versions(in_force, in_force.edges)
     businesses = dict(newest.businesses)
     if len(_BUILT) >= 4:  # a long-lived worker serves a few catalogs, not all it has seen
         _BUILT.clear()

@@ -36,6 +36,7 @@ from catalog import codec
 from catalog.errors import NotFound
 from catalog.model import Business
 from catalog.publishing import preview_content
+from catalog.snapshot import InForce
 from catalog.versions import DRAFT, AsOf, VersionNumber
 from dsl.eval_usage import Counters
 from rules.columnar import Versions as ColumnVersions
@@ -134,13 +135,10 @@ class Store:
         if latest is None:
             raise NotFound("the store has no published catalog version (or rate with --bundle)")
 
-        def versions(start: datetime) -> SaleCatalog:
-            return snapshots.get(AsOf(start))
-
+        in_force = InForce(snapshots)
         newest = self.version(latest.number)
-        edges = tuple(sorted({v.effective_from for v in snapshots.timeline.versions}))
         label = "the version in force at each start"
-        return Source(versions, businesses_of(newest), label, edges)
+        return Source(in_force, businesses_of(newest), label, in_force.edges)
 
 
 def rate_source(args: argparse.Namespace, store: Store) -> Source:

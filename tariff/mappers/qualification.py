@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from dsl.nodes import Span
 from rules.listing import ListedOffer, OfferPage
-from rules.sale_catalog import PriceSummary
+from rules.per_version import PerVersion
+from rules.sale_catalog import PriceSummary, SaleCatalog
 from rules.verdicts import CartVerdict, ItemVerdict, Proposal, Reason, TraceStep
 from tariff.mappers.common import Problems
 from tariff.mappers.money import money_to_proto
@@ -85,14 +87,15 @@ def item_to_proto(verdict: ItemVerdict, texts: Mapping[str, str]) -> pb.ItemQual
 
 
 def cart_to_proto(
-    verdict: CartVerdict, texts: Mapping[str, str], memo: dict[Hashable, object] | None = None
+    verdict: CartVerdict, texts: Mapping[str, str], version: ListingParts | None = None
 ) -> pb.CheckEligibilityResponse:
-    """With `memo` (the version's), each distinct reason's message (with its rule and source
-    location) and proposal's are built once and copied into the answers that give them."""
+    """With `version` (the version's parts, `listing_parts`), each distinct reason's message
+    (with its rule and source location) and proposal's are built once and copied into the
+    answers that give them."""
     response = pb.CheckEligibilityResponse(
         qualified=verdict.qualified, catalog_version=verdict.version
     )
-    parts = _parts_memo(memo)
+    parts = version.bounded_reasons() if version is not None else None
     add = response.items.add
     for item in verdict.items:
         _fill_item(add(), item, texts, parts)
@@ -106,14 +109,35 @@ PARTS_MEMO_LIMIT = 8192
 Parts = dict[Reason | Proposal, Any]
 
 
-def _parts_memo(memo: dict[Hashable, object] | None) -> Parts | None:
-    """The version's built reasons and proposals, bounded (emptied when full)."""
-    if memo is None:
-        return None
-    found = memo.get("eligibility_parts")
-    if not isinstance(found, dict) or len(found) >= PARTS_MEMO_LIMIT:
-        found = memo["eligibility_parts"] = {}
-    return found
+@dataclass(slots=True, eq=False)
+class ListingParts:
+    """A version's answer parts, built once and copied into every answer that gives them:
+    reasons and proposals (bounded: emptied when full), and each listed offer without a
+    trace, as a message and encoded, per price summary (the same offer is listed to
+    thousands of customers)."""
+
+    reasons: Parts = field(default_factory=dict)
+    #: offer code -> (the summary object it was last built for, the message)
+    last_offer: dict[str, tuple[PriceSummary | None, pb.EligibleOffer]] = field(
+        default_factory=dict
+    )
+    offers: dict[tuple[str, PriceSummary | None], pb.EligibleOffer] = field(default_factory=dict)
+    #: offer code -> (the summary object, the offer encoded as a one-offer page)
+    encoded: dict[str, tuple[PriceSummary | None, bytes]] = field(default_factory=dict)
+
+    def bounded_reasons(self) -> Parts:
+        if len(self.reasons) >= PARTS_MEMO_LIMIT:
+            self.reasons = {}
+        return self.reasons
+
+
+#: Each version's parts, kept by the edge (`rules.per_version`).
+VERSION_PARTS: PerVersion[ListingParts] = PerVersion(lambda _catalog: ListingParts())
+
+
+def listing_parts(catalog: SaleCatalog) -> ListingParts:
+    """The version's listing and eligibility answer parts."""
+    return VERSION_PARTS(catalog)
 
 
 def _fill_item(
@@ -163,21 +187,21 @@ def summary_to_proto(summary: PriceSummary) -> pb.PriceSummary:
 
 
 def listed_to_proto(
-    listed: ListedOffer, texts: Mapping[str, str], memo: dict[Hashable, object] | None = None
+    listed: ListedOffer, texts: Mapping[str, str], version: ListingParts | None = None
 ) -> pb.EligibleOffer:
-    """With `memo` (the version's), an offer without a trace is built once per price summary
-    and reused: the same offer is listed to thousands of customers."""
-    if memo is not None and not listed.trace:
+    """With `version` (the version's parts), an offer without a trace is built once per
+    price summary and reused: the same offer is listed to thousands of customers."""
+    if version is not None and not listed.trace:
         prices = listed.prices
-        last = memo.get(("eligible_offer", listed.offer.code))  # the same summary object
-        if last is not None and last[0] is prices:  # type: ignore[index]
-            return last[1]  # type: ignore[index,no-any-return]
-        key = ("eligible_offer", listed.offer.code, prices)
-        found = memo.get(key)
+        code = listed.offer.code
+        last = version.last_offer.get(code)  # the same summary object
+        if last is not None and last[0] is prices:
+            return last[1]
+        key = (code, prices)
+        found = version.offers.get(key)
         if found is None:
-            found = memo[key] = _listed(listed, texts)
-        assert isinstance(found, pb.EligibleOffer)
-        memo[("eligible_offer", listed.offer.code)] = (prices, found)
+            found = version.offers[key] = _listed(listed, texts)
+        version.last_offer[code] = (prices, found)
         return found
     return _listed(listed, texts)
 
@@ -197,11 +221,12 @@ def _listed(listed: ListedOffer, texts: Mapping[str, str]) -> pb.EligibleOffer:
 
 
 def page_to_proto(
-    page: OfferPage, texts: Mapping[str, str], memo: dict[Hashable, object] | None = None
+    page: OfferPage, texts: Mapping[str, str], version: ListingParts | None = None
 ) -> pb.ListEligibleOffersResponse:
-    """With `memo` (the version's), the page is one parse of its offers' encodings, each
-    encoded once per offer and price summary (as `listed_to_proto` builds it once)."""
-    if memo is None:
+    """With `version` (the version's parts), the page is one parse of its offers'
+    encodings, each encoded once per offer and price summary (as `listed_to_proto` builds
+    it once)."""
+    if version is None:
         response = pb.ListEligibleOffersResponse(
             offers=[listed_to_proto(o, texts) for o in page.offers]
         )
@@ -213,13 +238,13 @@ def page_to_proto(
                 chunks.append(pb.ListEligibleOffersResponse(offers=[offer]).SerializeToString())
                 continue
             prices = listed.prices
-            key = ("eligible_offer_bytes", listed.offer.code)
-            last = memo.get(key)  # the same summary object as last time: the same bytes
-            if last is None or last[0] is not prices:  # type: ignore[index]
-                offer = listed_to_proto(listed, texts, memo)
+            code = listed.offer.code
+            last = version.encoded.get(code)  # the same summary object: the same bytes
+            if last is None or last[0] is not prices:
+                offer = listed_to_proto(listed, texts, version)
                 encoded = pb.ListEligibleOffersResponse(offers=[offer]).SerializeToString()
-                last = memo[key] = (prices, encoded)
-            chunks.append(last[1])  # type: ignore[index]
+                last = version.encoded[code] = (prices, encoded)
+            chunks.append(last[1])
         response = pb.ListEligibleOffersResponse.FromString(b"".join(chunks))
     if page.after:
         response.next_page_token = encode_page_token(page.version, page.after)

@@ -21,9 +21,11 @@ from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 
 from dsl import nodes as n
 from dsl.eval_prices_model import AppliedAlteration, PricedLine, PricedPrice, exact_sum, times
+from rules.per_version import PerVersion
 from rules.projection import UsageProfileEntry
 from rules.quoting import QuotedCart
 from rules.sale import CartItem
+from rules.sale_catalog import SaleCatalog
 from tariff.mappers.common import Problems, datetime_to_timestamp, join
 from tariff.mappers.money import decimal_to_proto, money_to_proto
 from tariff.mappers.qualification import rule_ref, trace_to_proto
@@ -96,7 +98,7 @@ def _amount(
     return amount
 
 
-class _Parts:
+class QuoteParts:
     """Response parts that repeat across quotes, encoded once: what a price declares (name,
     type, period, due, rule; per version) and the conversions of amounts, applied
     alterations, start dates and prorations (pure functions of their values; keyed by their
@@ -165,14 +167,13 @@ class _Parts:
         return message
 
 
-def parts_of(memo: dict[Hashable, object] | None) -> _Parts:
-    """The version's quote parts (a fresh, unshared set without a memo)."""
-    if memo is None:
-        return _Parts()
-    found = memo.get("quote_parts")
-    if not isinstance(found, _Parts):
-        found = memo["quote_parts"] = _Parts()
-    return found
+#: Each version's quote parts, kept by the edge (`rules.per_version`).
+VERSION_PARTS: PerVersion[QuoteParts] = PerVersion(lambda _catalog: QuoteParts())
+
+
+def parts_of(catalog: SaleCatalog | None) -> QuoteParts:
+    """The version's quote parts (a fresh, unshared set without a version)."""
+    return QuoteParts() if catalog is None else VERSION_PARTS(catalog)
 
 
 def _alteration(step: AppliedAlteration, price: PricedPrice, path: str) -> pb.PriceAlteration:
@@ -214,15 +215,15 @@ def _declared(price: PricedPrice, plan: str, plan_path: str) -> pb.QuotePrice:
 
 
 def price_to_proto(
-    price: PricedPrice, plan: str, plan_path: str, parts: _Parts | None = None
+    price: PricedPrice, plan: str, plan_path: str, parts: QuoteParts | None = None
 ) -> pb.QuotePrice:
     message = pb.QuotePrice()
-    _fill_price(message, price, plan, plan_path, parts or _Parts())
+    _fill_price(message, price, plan, plan_path, parts or QuoteParts())
     return message
 
 
 def _fill_price(
-    message: pb.QuotePrice, price: PricedPrice, plan: str, plan_path: str, parts: _Parts
+    message: pb.QuotePrice, price: PricedPrice, plan: str, plan_path: str, parts: QuoteParts
 ) -> None:
     """Writes `price` into the (empty) `message`: one parse of its parts' encodings."""
     message.MergeFromString(parts.encoded(price, plan, plan_path))
@@ -232,11 +233,11 @@ def quote_to_proto(
     quoted: QuotedCart,
     plan_paths: Mapping[str, str],
     texts: Mapping[str, str],
-    memo: dict[Hashable, object] | None = None,
+    parts: QuoteParts | None = None,
 ) -> pb.QuoteResponse:
-    """With `memo` (the version's), the parts prices declare and the conversions of repeated
-    amounts are built once and copied into each answer."""
-    parts = parts_of(memo)
+    """With `parts` (the version's, `parts_of`), the parts prices declare and the
+    conversions of repeated amounts are built once and copied into each answer."""
+    parts = parts or QuoteParts()
     lines = iter(quoted.quote.lines)
     currency = quoted.currency
     response = pb.QuoteResponse(currency_code=currency, catalog_version=quoted.version)
@@ -282,7 +283,7 @@ def _fill_item(
     item: CartItem,
     lines: Iterator[PricedLine],
     plan_paths: Mapping[str, str],
-    parts: _Parts,
+    parts: QuoteParts,
     *,
     with_members: bool,
 ) -> None:
@@ -302,7 +303,7 @@ def _fill_prices(
     units: int,
     lines: Iterator[PricedLine],
     plan_paths: Mapping[str, str],
-    parts: _Parts,
+    parts: QuoteParts,
 ) -> None:
     """The prices of the next lines, up to `units` units in all (a member's first unit and
     the units after it are two lines), each price written once with its units."""

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, cast
+from typing import Any
 
 from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 from google.type import money_pb2
@@ -44,6 +44,7 @@ from dsl.eval_usage import Counters, Number, RatedPart, UsageEvent
 from dsl.nodes import Span
 from dsl.runtime_usage import Lean
 from pricing.rounding import RoundingMode, round_exact
+from rules.per_version import PerVersion
 from rules.rating import NO_VERSION, UNKNOWN_OFFER, CounterKey, RatedRecord, UsageRecord
 from rules.sale_catalog import SaleCatalog
 from tariff.mappers.common import (
@@ -132,15 +133,18 @@ class Rejection:
 def quantity_fields(catalog: SaleCatalog) -> Mapping[str, str]:
     """Business code -> the UsageEvent field holding its quantity, for the businesses the
     version rates by usage; built once per version."""
-    found = catalog.memo.get("usage_quantity_fields")
-    if found is None:
-        found = catalog.memo["usage_quantity_fields"] = {
-            code: QUANTITY_FIELDS[b.usage_measure]
-            for code, b in catalog.businesses.items()
-            if b.usage_measure in QUANTITY_FIELDS
-        }
-    assert isinstance(found, dict)
-    return found
+    return _QUANTITY_FIELDS(catalog)
+
+
+def _quantity_fields(catalog: SaleCatalog) -> Mapping[str, str]:
+    return {  # a dict, read per event: nothing writes to it once made
+        code: QUANTITY_FIELDS[b.usage_measure]
+        for code, b in catalog.businesses.items()
+        if b.usage_measure in QUANTITY_FIELDS
+    }
+
+
+_QUANTITY_FIELDS: PerVersion[Mapping[str, str]] = PerVersion(_quantity_fields)
 
 
 def start_from_proto(msg: pb.UsageEvent) -> datetime | Rejection:
@@ -347,6 +351,22 @@ def cap_total_to_proto(total: Decimal, currency: str) -> money_pb2.Money:
 # -- results ----------------------------------------------------------------------------------
 
 
+Template = tuple[pb.RatedEvent, int]  # a result to copy from, and its encoded size
+
+
+@dataclass(slots=True, eq=False)
+class ResultParts:
+    """A version's result parts, shared by every ResultWriter rating on it: each rate's
+    RuleRef, and a template per (rate, zone, band, charge, currency)."""
+
+    rules: dict[str, common_pb2.RuleRef] = field(default_factory=dict)
+    templates: dict[tuple[str, str, str, Decimal, str], Template] = field(default_factory=dict)
+
+
+#: Each version's result parts, kept by the edge (`rules.per_version`).
+RESULT_PARTS: PerVersion[ResultParts] = PerVersion(lambda _catalog: ResultParts())
+
+
 class ResultWriter:
     """Appends RatedEvents to a response's results. Keeps what repeats across events, per
     version (every batch it rates reuses them): each rate's RuleRef, and a result template
@@ -388,27 +408,41 @@ class ResultWriter:
         parts = rated.parts
         # what allowances took, all parts: each part's free units (= sum of allowance_used)
         free = parts[0].free if len(parts) == 1 else sum(p.free for p in parts)
-        lean = (
-            *(None, rated.charge, rated.currency, rated.zone, rated.band, rated.billed),
-            *(rated.billed - free, None, rated.rate, rated.rate_span, parts, 0),
+        lean = Lean(
+            values={},
+            charge=rated.charge,
+            currency=rated.currency,
+            zone=rated.zone,
+            band=rated.band,
+            billed=rated.billed,
+            paid=rated.billed - free,
+            used={},
+            rate=rated.rate,
+            rate_span=rated.rate_span,
+            parts=parts,
+            exact=0,
         )
-        self.lean(result.record.event_id, cast(Lean, lean), result.plan, catalog)
+        self.lean(result.record.event_id, lean, result.plan, catalog)
 
     def lean(self, event_id: str, lean: Lean, plan: str, catalog: SaleCatalog) -> None:
         """`rated` for the engine's lean result (rules.rating.EventRating) of `plan` in
         `catalog`; raises as `rated`."""
-        _values, charge, currency, zone, band, billed, paid, _used, rate, span, parts, _ = lean
+        charge, currency, zone, band = lean.charge, lean.currency, lean.zone, lean.band
+        rate, billed, parts = lean.rate, lean.billed, lean.parts
         if catalog is not self._catalog:
             self._use(catalog)
         found = self._templates.get((rate, zone, band, charge, currency))
         if found is None:  # raises WirePrecisionError
-            found = self._template(catalog, plan, rate, span, zone, band, charge, currency)
+            found = self._template(
+                catalog, plan, rate, lean.rate_span, zone, band, charge, currency
+            )
         template, size = found
         out = self._add()
         out.CopyFrom(template)
         try:
             out.event_id = event_id
             out.billed_units = billed
+            paid = lean.paid
             if billed != paid:  # 0 is the template's
                 out.allowance_units = billed - paid
             if len(parts) > 1:
@@ -423,11 +457,8 @@ class ResultWriter:
     def _use(self, catalog: SaleCatalog) -> None:
         """Switch to `catalog`'s RuleRefs and templates, kept with the version (every batch
         it rates reuses them)."""
-        found = catalog.memo.get("usage_result_refs")
-        if found is None:
-            found = catalog.memo["usage_result_refs"] = ({}, {})
-        assert isinstance(found, tuple)
-        self._catalog, (self._rules, self._templates) = catalog, found
+        found = RESULT_PARTS(catalog)
+        self._catalog, self._rules, self._templates = catalog, found.rules, found.templates
 
     def _template(
         self,
@@ -487,9 +518,11 @@ def _nanos(exact: Fraction) -> Decimal:
 def rate_rule(catalog: SaleCatalog, plan: str, rate: str, span: Span) -> common_pb2.RuleRef:
     """The RuleRef of a rate, built once per version (a rate's name, `plan.business.rate[N]`,
     names one rate of the version, hence its span)."""
-    key = ("usage_rule", rate)
-    found = catalog.memo.get(key)
+    refs = _RATE_RULES(catalog)
+    found = refs.get(rate)
     if found is None:
-        found = catalog.memo[key] = rule_ref(rate, catalog.book.plan_path(plan), span)
-    assert isinstance(found, common_pb2.RuleRef)
+        found = refs[rate] = rule_ref(rate, catalog.book.plan_path(plan), span)
     return found
+
+
+_RATE_RULES: PerVersion[dict[str, common_pb2.RuleRef]] = PerVersion(lambda _catalog: {})

@@ -58,7 +58,9 @@ def answer_quote(
     problems.check()
     try:
         quoted = quote_cart(catalog, sale, cart, tz, profile, explain=request.explain)
-        return m.quote_to_proto(quoted, catalog.book.plan_paths, catalog.book.texts, catalog.memo)
+        return m.quote_to_proto(
+            quoted, catalog.book.plan_paths, catalog.book.texts, m.parts_of(catalog)
+        )
     except CartNotEligible as refused:
         verdict = refused.verdict
         violations = [

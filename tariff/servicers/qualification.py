@@ -57,7 +57,7 @@ def answer_check(
     cart = cart_from_proto(request.items, "items", catalog, problems)
     problems.check()
     verdict = check_cart(catalog, sale, cart, explain=request.explain)
-    return m.cart_to_proto(verdict, catalog.book.texts, catalog.memo)
+    return m.cart_to_proto(verdict, catalog.book.texts, m.listing_parts(catalog))
 
 
 def answer_list(
@@ -89,7 +89,7 @@ def answer_list(
         after=token[1] if token else "",
         explain=request.explain,
     )
-    answer = m.page_to_proto(page, catalog.book.texts, catalog.memo)
+    answer = m.page_to_proto(page, catalog.book.texts, m.listing_parts(catalog))
     if full:
         lineage = catalog.tree.lineage(sale.area)
         for listed, message in zip(page.offers, answer.offers, strict=True):

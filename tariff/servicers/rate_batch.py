@@ -26,7 +26,7 @@ import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 
 from catalog.model import Business
-from catalog.snapshot import SnapshotRegistry
+from catalog.snapshot import InForce, SnapshotRegistry
 from catalog.versions import AsOf, VersionNumber
 from dsl.eval_usage import Counters
 from rules.columnar import Versions, rate_columns
@@ -37,7 +37,7 @@ from tariff.counter_tables import CounterTableError, counters_from_table, counte
 from tariff.mappers.common import Problems, published_selector_from_proto
 from tariff.rate_columns import read_chunk, result_arrays
 from tariff.rate_files import RESULT_SCHEMA, Chunk
-from tariff.servicers.rating import InForce, ResponseTooLarge
+from tariff.servicers.rating import ResponseTooLarge
 from tariff.usage_arrow import usage_batch
 from tariff.v1 import pricing_service_pb2 as pb
 
@@ -76,11 +76,11 @@ def _versions(
     if selector is not None:
         pinned = registry.get(selector)
         return Versions(lambda _start: pinned), _businesses(pinned)
+    in_force = InForce(registry)
     timeline = registry.timeline
-    edges = tuple(sorted({v.effective_from for v in timeline.versions}))
     held = [v for v in (timeline.latest(), timeline.in_force(now)) if v is not None]
     catalogs = [registry.get(VersionNumber(v.number)) for v in held]
-    return Versions(InForce(registry), edges), _businesses(*catalogs)
+    return Versions(in_force, in_force.edges), _businesses(*catalogs)
 
 
 def _request(

@@ -17,16 +17,16 @@ its deadline by more than a chunk (grpc.aio cancels the call's task at the next 
 from __future__ import annotations
 
 import asyncio
-from bisect import bisect_right
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from types import MappingProxyType
 
 import grpc
 
-from catalog.errors import NotFound, NoVersionInForce, ValidationError
-from catalog.snapshot import SnapshotRegistry
+from catalog.errors import NotFound, ValidationError
+from catalog.snapshot import InForce, SnapshotRegistry
 from catalog.versions import AsOf, VersionNumber
+from dsl.runtime_usage import Lean
 from rules.rating import (
     NO_VERSION,
     CounterKey,
@@ -56,37 +56,9 @@ from tariff.v1 import pricing_service_pb2 as pb
 CHUNK = 128
 #: The largest answer sent: the 4 MiB every gRPC client accepts unless told otherwise.
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
-_END = datetime.max.replace(tzinfo=UTC)
 _NONE: Values = MappingProxyType({})
 
 Versions = Callable[[datetime], SaleCatalog]
-
-
-class InForce:
-    """The version in force at an instant, from one timeline read: the stretch of the last
-    answer is kept, so events of one stretch cost two comparisons."""
-
-    __slots__ = ("_catalog", "_high", "_low", "_registry", "_starts", "_timeline")
-
-    def __init__(self, registry: SnapshotRegistry[SaleCatalog]) -> None:
-        self._registry = registry
-        self._timeline = registry.timeline
-        self._starts = sorted({v.effective_from for v in self._timeline.versions})
-        self._low = self._high = _END
-        self._catalog: SaleCatalog | None = None
-
-    def __call__(self, start: datetime) -> SaleCatalog:
-        """Raises NotFound when no version is in force at `start`."""
-        if self._low <= start < self._high and self._catalog is not None:
-            return self._catalog
-        info = self._timeline.in_force(start)
-        if info is None:
-            raise NoVersionInForce(f"no catalog version is in force at {start.isoformat()}")
-        index = bisect_right(self._starts, start)
-        self._low = self._starts[index - 1]
-        self._high = self._starts[index] if index < len(self._starts) else _END
-        self._catalog = self._registry.get(VersionNumber(info.number))
-        return self._catalog
 
 
 class _Carried:
@@ -189,10 +161,10 @@ class _Batch:
                 continue
             key, plan, result = rate(catalog, subscriber, msg.offer_code, usage, at)
             try:
-                if isinstance(result, tuple):  # the usual: a Lean
+                if isinstance(result, Lean):  # the usual
                     lean(msg.event_id, result, plan, catalog)
-                    counters[key] = result[0]
-                    written[key] = result[2]
+                    counters[key] = result.values
+                    written[key] = result.currency
                     rated_count += 1
                     continue
                 if result.status == "rated":  # rated by the interpreter

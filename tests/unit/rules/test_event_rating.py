@@ -22,19 +22,18 @@ CHINA = timezone(timedelta(hours=8))
 
 def _fields(result: Lean | Rated) -> tuple[object, ...]:
     """What Rate writes of a result, whichever shape it has."""
-    if isinstance(result, tuple):
-        _state, charge, currency, zone, band, billed, paid, _used, rate, span, parts, _ = result
-        parts_ = tuple(parts) if len(parts) > 1 else ()
+    if isinstance(result, Lean):
+        parts_ = tuple(result.parts) if len(result.parts) > 1 else ()
         return (
             "rated",
-            str(charge),
-            currency,
-            zone,
-            band,
-            billed,
-            billed - paid,
-            rate,
-            span,
+            str(result.charge),
+            result.currency,
+            result.zone,
+            result.band,
+            result.billed,
+            result.billed - result.paid,
+            result.rate,
+            result.rate_span,
             parts_,
         )
     if result.status != "rated":

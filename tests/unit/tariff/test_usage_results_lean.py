@@ -28,7 +28,7 @@ EVENTS = [
 
 def _lean(catalog: SaleCatalog, usage: UsageEvent) -> tuple[str, Lean]:  # noqa: F811
     _key, plan, result = EventRating(lambda _s: catalog, CHINA).rate(catalog, "s1", OFFER, usage)
-    assert isinstance(result, tuple)
+    assert isinstance(result, Lean)
     return plan, result
 
 
@@ -45,14 +45,14 @@ def test_lean_results_write_what_full_results_write(
         got = pb.RateResponse()
         m.ResultWriter(got.results).lean("e1", lean, plan, catalog)
         assert got == expected
-    assert catalog.memo["usage_result_refs"]
+    assert m.RESULT_PARTS(catalog).templates
 
 
 def test_a_lean_charge_finer_than_a_nano_is_refused(
     catalog: SaleCatalog,  # noqa: F811 - fixture
 ) -> None:
     plan, lean = _lean(catalog, EVENTS[0])
-    fine = (*lean[:1], Decimal("0.0000000001"), *lean[2:])
+    fine = lean._replace(charge=Decimal("0.0000000001"))
     response = pb.RateResponse()
     writer = m.ResultWriter(response.results)
     writer.lean("e0", lean, plan, catalog)
@@ -70,13 +70,13 @@ def test_the_batch_is_rated_alike_whatever_the_templates(
     writer = m.ResultWriter(expected.results)
     for rated in full.rate_all(records):
         writer.rated(rated, catalog)
-    catalog.memo.pop("usage_result_refs", None)
+    m.RESULT_PARTS.forget(catalog)
     engine = EventRating(lambda _s: catalog, CHINA)
     got = pb.RateResponse()
     lean_writer = m.ResultWriter(got.results)
     for record in records:
         key, plan, result = engine.rate(catalog, "s1", OFFER, record.usage)
-        assert isinstance(result, tuple)
+        assert isinstance(result, Lean)
         lean_writer.lean(record.event_id, result, plan, catalog)
         engine.keep(key, result)
     assert got == expected
