@@ -78,13 +78,26 @@ def _edit(document: Any, path: tuple[Any, ...], value: Any) -> Any:
     return document
 
 
-def break_bundle(root: Path, edits: list[tuple[int, int, int]]) -> None:
-    """Apply each edit (which JSON file, which value in it, what instead) in place."""
-    for file_pick, leaf_pick, value_pick in edits:
+def _is_reference(path: tuple[Any, ...]) -> bool:
+    """A value that names something else: `business_codes[1]`, `parent_code`, ..."""
+    keys = [step for step in path if isinstance(step, str)]
+    if not keys:
+        return False
+    if isinstance(path[-1], int):  # an element of a list of codes
+        return keys[-1].endswith("_codes")
+    return keys[-1].endswith("_code")
+
+
+def break_bundle(root: Path, edits: list[tuple[int, int, int, bool]]) -> None:
+    """Apply each edit (which JSON file, which value in it, what instead; `aimed`: only
+    among the values that name something else) in place."""
+    for file_pick, leaf_pick, value_pick, aimed in edits:
         files = sorted(root.rglob("*.json"))
         target = files[file_pick % len(files)]
         document = json.loads(target.read_text(encoding="utf-8"))
         leaves = _leaves(document)
+        if aimed:
+            leaves = [path for path in leaves if _is_reference(path)] or leaves
         path = leaves[leaf_pick % len(leaves)]
         choices = [*REPLACEMENTS, DELETE]
         document = _edit(document, path, choices[value_pick % len(choices)])
@@ -101,18 +114,19 @@ specs = st.builds(
     zone_prefixes=st.just(MIN_ZONE_PREFIXES + 2),
 )
 edit_lists = st.lists(
-    st.tuples(st.integers(0, 99), st.integers(0, 999), st.integers(0, 99)), max_size=3
+    st.tuples(st.integers(0, 99), st.integers(0, 999), st.integers(0, 99), st.booleans()),
+    max_size=3,
 )
 
 
 @settings(
-    max_examples=30,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(spec=specs, edits=edit_lists)
 def test_whatever_check_accepts_imports(
-    template: Path, spec: CatalogSpec, edits: list[tuple[int, int, int]]
+    template: Path, spec: CatalogSpec, edits: list[tuple[int, int, int, bool]]
 ) -> None:
     with tempfile.TemporaryDirectory() as work:
         root = Path(work) / "bundle"
