@@ -14,6 +14,8 @@ from pathlib import Path
 
 from dsl.diagnostics import DslError, render_all
 from dsl.formatter import WIDTH, FormatError, format_source
+from tariff import exits
+from tariff.output import Listing, add_output_option, mode_of, show
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -41,7 +43,10 @@ def _diff(path: str, before: str, after: str) -> str:
 def run_fmt(args: argparse.Namespace) -> int:
     files = _files([Path(p) for p in args.paths])
     changed: list[str] = []
+    broken: list[str] = []
     failed = 0
+    mode = mode_of(args)
+    say = mode in ("table", "plain")  # json and csv: one report at the end instead
     for file in files:
         name = file.as_posix()
         source = file.read_bytes().decode("utf-8", "surrogateescape")
@@ -50,21 +55,25 @@ def run_fmt(args: argparse.Namespace) -> int:
         except DslError as error:
             print(render_all(error.diagnostics, source), end="\n\n", file=sys.stderr)
             failed += 1
+            broken.append(name)
             continue
         except FormatError as error:
             print(f"tariff: error: {error}", file=sys.stderr)
             failed += 1
+            broken.append(name)
             continue
         if formatted == source:
             continue
         changed.append(name)
-        if args.diff:
+        if args.diff and say:
             sys.stdout.write(_diff(name, source, formatted))
         if args.check:
-            print(f"tariff: would reformat {name}")
+            if say:
+                print(f"tariff: would reformat {name}")
         elif not args.diff:
             file.write_bytes(formatted.encode("utf-8", "surrogateescape"))
-            print(f"tariff: reformatted {name}")
+            if say:
+                print(f"tariff: reformatted {name}")
     verb = "would be reformatted" if args.check or args.diff else "reformatted"
     summary = (
         f"tariff: {len(changed)} file(s) {verb}, {len(files) - len(changed) - failed} unchanged"
@@ -72,7 +81,14 @@ def run_fmt(args: argparse.Namespace) -> int:
     if failed:
         summary += f", {failed} with errors (left untouched)"
     print(summary, file=sys.stderr)
-    return 1 if failed or (args.check and changed) else 0
+    if not say:
+        verb = "would reformat" if args.check or args.diff else "reformatted"
+        unchanged = [f.as_posix() for f in files if f.as_posix() not in {*changed, *broken}]
+        rows = [(n, verb) for n in changed] + [(n, "error") for n in broken]
+        rows += [(n, "unchanged") for n in unchanged]
+        document = {"changed": changed, "errors": broken, "unchanged": unchanged}
+        show([Listing("", ("file", "result"), rows)], mode, document=document)
+    return exits.FINDINGS if failed or (args.check and changed) else exits.OK
 
 
 def add_fmt_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -86,4 +102,5 @@ def add_fmt_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--check", action="store_true", help="write nothing; exit 1 if a file would change"
     )
     fmt.add_argument("--diff", action="store_true", help="write nothing; print a unified diff")
+    add_output_option(fmt)
     fmt.set_defaults(run=run_fmt)

@@ -4,13 +4,13 @@ tests; the same arguments always give the same bytes."""
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 from catalog import bundle
 from tariff.gen.catalogs import CatalogSpec, generate_catalog
 from tariff.gen.usage import UsageSpec, write_usage
+from tariff.output import add_output_option, mode_of, show_record
 
 
 def run_gen_catalog(args: argparse.Namespace) -> int:
@@ -27,10 +27,19 @@ def run_gen_catalog(args: argparse.Namespace) -> int:
     bundle.write_directory(content, Path(args.out_dir))
     businesses, products, combos = content.counts()
     elapsed = time.perf_counter() - started
-    print(
+    line = (
         f"tariff: wrote {args.out_dir}: {len(content.areas)} areas, {businesses} businesses, "
         f"{products} products, {combos} combos in {elapsed:.2f}s"
     )
+    record = {
+        "out": str(args.out_dir),
+        "areas": len(content.areas),
+        "businesses": businesses,
+        "products": products,
+        "combos": combos,
+        "seconds": round(elapsed, 3),
+    }
+    show_record(record, line, mode_of(args))
     return 0
 
 
@@ -45,7 +54,10 @@ def run_gen_usage(args: argparse.Namespace) -> int:
     with target.open("w", encoding="utf-8", newline="") as out:
         rows = write_usage(content, spec, out)
     elapsed = time.perf_counter() - started
-    print(f"tariff: wrote {target}: {rows} events in {elapsed:.2f}s", file=sys.stdout)
+    line = f"tariff: wrote {target}: {rows} events in {elapsed:.2f}s"
+    show_record(
+        {"out": str(target), "events": rows, "seconds": round(elapsed, 3)}, line, mode_of(args)
+    )
     return 0
 
 
@@ -69,6 +81,7 @@ def add_gen_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     catalog.add_argument(
         "--zone-prefixes", type=int, default=200, help="prefixes of the zone table (default 200)"
     )
+    add_output_option(catalog)
     catalog.set_defaults(run=run_gen_catalog)
 
     usage = gen_sub.add_parser("usage", help="write a CSV of usage events for a catalog")
@@ -77,4 +90,5 @@ def add_gen_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     usage.add_argument("--events", type=int, required=True)
     usage.add_argument("--subscribers", type=int, required=True)
     usage.add_argument("--seed", type=int, required=True)
+    add_output_option(usage)
     usage.set_defaults(run=run_gen_usage)

@@ -220,3 +220,26 @@ def test_store_commands_speak_every_mode(
     assert (published["version"], published["effective_from"]) == (1, "2025-12-31T16:00:00Z")
     assert main(["publish", *db]) == exits.FINDINGS  # nothing new
     assert main(["diff", "live", "draft", *db, "--output", "plain"]) == exits.OK
+
+
+def test_fmt_and_gen_speak_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "ugly.tariff").write_text("offer   youth_plan {\n}\n", encoding="utf-8")
+    from dsl.formatter import format_source
+
+    fine = format_source("offer youth_plan {\n}\n", "fine.tariff")
+    (rules / "fine.tariff").write_text(fine, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["fmt", str(rules), "--check", "--output", "json"]) == exits.FINDINGS
+    report = json.loads(capsys.readouterr().out)
+    assert report["changed"] == [(rules / "ugly.tariff").as_posix()]
+    assert report["unchanged"] == [(rules / "fine.tariff").as_posix()]
+    assert main(["fmt", str(rules), "--check", "--output", "csv"]) == exits.FINDINGS
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["file", "result"]
+    assert [(rules / "ugly.tariff").as_posix(), "would reformat"] in rows
+    out = tmp_path / "generated"
+    argv = ["gen", "catalog", str(out), "--offers", "2", "--areas", "1", "--seed", "1"]
+    assert main([*argv, "--output", "json"]) == exits.OK
+    assert json.loads(capsys.readouterr().out)["products"] >= 2
