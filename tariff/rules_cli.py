@@ -87,10 +87,13 @@ def _catalog(args: argparse.Namespace) -> CatalogContent:
     if args.catalog:
         return bundle.read_path(Path(args.catalog))
     from catalog.versions import DRAFT
-    from tariff.bootstrap import bootstrap
+    from tariff.bootstrap import NoStore, bootstrap
     from tariff.cli import settings_from
 
-    app = bootstrap(settings_from(args), existing=True)
+    try:
+        app = bootstrap(settings_from(args), existing=True)
+    except NoStore as missing:  # loose files need names: a bundle's will do
+        raise NoStore(f"{missing}; or check against a bundle's names with --catalog") from None
     try:
         return app.catalog.content(DRAFT)
     finally:
