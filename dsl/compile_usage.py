@@ -384,14 +384,21 @@ def compile_usage(
     scope: Scope,
     zone_tables: Mapping[str, ZoneTable],
     path: str = "<rules>",
+    unit: str = "",
 ) -> CompiledUsage:
     """Compile every usage block of `plan` (one object per plan: a subscriber's batch mixes
     businesses). Zone tables, bands and calendars are resolved now; a tariff the interpreter
-    refuses compiles too, and its events are rated by the interpreter. Raises CompileError
-    only for a generated module Python cannot compile (a bug)."""
+    refuses compiles too, and its events are rated by the interpreter. `unit`, when given,
+    names `plan` exactly (its module's parse key and its place there) and spares the
+    canonical text of its tree in the cache key. Raises CompileError only for a generated
+    module Python cannot compile (a bug)."""
     attributes = {name: decl.type for name, decl in sorted(scope.attributes.items())}
-    items = tuple(i for i in plan.items if isinstance(i, n.Usage | n.Currency | n.Rounding))
-    key = f"usage|{path}|{plan.name}|{sorted(attributes.items())}|{canonical(items)}"
+    if unit:
+        tree = f"unit {unit}"
+    else:
+        items = tuple(i for i in plan.items if isinstance(i, n.Usage | n.Currency | n.Rounding))
+        tree = canonical(items)
+    key = f"usage|{path}|{plan.name}|{sorted(attributes.items())}|{tree}"
     blocks = tuple(analyse(plan, usage) for usage in usage_blocks(plan))
 
     def build() -> tuple[str, dict[int, n.Span]]:

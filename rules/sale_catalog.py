@@ -357,9 +357,8 @@ class SaleCatalog(Snapshot):
         return kept
 
     def zone_lookups(self) -> Mapping[str, ZoneLookup]:
-        """The version's zone tables built for longest-prefix lookups, once: at install
-        when some plan rates usage (its rater binds them), else on first use (a
-        million-prefix table takes about a second)."""
+        """The version's zone tables built for longest-prefix lookups, once, on first use
+        (a million-prefix table takes about a second: not at install)."""
         found = self._zone_lookups
         if found is None:
             with self._lock:

@@ -115,36 +115,38 @@ def test_a_plan_that_does_not_compile_is_refused_by_every_quote() -> None:
         compiled_plan(catalog, "broken")
 
 
-def test_every_usage_rater_is_compiled_at_install(catalog: SaleCatalog) -> None:
-    rating = {name for name, plan in catalog.book.plans.items() if rates_usage(plan)}
-    assert rating  # the quote catalog's plans rate some usage
-    assert set(catalog.compiled.raters) == rating
-    assert not catalog.compiled.rater_errors
-    assert catalog.compiled.usage_rater("vip_limits") is None  # a plan that rates nothing
-    assert catalog.compiled.usage_rater("absent") is None
-
-
-def test_rating_and_estimates_compile_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_usage_rater_is_compiled_once_and_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     fresh = SaleCatalog(INFO, quote_content())  # a version nothing has rated yet
-
-    def refuse(*args: object, **kwargs: object) -> object:
-        raise AssertionError("compiled on the request path")
-
-    monkeypatch.setattr(loader, "build_program", refuse)
+    raters = fresh.compiled.raters
+    assert raters is not None
+    rating = {name for name, plan in fresh.book.plans.items() if rates_usage(plan)}
+    assert rating  # the quote catalog's plans rate some usage
+    assert not raters.compiled
     offer = next(
         code
         for code, o in fresh.offers.items()
-        if o.tariff_plan in fresh.compiled.raters
-        and "sms" in {u.business for u in fresh.compiled.raters[o.tariff_plan].plan.items
+        if o.tariff_plan in rating
+        and "sms" in {u.business for u in fresh.book.plans[o.tariff_plan].items
                       if isinstance(u, n.Usage)}
     )  # fmt: skip
     when = datetime(2026, 3, 10, 10, tzinfo=CHINA)
     usage = UsageEvent("sms", when, 3, "13800000000", "CN", False)
     rated = RatingSession(lambda _start: fresh, CHINA).rate(UsageRecord("e1", "s1", offer, usage))
     assert rated.rated.status == "rated", rated.rated
+    assert set(raters.compiled) == {fresh.offers[offer].tariff_plan}
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(loader, "build_program", refuse)
     _key, _plan, lean = EventRating(lambda _start: fresh, CHINA).rate(fresh, "s1", offer, usage)
     assert isinstance(lean, Lean)  # named fields, not positions
     assert (lean.charge, lean.currency) == (rated.rated.charge, rated.rated.currency)
+    monkeypatch.undo()
+    raters.compile_all()
+    assert set(raters.compiled) == rating
+    assert fresh.compiled.usage_rater("vip_limits") is None  # a plan that rates nothing
+    assert fresh.compiled.usage_rater("absent") is None
 
 
 def test_a_version_keeps_no_untyped_memo(catalog: SaleCatalog) -> None:
