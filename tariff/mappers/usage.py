@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any
 
 from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
@@ -351,6 +352,9 @@ def cap_total_to_proto(total: Decimal, currency: str) -> money_pb2.Money:
 # -- results ----------------------------------------------------------------------------------
 
 
+#: The fields of a Lean a result is written from, by name, in one call.
+_WRITTEN = attrgetter("charge", "currency", "zone", "band", "rate", "billed", "paid", "parts")
+
 Template = tuple[pb.RatedEvent, int]  # a result to copy from, and its encoded size
 
 
@@ -427,8 +431,7 @@ class ResultWriter:
     def lean(self, event_id: str, lean: Lean, plan: str, catalog: SaleCatalog) -> None:
         """`rated` for the engine's lean result (rules.rating.EventRating) of `plan` in
         `catalog`; raises as `rated`."""
-        charge, currency, zone, band = lean.charge, lean.currency, lean.zone, lean.band
-        rate, billed, parts = lean.rate, lean.billed, lean.parts
+        charge, currency, zone, band, rate, billed, paid, parts = _WRITTEN(lean)
         if catalog is not self._catalog:
             self._use(catalog)
         found = self._templates.get((rate, zone, band, charge, currency))
@@ -442,7 +445,6 @@ class ResultWriter:
         try:
             out.event_id = event_id
             out.billed_units = billed
-            paid = lean.paid
             if billed != paid:  # 0 is the template's
                 out.allowance_units = billed - paid
             if len(parts) > 1:
